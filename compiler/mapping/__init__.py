@@ -1,0 +1,1 @@
+"""Partitioning, placement and routing onto a machine described by a HardwareSpec."""

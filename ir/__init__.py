@@ -1,0 +1,46 @@
+"""snnc's network IR: populations, sources, projections, their files and their expansion.
+
+See docs/describe-a-network.md. The IR never imports a backend (and never lava).
+"""
+
+from .connect import AllToAll, Explicit, FixedProbability, OneToOne, connection_pairs
+from .errors import (
+    NetworkError,
+    PartitionError,
+    PlacementError,
+    QuantizationError,
+    RoutingError,
+    SnncError,
+    UnsupportedOnTarget,
+    VerificationError,
+)
+from .expand import Synapses, expand, expand_all
+from .io import equal, load, save
+from .network import (
+    Network,
+    Population,
+    Projection,
+    all_to_all,
+    explicit,
+    fixed_probability,
+    normal,
+    one_to_one,
+    poisson,
+    spike_times,
+    uniform,
+)
+from .neurons import LIF, LoihiLIF, SpinnakerLIF
+from .sources import Poisson, SpikeTimes, source_spikes
+from .values import Normal, Uniform, resolve
+from .verify import diagnostics, verify
+
+__all__ = [
+    "AllToAll", "Explicit", "FixedProbability", "OneToOne", "connection_pairs",
+    "NetworkError", "PartitionError", "PlacementError", "QuantizationError", "RoutingError",
+    "SnncError", "UnsupportedOnTarget", "VerificationError",
+    "Synapses", "expand", "expand_all", "equal", "load", "save",
+    "Network", "Population", "Projection", "all_to_all", "explicit", "fixed_probability",
+    "normal", "one_to_one", "poisson", "spike_times", "uniform",
+    "LIF", "LoihiLIF", "SpinnakerLIF", "Poisson", "SpikeTimes", "source_spikes",
+    "Normal", "Uniform", "resolve", "diagnostics", "verify",
+]

@@ -1,0 +1,151 @@
+"""Connectivity rules of a projection and their vectorised expansion to (pre, post) index arrays.
+
+Expansion is deterministic: the same rule, sizes and seed always give the same pairs, in CSR order
+(sorted by ``pre``, then ``post``) for every rule except ``explicit``, which keeps the user's order.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from .values import Array, _Frozen
+
+
+class AllToAll(_Frozen):
+    """Every pre neuron to every post neuron (``allow_self: false`` drops i→i on a recurrent projection)."""
+
+    kind: Literal["all_to_all"] = "all_to_all"
+    allow_self: bool = True
+
+
+class OneToOne(_Frozen):
+    """Neuron i to neuron i; both populations must have the same size."""
+
+    kind: Literal["one_to_one"] = "one_to_one"
+
+
+class FixedProbability(_Frozen):
+    """Each (pre, post) pair is connected independently with probability ``p`` (seeded)."""
+
+    kind: Literal["fixed_probability"] = "fixed_probability"
+    p: Annotated[float, Field(ge=0.0, le=1.0)]
+    seed: int = 0
+    allow_self: bool = True
+
+
+class Explicit(_Frozen):
+    """Given pairs: ``pre[k] -> post[k]``."""
+
+    kind: Literal["explicit"] = "explicit"
+    pre: Array
+    post: Array
+
+    @model_validator(mode="after")
+    def _check(self) -> "Explicit":
+        if self.pre.shape != self.post.shape:
+            raise ValueError(
+                f"pre and post must have the same length, got {self.pre.size} and {self.post.size}"
+            )
+        for name, array in (("pre", self.pre), ("post", self.post)):
+            if array.size and array.dtype.kind not in "iu":
+                if not np.all(array == np.round(array)):
+                    raise ValueError(f"{name} indices must be integers")
+        return self
+
+
+Connector = Annotated[
+    Union[AllToAll, OneToOne, FixedProbability, Explicit], Field(discriminator="kind")
+]
+CONNECTOR_KINDS = {
+    "all_to_all": AllToAll,
+    "one_to_one": OneToOne,
+    "fixed_probability": FixedProbability,
+    "explicit": Explicit,
+}
+
+# Geometric gaps are drawn in chunks of this many; fixed so that the result never depends on memory.
+_GAP_CHUNK = 1 << 22
+
+
+def _index_dtype(n: int) -> type:
+    return np.int32 if n < 2**31 else np.int64
+
+
+def _bernoulli_positions(p: float, total: int, seed: int) -> np.ndarray:
+    """Positions in ``[0, total)`` each chosen independently with probability p, sorted (int64).
+
+    The gaps between successes of a Bernoulli process are geometric, so drawing gaps and taking their
+    cumulative sum yields exactly the Bernoulli(p) selection in O(selected) time and memory, with no
+    Python loop per synapse.
+    """
+    if p <= 0.0 or total == 0:
+        return np.zeros(0, dtype=np.int64)
+    if p >= 1.0:
+        return np.arange(total, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    chunks = []
+    position = -1
+    while True:
+        gaps = rng.geometric(p, size=_GAP_CHUNK)
+        chunk = np.cumsum(gaps, dtype=np.int64)
+        chunk += position
+        if chunk[-1] >= total:
+            chunks.append(chunk[: np.searchsorted(chunk, total)])
+            break
+        chunks.append(chunk)
+        position = int(chunk[-1])
+    return np.concatenate(chunks)
+
+
+def _fixed_probability(rule: FixedProbability, n_pre: int, n_post: int, recurrent: bool):
+    positions = _bernoulli_positions(rule.p, n_pre * n_post, rule.seed)
+    pre = (positions // n_post).astype(_index_dtype(n_pre))
+    post = (positions % n_post).astype(_index_dtype(n_post))
+    del positions
+    if recurrent and not rule.allow_self:
+        keep = pre != post
+        pre, post = pre[keep], post[keep]
+    return pre, post
+
+
+def connection_pairs(
+    rule: AllToAll | OneToOne | FixedProbability | Explicit,
+    n_pre: int,
+    n_post: int,
+    *,
+    recurrent: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Expand a rule to (pre, post) index arrays (int32 where the sizes allow).
+
+    ``recurrent`` says pre and post are the same population (for ``allow_self``).
+    """
+    if isinstance(rule, AllToAll):
+        pre = np.repeat(np.arange(n_pre, dtype=_index_dtype(n_pre)), n_post)
+        post = np.tile(np.arange(n_post, dtype=_index_dtype(n_post)), n_pre)
+        if recurrent and not rule.allow_self:
+            keep = pre != post
+            pre, post = pre[keep], post[keep]
+        return pre, post
+    if isinstance(rule, OneToOne):
+        index = np.arange(n_pre, dtype=_index_dtype(n_pre))
+        return index, index.copy()
+    if isinstance(rule, FixedProbability):
+        return _fixed_probability(rule, n_pre, n_post, recurrent)
+    return rule.pre.astype(_index_dtype(n_pre)), rule.post.astype(_index_dtype(n_post))
+
+
+def connection_count(
+    rule: AllToAll | OneToOne | FixedProbability | Explicit, n_pre: int, n_post: int,
+    *, recurrent: bool = False,
+) -> int | None:
+    """Number of connections when known without drawing (None for fixed_probability)."""
+    if isinstance(rule, AllToAll):
+        return n_pre * n_post - (min(n_pre, n_post) if recurrent and not rule.allow_self else 0)
+    if isinstance(rule, OneToOne):
+        return n_pre
+    if isinstance(rule, Explicit):
+        return int(rule.pre.size)
+    return None

@@ -1,0 +1,95 @@
+"""Expansion of a projection to explicit synapse arrays, shared by the compiler and every backend.
+
+Everything downstream sees a projection as ``Synapses``: four aligned numpy arrays, one entry per
+synapse. Expansion is vectorised and deterministic (same network, same arrays, bit for bit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .connect import connection_pairs
+from .errors import NetworkError
+from .neurons import INTEGER_WEIGHT_KINDS
+from .values import Normal, Uniform, resolve
+from .verify import MAX_DELAY_STEPS
+
+if TYPE_CHECKING:
+    from .network import Network, Projection
+
+
+@dataclass(frozen=True)
+class Synapses:
+    """Synapses of one projection: ``pre[k] -> post[k]`` with ``weight[k]`` and ``delay[k]`` steps.
+
+    ``pre``/``post`` are int32 indices within their populations. ``weight`` is float64, or int32
+    when the target population takes integer (fixed-point) weights. ``delay`` is int16 (>= 1).
+    """
+
+    pre: np.ndarray
+    post: np.ndarray
+    weight: np.ndarray
+    delay: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.pre.size)
+
+    @property
+    def nbytes(self) -> int:
+        return self.pre.nbytes + self.post.nbytes + self.weight.nbytes + self.delay.nbytes
+
+
+def _weights(net: "Network", projection: "Projection", count: int, where: str) -> np.ndarray:
+    target = net.populations[projection.post]
+    integer = target.kind in INTEGER_WEIGHT_KINDS
+    values = resolve(projection.weight, count, integer=integer)
+    if integer:
+        return np.ascontiguousarray(values, dtype=np.int32)
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    if isinstance(projection.weight, (Normal, Uniform)) and not np.all(np.isfinite(values)):
+        raise NetworkError("drawn weights are not finite", where=f"{where}.weight")
+    return values
+
+
+def _delays(projection: "Projection", count: int, where: str) -> np.ndarray:
+    values = resolve(projection.delay, count, integer=True)
+    if isinstance(projection.delay, (Normal, Uniform)) and count:
+        low, high = int(values.min()), int(values.max())
+        if low < 1 or high > MAX_DELAY_STEPS:
+            bad = low if low < 1 else high
+            raise NetworkError(f"drawn delay {bad} outside 1..{MAX_DELAY_STEPS}",
+                               where=f"{where}.delay")
+    dtype = np.int16 if MAX_DELAY_STEPS < 2**15 else np.int32
+    return np.ascontiguousarray(values, dtype=dtype)
+
+
+def expand(net: "Network", projection: "Projection | str") -> Synapses:
+    """Expand one projection of ``net`` (given by object or name) to its synapse arrays."""
+    if isinstance(projection, str):
+        projection = net.projection(projection)
+    index = next(i for i, p in enumerate(net.projections) if p.name == projection.name)
+    where = f"projections[{index}]"
+    pre_pop = net.populations[projection.pre]
+    post_pop = net.populations[projection.post]
+    pre, post = connection_pairs(
+        projection.connect, pre_pop.size, post_pop.size, recurrent=pre_pop is post_pop
+    )
+    count = int(pre.size)
+    try:
+        weight = _weights(net, projection, count, where)
+    except ValueError as error:
+        raise NetworkError(str(error), where=f"{where}.weight") from None
+    try:
+        delay = _delays(projection, count, where)
+    except ValueError as error:
+        raise NetworkError(str(error), where=f"{where}.delay") from None
+    return Synapses(pre=pre.astype(np.int32, copy=False), post=post.astype(np.int32, copy=False),
+                    weight=weight, delay=delay)
+
+
+def expand_all(net: "Network") -> dict[str, Synapses]:
+    """Expand every projection, by name, in network order."""
+    return {projection.name: expand(net, projection) for projection in net.projections}

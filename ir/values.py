@@ -1,0 +1,197 @@
+"""Values that may be a scalar, a numpy array, or a seeded random distribution.
+
+Neuron parameters, weights and delays all use the same ``Value`` type:
+
+- a Python/numpy scalar: the same value everywhere;
+- a 1-D numpy array: one value per neuron (neuron parameters) or per connection (weights, delays);
+- ``Normal(mean, std, seed)`` / ``Uniform(lo, hi, seed)``: drawn from ``numpy.random.default_rng(seed)``
+  when the value is resolved, so the same seed and count always give the same numbers.
+
+Arrays are stored read-only so that passes can share them between networks without copying.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Union
+
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from .errors import NetworkError
+
+
+def freeze(array: np.ndarray) -> np.ndarray:
+    """Return the array made read-only (a view when it was writeable, so the caller's copy is kept)."""
+    if array.flags.writeable:
+        array = array.view()
+        array.flags.writeable = False
+    return array
+
+
+def _coerce_array(value: Any) -> Any:
+    """Lists and tuples of numbers become frozen 1-D arrays; arrays are frozen; scalars pass."""
+    if isinstance(value, np.ndarray):
+        if value.ndim != 1:
+            raise ValueError(f"expected a 1-D array, got shape {value.shape}")
+        return freeze(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)) and all(
+        isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in value
+    ):
+        return freeze(np.asarray(value))
+    return value
+
+
+Array = Annotated[np.ndarray, BeforeValidator(_coerce_array)]
+"""A read-only 1-D numpy array (lists are converted)."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+
+class Normal(_Frozen):
+    """Normal distribution ``normal: [mean, std]`` with its own ``seed``."""
+
+    normal: tuple[float, float]
+    seed: int = 0
+
+    def draw(self, count: int) -> np.ndarray:
+        mean, std = self.normal
+        if std < 0:
+            raise ValueError(f"normal std must be >= 0, got {std}")
+        return np.random.default_rng(self.seed).normal(mean, std, size=count)
+
+
+class Uniform(_Frozen):
+    """Uniform distribution ``uniform: [lo, hi]`` with its own ``seed``.
+
+    For integer quantities (delays) the draw is over the integers ``lo..hi`` inclusive.
+    """
+
+    uniform: tuple[float, float]
+    seed: int = 0
+
+    def draw(self, count: int, *, integer: bool = False) -> np.ndarray:
+        lo, hi = self.uniform
+        if hi < lo:
+            raise ValueError(f"uniform needs lo <= hi, got [{lo}, {hi}]")
+        rng = np.random.default_rng(self.seed)
+        if integer:
+            return rng.integers(int(np.ceil(lo)), int(np.floor(hi)) + 1, size=count, dtype=np.int64)
+        return rng.uniform(lo, hi, size=count)
+
+
+Distribution = Union[Normal, Uniform]
+Value = Annotated[Union[int, float, Array, Normal, Uniform], BeforeValidator(_coerce_array)]
+"""A scalar, a per-item array, or a seeded distribution."""
+
+
+def is_integral(value: Value) -> bool:
+    """True if a scalar or array holds only whole numbers (distributions: only integer uniforms)."""
+    if isinstance(value, (Normal,)):
+        return False
+    if isinstance(value, Uniform):
+        return True
+    array = np.asarray(value)
+    if array.dtype.kind in "iub":
+        return True
+    return bool(np.all(np.isfinite(array)) and np.all(array == np.round(array)))
+
+
+def resolve(value: Value, count: int, *, integer: bool = False, dtype: Any = None) -> np.ndarray:
+    """Expand a value to an array of ``count`` items (a scalar is broadcast without copying).
+
+    ``integer=True`` draws distributions over integers (normal draws are rounded to nearest).
+    """
+    if isinstance(value, Uniform):
+        out = value.draw(count, integer=integer)
+    elif isinstance(value, Normal):
+        out = value.draw(count)
+        if integer:
+            out = np.rint(out).astype(np.int64)
+    elif isinstance(value, np.ndarray):
+        if value.shape != (count,):
+            raise ValueError(f"array has {value.shape[0]} values, expected {count}")
+        out = value
+    else:
+        kind = np.int64 if integer or isinstance(value, int) else np.float64
+        out = np.broadcast_to(np.asarray(value, dtype=kind), (count,))
+    if dtype is not None and out.dtype != dtype:
+        out = out.astype(dtype)
+    return out
+
+
+def bounds(value: Value) -> tuple[float, float] | None:
+    """Smallest and largest element of a scalar or array; None for distributions or empty arrays."""
+    if isinstance(value, (Normal, Uniform)):
+        return None
+    array = np.asarray(value)
+    if array.size == 0:
+        return None
+    return float(array.min()), float(array.max())
+
+
+def describe(value: Value) -> str:
+    """A short human description, used in error messages and `snnc info`."""
+    if isinstance(value, np.ndarray):
+        lim = bounds(value)
+        return f"array[{value.size}]" + (f" in [{lim[0]:g}, {lim[1]:g}]" if lim else "")
+    if isinstance(value, Normal):
+        return f"normal{list(value.normal)} seed {value.seed}"
+    if isinstance(value, Uniform):
+        return f"uniform{list(value.uniform)} seed {value.seed}"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def check_range(
+    value: Value,
+    *,
+    gt: float | None = None,
+    ge: float | None = None,
+    le: float | None = None,
+    integer: bool = False,
+) -> Value:
+    """Validate every element of a scalar/array against bounds; raise ValueError naming the bad value.
+
+    Distributions are checked after drawing (at expansion), not here.
+    """
+    if isinstance(value, (Normal, Uniform)):
+        return value
+    array = np.asarray(value)
+    if array.dtype.kind not in "iuf" or (array.dtype.kind == "f" and not np.all(np.isfinite(array))):
+        raise ValueError(f"expected finite numbers, got {describe(value)}")
+    if integer and not is_integral(value):
+        bad = array[array != np.round(array)] if array.ndim else array
+        raise ValueError(f"must be an integer, got {np.ravel(bad)[0]:g}")
+    checks = [
+        (gt, lambda a, b: a > b, ">"),
+        (ge, lambda a, b: a >= b, ">="),
+        (le, lambda a, b: a <= b, "<="),
+    ]
+    for limit, ok, symbol in checks:
+        if limit is None:
+            continue
+        good = ok(array, limit)
+        if not np.all(good):
+            bad = np.ravel(array)[~np.ravel(good)][0]
+            where = "" if array.ndim == 0 else f" (element {int(np.argmin(np.ravel(good)))})"
+            raise ValueError(f"must be {symbol} {limit:g}, got {bad:g}{where}")
+    return value
+
+
+def RangeChecked(**limits: Any) -> Any:
+    """A ``Value`` type annotated with an element-wise range check, for pydantic fields."""
+    from pydantic import AfterValidator
+
+    return Annotated[Value, AfterValidator(lambda v: check_range(v, **limits))]
+
+
+def require_finite_array(array: np.ndarray, what: str) -> None:
+    """Raise NetworkError if an array holds NaN or infinity."""
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        raise NetworkError(f"{what} holds NaN or infinite values")
+
+
+Count = Annotated[int, Field(ge=0)]

@@ -1,0 +1,53 @@
+"""The ``snnc`` command line (click). Each command family lives in ``snnc/commands/<family>.py``
+and exposes ``COMMANDS``; this file only builds the group and turns errors into one-line messages.
+
+Exit codes (DESIGN.md §5): 0 success; 1 a check failed (verify mismatch, does not fit);
+2 bad input or usage. ``--debug`` shows the traceback of an error instead of the one line.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from snnc import __version__
+from snnc.ir.errors import SnncError
+
+# Add a module here to add its COMMANDS to the CLI.
+COMMAND_MODULES = (
+    "snnc.commands.network",
+)
+
+
+class SnncGroup(click.Group):
+    """A click group that prints SnncError as ``FILE: WHERE: WHAT`` and exits with its code."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except SnncError as error:
+            if (ctx.obj or {}).get("debug"):
+                raise
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(error.exit_code)
+
+
+@click.group(cls=SnncGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="snnc")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """snnc: compile spiking networks for Loihi (Lava) and SpiNNaker, and verify them."""
+    ctx.obj = {"debug": debug}
+
+
+for _module in COMMAND_MODULES:
+    for _command in importlib.import_module(_module).COMMANDS:
+        cli.add_command(_command)
+
+
+def main() -> None:
+    """Console entry point."""
+    sys.exit(cli.main(prog_name="snnc"))

@@ -1,0 +1,6 @@
+"""Shared fixtures. Factories for networks live in tests/factories.py."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
