@@ -1,1 +1,52 @@
-"""Backends: each takes a (compiled) network and returns spikes. Only loihi_sim imports lava."""
+"""Backends: each takes a network (or a compiled build) and returns a ``SpikeRecord``.
+
+Targets are found through a lazy registry so that only ``--target loihi-sim`` imports lava:
+``get_backend(name)`` imports ``module:attribute`` on first use. A backend is any object with
+
+    name: str
+    def run(self, source, steps: int, *, record_v: Sequence[str] = (), **options) -> SpikeRecord
+
+where ``source`` is a ``Network`` or a compiled build (``snnc.compiler`` artifacts).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Protocol, Sequence
+
+from snnc.ir.errors import SnncError
+
+from .spikes import Divergence, SpikeRecord, first_divergence
+
+TARGETS: dict[str, str] = {
+    "reference": "snnc.backends.reference:ReferenceBackend",
+    "loihi-sim": "snnc.backends.loihi_sim:LoihiSimBackend",
+    "spinnaker-emu": "snnc.backends.spinnaker_emu:SpinnakerEmuBackend",
+}
+
+
+class Backend(Protocol):
+    """What ``snnc run`` and ``snnc verify`` need of a target."""
+
+    name: str
+
+    def run(self, source: Any, steps: int, *, record_v: Sequence[str] = (),
+            **options: Any) -> SpikeRecord: ...
+
+
+def get_backend(name: str) -> Backend:
+    """The backend registered under ``name`` (imported on first use)."""
+    if name not in TARGETS:
+        raise SnncError(f"unknown target '{name}' (known: {', '.join(TARGETS)})", where="--target")
+    module_name, attribute = TARGETS[name].split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        if name == "loihi-sim" and "lava" in str(exc):
+            raise SnncError("target 'loihi-sim' needs the [lava] extra: pip install 'snnc[lava]' "
+                            "(Python 3.10)", where="--target") from None
+        raise
+    return getattr(module, attribute)()
+
+
+__all__ = ["TARGETS", "Backend", "get_backend", "SpikeRecord", "Divergence", "first_divergence"]

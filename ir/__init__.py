@@ -29,7 +29,7 @@ from .network import (
     spike_times,
     uniform,
 )
-from .neurons import LIF, LoihiLIF, SpinnakerLIF
+from .neurons import LI, LIF, LoihiLIF, SpinnakerLIF
 from .sources import Poisson, SpikeTimes, source_spikes
 from .values import Normal, Uniform, resolve
 from .verify import diagnostics, verify
@@ -41,6 +41,6 @@ __all__ = [
     "Synapses", "expand", "expand_all", "equal", "load", "save",
     "Network", "Population", "Projection", "all_to_all", "explicit", "fixed_probability",
     "normal", "one_to_one", "poisson", "spike_times", "uniform",
-    "LIF", "LoihiLIF", "SpinnakerLIF", "Poisson", "SpikeTimes", "source_spikes",
+    "LI", "LIF", "LoihiLIF", "SpinnakerLIF", "Poisson", "SpikeTimes", "source_spikes",
     "Normal", "Uniform", "resolve", "diagnostics", "verify",
 ]

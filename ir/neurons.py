@@ -3,7 +3,7 @@ r"""Neuron kinds. Each is a frozen model tagged by ``kind``; parameters are scal
 Time is discrete (``DESIGN.md`` §2): at every step a neuron (1) sums the input ``x[t]`` arriving at this
 step (the weights of the spikes that reach it now), (2) updates its state, (3) spikes and resets.
 
-``lif`` is the hardware-neutral float model; ``loihi_lif`` and ``spinnaker_lif`` are the exact integer
+``lif`` is the hardware-neutral float model (``li`` its non-spiking readout variant); ``loihi_lif`` and ``spinnaker_lif`` are the exact integer
 models of the two targets, with the targets' own parameter names, so a user can bring hand-tuned
 fixed-point parameters and the quantization pass has a precise destination.
 """
@@ -40,6 +40,9 @@ class LIF(_Frozen):
         s[t] &= v[t] > v_{th}, \quad v[t] \leftarrow v_{reset} \text{ (or } v[t] - v_{th}
                 \text{ when reset is subtract)}
 
+    With ``integrator: euler`` the decay factors are forward Euler's, :math:`\alpha = 1 - dt/\tau`
+    (as snnTorch discretizes; needs :math:`\tau \ge dt`) instead of :math:`e^{-dt/\tau}`.
+
     After a spike, ``refractory`` steps follow in which ``v`` is held at ``v_reset`` (the current ``i``
     keeps integrating and decaying). Initial state: ``v = v_init``, ``i = 0``. Times are in ms, like
     the network's ``dt``; voltages, weights and bias share one arbitrary unit.
@@ -55,6 +58,28 @@ class LIF(_Frozen):
     v_init: Value = 0.0
     refractory: Annotated[int, Field(ge=0)] = 0
     reset: Literal["zero", "subtract"] = "zero"
+    integrator: Literal["exact", "euler"] = "exact"
+
+
+class LI(_Frozen):
+    r"""Non-spiking leaky integrator (a readout): ``lif`` without threshold, reset or refractory.
+
+    .. math::
+
+        i[t] &= \alpha_s\, i[t-1] + x[t] \\
+        v[t] &= v_{leak} + \alpha_m (v[t-1] - v_{leak}) + i[t] + bias
+
+    It never spikes; record its voltage (``snnc run --record-v``). Only the ``float`` numerics of the
+    reference simulate it; hardware targets refuse it.
+    """
+
+    kind: Literal["li"] = "li"
+    tau_mem: RangeChecked(gt=0)  # type: ignore[valid-type]
+    tau_syn: RangeChecked(ge=0) = 0.0  # type: ignore[valid-type]
+    v_leak: Value = 0.0
+    bias: Value = 0.0
+    v_init: Value = 0.0
+    integrator: Literal["exact", "euler"] = "exact"
 
 
 class LoihiLIF(_Frozen):
@@ -135,8 +160,10 @@ class SpinnakerLIF(_Frozen):
     weight_shift_inh: Annotated[int, Field(ge=0, le=31)] = 0
 
 
-Neuron = Annotated[Union[LIF, LoihiLIF, SpinnakerLIF], Field(discriminator="kind")]
-NEURON_KINDS: dict[str, type[_Frozen]] = {"lif": LIF, "loihi_lif": LoihiLIF, "spinnaker_lif": SpinnakerLIF}
+Neuron = Annotated[Union[LIF, LI, LoihiLIF, SpinnakerLIF], Field(discriminator="kind")]
+NEURON_KINDS: dict[str, type[_Frozen]] = {
+    "lif": LIF, "li": LI, "loihi_lif": LoihiLIF, "spinnaker_lif": SpinnakerLIF,
+}
 
 INTEGER_WEIGHT_KINDS = ("loihi_lif", "spinnaker_lif")
 """Neuron kinds whose incoming weights are integers in the target's own units."""
