@@ -109,8 +109,9 @@ def feedforward_lag(network: Network, source: str, target: str) -> int:
     while frontier:  # Bellman-Ford over the (small) population graph
         changed = []
         for projection in network.projections:
-            if projection.pre in frontier:
-                delay = int(np.min(expand(network, projection).delay, initial=1))
+            delays = expand(network, projection).delay if projection.pre in frontier else ()
+            if len(delays):
+                delay = int(delays.min())
                 if best[projection.pre] + delay < best.get(projection.post, np.iinfo(np.int64).max):
                     best[projection.post] = best[projection.pre] + delay
                     changed.append(projection.post)
