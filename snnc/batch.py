@@ -13,7 +13,7 @@ state, so no reset between samples is needed, and quantization is unchanged (the
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from snnc.ir.expand import expand
 from snnc.ir.network import Network, Population, explicit
 from snnc.ir.sources import SpikeTimes
 
-__all__ = ["replicate", "copy_counts", "feedforward_lag"]
+__all__ = ["replicate", "copy_counts", "feedforward_lag", "run_target"]
 
 
 def _tiled(value: Any, copies: int) -> Any:
@@ -119,3 +119,20 @@ def feedforward_lag(network: Network, source: str, target: str) -> int:
     if target not in best:
         raise NetworkError(f"'{target}' is not reachable from '{source}'", where="feedforward_lag")
     return best[target]
+
+
+def run_target(network: Network, target: str, steps: int, *, numerics: str = "float",
+               record_v: Sequence[str] = ()) -> tuple[SpikeRecord, Any]:
+    """Run ``network`` on a target: ``reference`` simulates it directly with ``numerics``; a
+    hardware target compiles it (``compile_network``) and runs the build on its backend.
+    Returns ``(record, build)`` (``build`` is None for the reference)."""
+    from snnc.backends import get_backend
+
+    if target == "reference":
+        from snnc.backends.reference import simulate
+
+        return simulate(network, steps, numerics, record_v=record_v), None
+    from snnc.compiler import compile_network
+
+    build = compile_network(network, target)
+    return get_backend(target).run(build, steps, record_v=record_v), build
