@@ -24,7 +24,7 @@ def _tiny_weights_net(path) -> str:
     return file
 
 
-@pytest.mark.parametrize("target", ["loihi-sim"])
+@pytest.mark.parametrize("target", ["loihi-sim", "spinnaker-emu"])
 def test_weights_far_below_the_scale_are_zeroed_and_the_warning_is_printed(tmp_path, target):
     result = CliRunner().invoke(cli, ["quantize", _tiny_weights_net(tmp_path), "--target", target])
     assert result.exit_code == 0, result.output
