@@ -35,7 +35,7 @@ def _core_rows(net, parts, spec):
     return synapses, [len(r) for r in rows], [len(a) for a in axons]
 
 
-@settings(max_examples=12, deadline=None, derandomize=True)
+@settings(max_examples=8, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 10_000), case=st.sampled_from(CASES),
        strategy=st.sampled_from(["greedy", "graph"]))
 def test_conservation_and_limits(seed, case, strategy):
@@ -71,7 +71,7 @@ def test_conservation_and_limits(seed, case, strategy):
     assert len(set(placement.location.values())) == len(placement.location)
 
 
-@settings(max_examples=15, deadline=None, derandomize=True)
+@settings(max_examples=10, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 10_000), cap=st.sampled_from([3, 8, 32]),
        strategy=st.sampled_from(["greedy", "graph"]))
 def test_routes_reach_exactly_their_targets_on_spinnaker(seed, cap, strategy):
