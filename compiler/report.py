@@ -116,7 +116,7 @@ def _core_entries(parts, placement, spec: HardwareSpec) -> list[CoreEntry]:
                     for s in core.slices],
             utilization={
                 "neurons": _ratio(int(parts.neurons[i]), spec.source_capacity
-                                  if core.kind == "source" else spec.neurons_per_core),
+                                  if core.kind != "neuron" else spec.neurons_per_core),
                 "memory": _ratio(int(parts.memory_bytes[i]), spec.memory_bytes_per_core),
                 "fan_in": _ratio(int(parts.fan_in[i]), spec.fan_in_per_core),
                 "fan_out": _ratio(int(parts.fan_out[i]), spec.fan_out_per_core),
@@ -197,7 +197,7 @@ def core_violations(cores: list[CoreEntry], spec: HardwareSpec,
         what = (f"{core.neurons} neurons of population '{_main_population(core)}' with fan-in "
                 f"{core.fan_in:,}")
         cap = spec.source_capacity if core.kind == "source" else spec.neurons_per_core
-        if core.neurons > cap:
+        if core.neurons > cap and core.kind != "delay":  # a delay core mirrors a checked core
             lines.append(f"{_where(core)}: neurons {core.neurons:,} > {cap:,} — use "
                          f"--max-neurons-per-core {cap} or less")
         if core.memory_bytes > spec.memory_bytes_per_core:

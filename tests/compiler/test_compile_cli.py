@@ -8,13 +8,15 @@ import pytest
 from click.testing import CliRunner
 
 from snnc.cli import cli
-from snnc.compiler import load_build
+from snnc.compiler import compile_network, load_build
+from snnc.compiler.mapping.check import check_routes
 from snnc.compiler.hardware import hardware_for, load_hardware
-from snnc.ir import LoihiLIF, Network, SnncError, all_to_all, spike_times
+from snnc.ir import LoihiLIF, Network, SnncError, all_to_all, load, spike_times
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
-EXAMPLES = [("design_note", "reference")]
+EXAMPLES = [("design_note", "reference"), ("design_note", "loihi-sim"),
+            ("spinnaker_delays", "spinnaker-emu")]
 
 
 def _compile(args, expect=0):
@@ -111,3 +113,19 @@ def test_hardware_spec_files(tmp_path):
         load_hardware(str(spec))
     with pytest.raises(SnncError, match="unknown hardware 'nope'"):
         load_hardware("nope")
+
+
+def test_compiled_example_routes_check_and_round_trip(tmp_path):
+    net = load(ROOT / "examples" / "spinnaker_delays" / "net.yaml")
+    build = compile_network(net, "spinnaker-emu")
+    assert build.report.totals["delay_cores"] == 3 and build.routing.tables
+    assert check_routes(build.network, build.partition, build.placement, build.routing,
+                        build.hardware) == []
+    from snnc.compiler import save_build
+
+    save_build(build, tmp_path)
+    again = load_build(tmp_path)
+    assert again.partition == build.partition and again.placement == build.placement
+    assert again.routing.keys == build.routing.keys
+    assert check_routes(again.network, again.partition, again.placement, again.routing,
+                        again.hardware) == []
