@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "snnc.commands.network",
     "snnc.commands.compile",
     "snnc.commands.quantize",
+    "snnc.commands.run",
 )
 
 
