@@ -94,6 +94,8 @@ def read_graph(path: str | Path) -> Any:
     """``nir.read`` with its failures as one-line NetworkErrors naming the node."""
     import nir
 
+    if not Path(path).is_file():
+        raise NetworkError("file not found", file=str(path))
     try:
         return nir.read(str(path))
     except (OSError, KeyError) as exc:
@@ -361,10 +363,10 @@ class _Importer:
         self.incoming: dict[str, list[str]] = {name: [] for name in flat.nodes}
         for src, dst in flat.edges:
             self.incoming[dst].append(src)
-        self.inputs = [n for n, node in flat.nodes.items()
-                       if isinstance(node, nir.Input) and n not in flat.passthrough]
-        self.outputs = [n for n, node in flat.nodes.items()
-                        if isinstance(node, nir.Output) and n not in flat.passthrough]
+        self.inputs = sorted(n for n, node in flat.nodes.items()
+                             if isinstance(node, nir.Input) and n not in flat.passthrough)
+        self.outputs = sorted(n for n, node in flat.nodes.items()
+                              if isinstance(node, nir.Output) and n not in flat.passthrough)
         self.neurons: dict[str, _Neuron] = {}
         self.shapes: dict[str, tuple[int, ...]] = {}
         self.memo: dict[str, _Signal] = {}
@@ -377,10 +379,28 @@ class _Importer:
                 raise UnsupportedOnTarget(f"NIR node type {kind} is not supported by snnc "
                                           f"(supported: {', '.join(SUPPORTED_NODES)})", where=name)
 
+    def canonical_order(self) -> list[str]:
+        """Nodes breadth-first from the inputs, each layer by name, then the unreachable ones.
+
+        Depends on the edge set and the names only, so a graph written and read back (which
+        reorders nodes and edges) imports to the same network.
+        """
+        outgoing: dict[str, set[str]] = {name: set() for name in self.flat.nodes}
+        for src, dst in self.flat.edges:
+            outgoing[src].add(dst)
+        order, seen, layer = [], set(self.inputs), sorted(self.inputs)
+        while layer:
+            order.extend(layer)
+            following = {d for n in layer for d in outgoing[n]} - seen
+            seen |= following
+            layer = sorted(following)
+        return order + sorted(set(self.flat.nodes) - seen)
+
     def state_nodes(self) -> None:
         for name in self.inputs:
             self.shapes[name] = _shape(self.flat.nodes[name].input_type["input"])
-        for name, node in self.flat.nodes.items():
+        for name in self.canonical_order():
+            node = self.flat.nodes[name]
             if type(node).__name__ in NEURON_NODES:
                 neuron = _neuron(node, self.steps, name)
                 self.neurons[name] = neuron
@@ -436,6 +456,8 @@ class _Importer:
             weighted.eliminate_zeros()
             if weighted.nnz:
                 found.append(_Projection(source, name, weighted, 1 + extra + lag))
+        rank = {n: i for i, n in enumerate([*self.inputs, *self.neurons])}
+        found.sort(key=lambda p: (rank[p.source], p.delay))
         return found, neuron.gain * signal.bias
 
     def output_populations(self) -> list[str]:
@@ -514,7 +536,7 @@ def _build(importer: _Importer, name: str) -> Network:
 
 def _check_choices(dt: float, integrator: str, reset: str, current: str) -> None:
     if not (isinstance(dt, (int, float)) and np.isfinite(dt) and dt > 0):
-        raise NetworkError(f"dt must be a positive number of seconds, got {dt!r}", where="dt")
+        raise NetworkError(f"must be a positive number of seconds, got {dt!r}", where="dt")
     for value, allowed, what in ((integrator, INTEGRATORS, "integrator"), (reset, RESETS, "reset"),
                                  (current, CURRENTS, "current")):
         if value not in allowed:
