@@ -157,19 +157,33 @@ def _flatten(graph: Any, flat: _Flat, prefix: str = "") -> None:
 # ---- signals: what reaches a node, as sparse maps from neuron or input populations --------------
 @dataclass
 class _Signal:
-    """A flat signal: ``sum_k terms[(source, extra_delay)] @ spikes(source) + bias``."""
+    """A flat signal: ``sum terms[(source, extra_delay)] @ spikes(source) + sum bias[extra_delay]``.
+
+    A bias is a constant, but it is delivered like the spikes: through the same hop and Delay
+    nodes, so it is present from the step its path's delay first reaches (see ``_build``).
+    """
 
     terms: dict[tuple[str, int], sp.csr_matrix]
-    bias: np.ndarray
+    bias: dict[int, np.ndarray]
     shape: tuple[int, ...]
 
     @property
     def size(self) -> int:
-        return int(self.bias.size)
+        return int(np.prod(self.shape))
 
-    def mapped(self, matrix: sp.csr_matrix, bias: np.ndarray, shape: tuple) -> "_Signal":
+    def mapped(self, matrix: sp.csr_matrix, bias: Any, shape: tuple) -> "_Signal":
         terms = {key: (matrix @ m).tocsr() for key, m in self.terms.items()}
-        return _Signal(terms, matrix @ self.bias + bias, tuple(shape))
+        biases = {delay: matrix @ b for delay, b in self.bias.items()}
+        if np.any(bias):
+            biases[0] = biases.get(0, 0.0) + np.broadcast_to(bias, matrix.shape[:1])
+        return _Signal(terms, biases, tuple(shape))
+
+    def add(self, other: "_Signal") -> None:
+        """Sum another signal of the same size into this one (NIR sums a node's inputs)."""
+        for key, matrix in other.terms.items():
+            self.terms[key] = self.terms[key] + matrix if key in self.terms else matrix
+        for delay, bias in other.bias.items():
+            self.bias[delay] = self.bias.get(delay, 0.0) + bias
 
 
 def _shape(value: Any) -> tuple[int, ...]:
@@ -182,14 +196,15 @@ def _delayed(signal: _Signal, delay_s: np.ndarray, dt_s: float, where: str) -> _
     if np.any(np.abs(steps - whole) > 1e-6 * np.maximum(1.0, whole)) or np.any(whole < 0):
         raise NetworkError(f"delays {np.unique(delay_s).tolist()} s are not whole numbers of "
                            f"steps of dt = {dt_s:g} s", where=where)
-    terms: dict[tuple[str, int], sp.csr_matrix] = {}
+    delayed = _Signal({}, {}, signal.shape)
     for extra in np.unique(whole).astype(int):
-        mask = sp.diags((whole == extra).astype(np.float64), format="csr")
-        for (source, delay), matrix in signal.terms.items():
-            key = (source, delay + int(extra))
-            part = (mask @ matrix).tocsr()
-            terms[key] = terms[key] + part if key in terms else part
-    return _Signal(terms, signal.bias, signal.shape)
+        chosen = (whole == extra).astype(np.float64)
+        mask = sp.diags(chosen, format="csr")
+        delayed.add(_Signal({(source, delay + int(extra)): (mask @ matrix).tocsr()
+                             for (source, delay), matrix in signal.terms.items()},
+                            {delay + int(extra): chosen * bias
+                             for delay, bias in signal.bias.items()}, signal.shape))
+    return delayed
 
 
 def _conv_input_shape(node: Any, signal: _Signal, dims: int, where: str) -> tuple[int, ...]:
@@ -412,7 +427,7 @@ class _Importer:
         """The signal a node emits (memoised: each node's bias counts once per path)."""
         if name in self.shapes:  # an input or neuron population: its own spikes
             size = int(np.prod(self.shapes[name]))
-            return _Signal({(name, 0): linear.identity(size)}, np.zeros(size), self.shapes[name])
+            return _Signal({(name, 0): linear.identity(size)}, {}, self.shapes[name])
         if name not in self.memo:
             if name in self.visiting:
                 raise UnsupportedOnTarget("a cycle of linear nodes with no neuron in it", where=name)
@@ -435,19 +450,16 @@ class _Importer:
                 raise NetworkError(f"shape mismatch: '{src}' sends {signal.size} values "
                                    f"{list(signal.shape)}, '{name}' takes {expected}", where=name)
             if total is None:
-                total = _Signal(dict(signal.terms), signal.bias.copy(), signal.shape)
-                continue
-            for key, matrix in signal.terms.items():
-                total.terms[key] = total.terms[key] + matrix if key in total.terms else matrix
-            total.bias = total.bias + signal.bias
+                total = _Signal({}, {}, signal.shape)
+            total.add(signal)
         return total
 
-    def projections(self, name: str) -> tuple[list[_Projection], np.ndarray]:
-        """Projections into one neuron population and the bias (gain folded in) it receives."""
+    def projections(self, name: str) -> tuple[list[_Projection], dict[int, np.ndarray]]:
+        """Projections into one neuron population and the biases (gain folded in, by delay)."""
         neuron = self.neurons[name]
         signal = self.input_of(name, neuron.size)
         if signal is None:
-            return [], np.zeros(neuron.size)
+            return [], {}
         lag = 1 if self.steps.current == "previous" and neuron.through_current else 0
         gain = sp.diags(neuron.gain, format="csr")
         found = []
@@ -458,7 +470,9 @@ class _Importer:
                 found.append(_Projection(source, name, weighted, 1 + extra + lag))
         rank = {n: i for i, n in enumerate([*self.inputs, *self.neurons])}
         found.sort(key=lambda p: (rank[p.source], p.delay))
-        return found, neuron.gain * signal.bias
+        biases = {1 + extra + lag: neuron.gain * bias for extra, bias in signal.bias.items()
+                  if np.any(bias)}
+        return found, biases
 
     def output_populations(self) -> list[str]:
         names = []
@@ -467,7 +481,7 @@ class _Importer:
             if signal is None:
                 continue
             sources = {source for source, _ in signal.terms}
-            plain = (len(signal.terms) == 1 and not np.any(signal.bias)
+            plain = (len(signal.terms) == 1 and not signal.bias
                      and next(iter(signal.terms))[1] == 0
                      and (next(iter(signal.terms.values())) != linear.identity(signal.size)).nnz == 0)
             if not plain or not sources <= set(self.neurons):
@@ -504,22 +518,22 @@ def _build(importer: _Importer, name: str) -> Network:
     net = Network(name, dt=steps.dt_s * 1000.0)
     for source in importer.inputs:
         net.source(source, int(np.prod(importer.shapes[source])), spike_times())
-    found, bias_inputs = [], {}
+    found, bias_inputs = [], []
     for target, neuron in importer.neurons.items():
-        projections, bias = importer.projections(target)
+        projections, biases = importer.projections(target)
         found.extend(projections)
-        if neuron.through_current and np.any(bias):
-            bias_inputs[target] = bias
-            bias = np.zeros(neuron.size)
-        net.population(target, neuron.size, neuron.make(_compact(bias)))
+        if neuron.through_current:  # through the current, from the step the hop delivers it
+            bias_inputs += [(target, delay, bias) for delay, bias in sorted(biases.items())]
+            biases = {}
+        net.population(target, neuron.size,
+                       neuron.make(_compact(sum(biases.values(), np.zeros(neuron.size)))))
     bias_source = None
     if bias_inputs:  # fires at every step: probability rate * dt >= 1
         bias_source = _free_name(net.populations, "bias")
         net.source(bias_source, 1, poisson(rate_hz=2000.0 / net.dt, seed=0))
-        lag = 1 if steps.current == "previous" else 0
-        for target, bias in bias_inputs.items():
+        for target, delay, bias in bias_inputs:
             found.append(_Projection(bias_source, target, sp.csr_matrix(bias.reshape(-1, 1)),
-                                     1 + lag))
+                                     delay))
     for projection in found:
         connect, weight = _connector(projection.matrix)
         net.connect(projection.source, projection.target, connect, weight=weight,
