@@ -11,8 +11,11 @@ from pathlib import Path
 import nir
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 from snnc.backends.reference import simulate
+from snnc.backends.spikes import SpikeRecord
+from snnc.cli import cli
 from snnc.ir import from_nir, spike_times
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "nir"
@@ -57,17 +60,27 @@ def braille_numpy(graph, inputs, steps, dt):
     return spikes
 
 
-def test_braille_hidden_layer_matches_forward_euler_spike_for_spike():
+def test_braille_hidden_layer_matches_forward_euler_spike_for_spike(tmp_path):
+    # The whole user path: snnc import-nir, then snnc run on the float reference with --input.
     dt, steps = 1e-4, 300
-    graph = nir.read(DATA / "braille_noDelay_bias_zero.nir")
+    model = DATA / "braille_noDelay_bias_zero.nir"
     sample = np.load(DATA / "braille_test0_input.npy")
     assert sample.shape == (256, 12) and int(sample.sum()) == 539
+    times, ids = np.nonzero(sample)
+    np.savez(tmp_path / "sample.npz", times=times, ids=ids)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["import-nir", str(model), "--dt", "0.0001", "--integrator", "euler",
+                                 "--reset", "zero", "-o", str(tmp_path / "braille.yaml")])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["run", str(tmp_path / "braille.yaml"), "--target", "reference",
+                                 "--steps", str(steps), "--input",
+                                 f"input={tmp_path / 'sample.npz'}", "-o",
+                                 str(tmp_path / "spikes.npz")])
+    assert result.exit_code == 0, result.output
+    record = SpikeRecord.load(tmp_path / "spikes.npz")
     inputs = np.zeros((steps, 12))
     inputs[:256] = sample
-    net = from_nir(DATA / "braille_noDelay_bias_zero.nir", dt=dt, integrator="euler", reset="zero")
-    times, ids = np.nonzero(sample)
-    record = simulate(with_input(net, "input", times, ids), steps, "float")
-    hidden, output = braille_numpy(graph, inputs, steps, dt)
+    hidden, output = braille_numpy(nir.read(model), inputs, steps, dt)
     assert hidden.sum() > 100  # the sample drives the hidden layer
     got = raster(record, "lif1.lif", steps, 38)
     mismatch = np.argwhere(got != hidden)
