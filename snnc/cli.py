@@ -19,6 +19,8 @@ from snnc.ir.errors import SnncError
 COMMAND_MODULES = (
     "snnc.commands.network",
     "snnc.commands.plot",
+    "snnc.commands.compile",
+    "snnc.commands.nir",
     "snnc.commands.quantize",
     "snnc.commands.run",
 )
