@@ -60,6 +60,7 @@ def load_model() -> Model:
 
 def load_test_split(images: int | None = None) -> dict[str, np.ndarray]:
     data = dict(np.load(TEST_SPLIT))
+    data["all_images"] = data["images"]
     if images is not None:
         for key in ("images", "labels", "snntorch_counts"):
             data[key] = data[key][:images]
@@ -71,11 +72,19 @@ def output_counts(model: Model, data: dict[str, np.ndarray], target: str,
     """(images, classes) output spike counts on one target, and the build (None for reference)."""
     steps = int(data["steps"])
     images = data["images"]
-    spikes = encode.rate(images, steps, seed=int(data["seed"]))
-    batched = replicate(model.network, len(images), sources={model.source: spikes})
+    batched = replicate(model.network, len(images), sources={model.source: test_spikes(data)})
     record, build = run_target(batched, target, steps + model.lag, numerics=numerics)
     size = model.network.populations[model.output].size
     return copy_counts(record, model.output, size, len(images), model.lag, steps + model.lag), build
+
+
+def test_spikes(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The input spikes of the selected images: the whole split is encoded (as in training, one
+    draw of shape (steps, all pixels)) and the first images' spikes kept, so a subset sees exactly
+    the spikes it saw in the full evaluation."""
+    spikes = encode.rate(data["all_images"], int(data["steps"]), seed=int(data["seed"]))
+    keep = spikes.ids < data["images"][0].size * len(data["images"])
+    return spikes.times[keep], spikes.ids[keep]
 
 
 def accuracy(counts: np.ndarray, labels: np.ndarray) -> float:

@@ -13,7 +13,11 @@ def load_example(name: str, module: str = "run") -> ModuleType:
     folder = EXAMPLES / name
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
-    spec = importlib.util.spec_from_file_location(f"example_{name}_{module}", folder / f"{module}.py")
+    qualified = f"example_{name}_{module}"
+    if qualified in sys.modules:
+        return sys.modules[qualified]
+    spec = importlib.util.spec_from_file_location(qualified, folder / f"{module}.py")
     loaded = importlib.util.module_from_spec(spec)
+    sys.modules[qualified] = loaded  # dataclasses look their module up while it executes
     spec.loader.exec_module(loaded)
     return loaded
