@@ -42,7 +42,7 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
                    "less_than_equal": "<="}
     if kind in comparisons:
         limit = next(iter(ctx.values()))
-        return f"must be {comparisons[kind]} {limit}, got {shown}"
+        return f"must be {comparisons[kind]} {limit:g}, got {shown}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"expected an integer, got {shown}"
     if kind in ("float_type", "float_parsing"):
@@ -67,7 +67,7 @@ def build(model: type[BaseModel], fields: dict[str, Any], where: str) -> Any:
     except ValidationError as exc:
         error = exc.errors()[0]
         path = ".".join(str(p) for p in error["loc"] if not isinstance(p, int))
-        full = f"{where}.{path}" if path else where
+        full = ".".join(part for part in (where, path) if part)
         raise NetworkError(_message(error, model), where=full) from None
     except TypeError as exc:  # e.g. a non-string key
         raise NetworkError(str(exc), where=where) from None
@@ -206,7 +206,7 @@ def _projection(index: int, raw: Any, arrays: _Arrays) -> Projection:
         if yaml_key not in fields:
             raise NetworkError("required field missing", where=f"{where}.{yaml_key}")
         fields[field] = str(fields.pop(yaml_key))
-    fields.setdefault("name", f"{fields['pre']}->{fields['post']}")
+    fields.setdefault("name", _DEFAULT_NAME)
     fields["connect"] = _connect(fields.get("connect", "all_to_all"), arrays, f"{where}.connect")
     if "weight" not in fields:
         raise NetworkError("required field missing", where=f"{where}.weight")
@@ -216,15 +216,23 @@ def _projection(index: int, raw: Any, arrays: _Arrays) -> Projection:
     return build(Projection, fields, where)
 
 
+_DEFAULT_NAME = "\0unnamed"  # placeholder until every explicit name is known
+
+
 def _unique_names(projections: list[Projection]) -> list[Projection]:
-    """Default names ``pre->post`` get ``#2``, ``#3``... when a pair has several projections."""
-    seen: dict[str, int] = {}
+    """Unnamed projections are called ``pre->post`` (``#2``, ``#3``... when that name is taken);
+    duplicate explicit names are left for ``verify`` to report."""
+    taken = {p.name for p in projections if p.name != _DEFAULT_NAME}
     named = []
     for projection in projections:
-        count = seen.get(projection.name, 0) + 1
-        seen[projection.name] = count
-        if count > 1:
-            projection = projection.model_copy(update={"name": f"{projection.name}#{count}"})
+        if projection.name == _DEFAULT_NAME:
+            base = name = f"{projection.pre}->{projection.post}"
+            count = 1
+            while name in taken:
+                count += 1
+                name = f"{base}#{count}"
+            taken.add(name)
+            projection = projection.model_copy(update={"name": name})
         named.append(projection)
     return named
 

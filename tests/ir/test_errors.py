@@ -1,0 +1,175 @@
+"""Bad input: one line ``FILE: WHERE: WHAT``, exit code 2, no traceback (table-driven).
+
+Each case is a network file (a base network with one thing broken) and the exact message expected.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from snnc.cli import cli
+
+BASE = """\
+snnc: 1
+name: t
+dt: 1.0
+populations:
+  inp: {size: 2, source: {kind: spike_times, times: [0, 1], ids: [0, 1]}}
+  hid:
+    size: 3
+    neuron: {kind: lif, tau_mem: 20.0}
+  out:
+    size: 2
+    neuron: {kind: loihi_lif, du: 4095, dv: 200, vth: 10}
+projections:
+  - {from: inp, to: hid, connect: all_to_all, weight: 0.5, delay: 1}
+  - {from: hid, to: out, connect: all_to_all, weight: 4, delay: 2}
+"""
+
+# (case id, replace this text in BASE, with this text, expected message after "net.yaml: ")
+CASES = [
+    ("yaml-syntax", "size: 3", "size: [3", "line 8: YAML syntax error: expected ',' or ']', but got ':'"),
+    ("unknown-top-field", "dt: 1.0", "dt: 1.0\nsteps: 5", "steps: unknown field (expected one of: "
+     "snnc, name, dt, populations, projections, metadata)"),
+    ("format-version", "snnc: 1", "snnc: 2", "snnc: unsupported format version 2 (this snnc reads 1)"),
+    ("dt-negative", "dt: 1.0", "dt: -1", "dt: must be > 0, got -1"),
+    ("populations-not-mapping", "populations:\n", "populations: [1]\nx:\n",
+     "x: unknown field (expected one of: snnc, name, dt, populations, projections, metadata)"),
+    ("size-negative", "size: 3", "size: -3", "populations.hid.size: must be >= 1, got -3"),
+    ("size-not-int", "size: 3", "size: three", "populations.hid.size: expected an integer, got 'three'"),
+    ("unknown-population-field", "size: 3", "size: 3\n    colour: red",
+     "populations.hid.colour: unknown field (expected one of: name, size, neuron, source)"),
+    ("neuron-and-source", "size: 3", "size: 3\n    source: {kind: poisson, rate_hz: 5}",
+     "populations.hid: a population has exactly one of 'neuron' or 'source'"),
+    ("neither", "    neuron: {kind: lif, tau_mem: 20.0}\n", "",
+     "populations.hid: a population has exactly one of 'neuron' or 'source'"),
+    ("unknown-neuron-kind", "kind: lif,", "kind: lifx,",
+     "populations.hid.neuron.kind: neuron kind 'lifx'; expected one of: lif, li, loihi_lif, "
+     "spinnaker_lif"),
+    ("missing-neuron-kind", "{kind: lif, tau_mem: 20.0}", "{tau_mem: 20.0}",
+     "populations.hid.neuron.kind: neuron kind missing; expected one of: lif, li, loihi_lif, "
+     "spinnaker_lif"),
+    ("tau-mem-negative", "tau_mem: 20.0", "tau_mem: -5", "populations.hid.neuron.tau_mem: must be > 0, "
+     "got -5"),
+    ("tau-mem-missing", "{kind: lif, tau_mem: 20.0}", "{kind: lif}",
+     "populations.hid.neuron.tau_mem: required field missing"),
+    ("unknown-neuron-field", "tau_mem: 20.0", "tau_mem: 20.0, tau_m: 3",
+     "populations.hid.neuron.tau_m: unknown field (expected one of: kind, tau_mem, tau_syn, v_th, "
+     "v_reset, v_leak, bias, v_init, refractory, reset, integrator)"),
+    ("reset-literal", "tau_mem: 20.0", "tau_mem: 20.0, reset: halfway",
+     "populations.hid.neuron.reset: must be one of 'zero' or 'subtract', got 'halfway'"),
+    ("param-bad-type", "tau_mem: 20.0", "tau_mem: fast",
+     "populations.hid.neuron.tau_mem: expected a number, a list, {file, key}, {normal: [mean, std], "
+     "seed} or {uniform: [lo, hi], seed}, got 'fast'"),
+    ("param-array-length", "tau_mem: 20.0", "tau_mem: [20.0, 10.0]",
+     "populations.hid.neuron.tau_mem: has 2 values, expected one per neuron (3)"),
+    ("loihi-du-range", "du: 4095", "du: 5000", "populations.out.neuron.du: must be <= 4095, got 5000"),
+    ("loihi-vth-negative", "vth: 10", "vth: -1", "populations.out.neuron.vth: must be >= 0, got -1"),
+    ("loihi-vth-range", "vth: 10", "vth: 200000",
+     "populations.out.neuron.vth: must be <= 131071, got 200000"),
+    ("loihi-bias-exp", "vth: 10", "vth: 10, bias_exp: 9",
+     "populations.out.neuron.bias_exp: must be <= 7, got 9"),
+    ("loihi-bias-mant", "vth: 10", "vth: 10, bias_mant: 5000",
+     "populations.out.neuron.bias_mant: must be <= 4095, got 5000"),
+    ("loihi-dv-fraction", "dv: 200", "dv: 0.05", "populations.out.neuron.dv: must be an integer, got 0.05"),
+    ("poisson-negative-rate", "{kind: spike_times, times: [0, 1], ids: [0, 1]}",
+     "{kind: poisson, rate_hz: -2}", "populations.inp.source.rate_hz: must be >= 0, got -2"),
+    ("spike-lengths", "ids: [0, 1]", "ids: [0]",
+     "populations.inp.source: times and ids must have the same length, got 2 and 1"),
+    ("spike-id-range", "ids: [0, 1]", "ids: [0, 7]",
+     "populations.inp.source.ids: neuron id 7 out of range for size 2"),
+    ("source-kind", "kind: spike_times,", "kind: spikes,",
+     "populations.inp.source.kind: source kind 'spikes'; expected one of: spike_times, poisson"),
+    ("unknown-from", "{from: inp, to: hid", "{from: input, to: hid",
+     "projections[0].from: unknown population 'input' (known: inp, hid, out)"),
+    ("unknown-to", "{from: inp, to: hid", "{from: inp, to: hidden",
+     "projections[0].to: unknown population 'hidden' (known: inp, hid, out)"),
+    ("to-source", "{from: inp, to: hid", "{from: hid, to: inp",
+     "projections[0].to: 'inp' is a spike source and cannot receive synapses"),
+    ("missing-from", "{from: inp, to: hid", "{to: hid", "projections[0].from: required field missing"),
+    ("missing-weight", "weight: 0.5, delay: 1}", "delay: 1}", "projections[0].weight: required field missing"),
+    ("delay-zero", "weight: 0.5, delay: 1}", "weight: 0.5, delay: 0}",
+     "projections[0].delay: delay must be >= 1, got 0"),
+    ("delay-fraction", "weight: 0.5, delay: 1}", "weight: 0.5, delay: 1.5}",
+     "projections[0].delay: delay must be an integer, got 1.5"),
+    ("delay-distribution-below-one", "weight: 0.5, delay: 1}",
+     "weight: 0.5, delay: {uniform: [0, 3], seed: 1}}",
+     "projections[0].delay: delays must be >= 1 step, got uniform[0.0, 3.0]"),
+    ("p-above-one", "connect: all_to_all, weight: 0.5",
+     "connect: {kind: fixed_probability, p: 1.5}, weight: 0.5",
+     "projections[0].connect.p: must be <= 1, got 1.5"),
+    ("p-negative", "connect: all_to_all, weight: 0.5",
+     "connect: {kind: fixed_probability, p: -0.1}, weight: 0.5",
+     "projections[0].connect.p: must be >= 0, got -0.1"),
+    ("connect-kind", "connect: all_to_all, weight: 0.5", "connect: everyone, weight: 0.5",
+     "projections[0].connect.kind: connect kind 'everyone'; expected one of: all_to_all, one_to_one, "
+     "fixed_probability, explicit"),
+    ("one-to-one-sizes", "connect: all_to_all, weight: 0.5", "connect: one_to_one, weight: 0.5",
+     "projections[0].connect: one_to_one needs equal sizes, got 2 and 3"),
+    ("weight-string", "weight: 0.5, delay: 1}", "weight: heavy, delay: 1}",
+     "projections[0].weight: expected a number, a list, {file, key}, {normal: [mean, std], seed} or "
+     "{uniform: [lo, hi], seed}, got 'heavy'"),
+    ("weight-length", "weight: 0.5, delay: 1}", "weight: [0.5, 0.1], delay: 1}",
+     "projections[0].weight: has 2 values for 6 connections"),
+    ("weight-array-fixed-p", "connect: all_to_all, weight: 0.5",
+     "connect: {kind: fixed_probability, p: 0.5}, weight: [1.0, 2.0]",
+     "projections[0].weight: an array of 2 weights needs a rule with a known connection count "
+     "(all_to_all, one_to_one or explicit), not fixed_probability"),
+    ("loihi-weight-range", "weight: 4, delay: 2}", "weight: 300, delay: 2}",
+     "projections[1].weight: Loihi 8-bit weights into 'out': must be <= 255, got 300 (range -256..255)"),
+    ("loihi-weight-fraction", "weight: 4, delay: 2}", "weight: 0.5, delay: 2}",
+     "projections[1].weight: Loihi 8-bit weights into 'out': must be an integer, got 0.5 "
+     "(range -256..255)"),
+    ("weight-exp-range", "weight: 4, delay: 2}", "weight: 4, delay: 2, weight_exp: 9}",
+     "projections[1].weight_exp: must be <= 7, got 9"),
+    ("explicit-lengths", "connect: all_to_all, weight: 0.5",
+     "connect: {kind: explicit, pre: [0, 1], post: [0]}, weight: 0.5",
+     "projections[0].connect: pre and post must have the same length, got 2 and 1"),
+    ("explicit-range", "connect: all_to_all, weight: 0.5",
+     "connect: {kind: explicit, pre: [0, 5], post: [0, 1]}, weight: 0.5",
+     "projections[0].connect.pre: index 5 out of range for population 'inp' of size 2"),
+    ("npz-missing-file", "weight: 0.5, delay: 1}", "weight: {file: nope.npz, key: w}, delay: 1}",
+     "projections[0].weight: array file 'nope.npz' not found (in {dir})"),
+    ("npz-missing-key", "weight: 0.5, delay: 1}", "weight: {file: arrays.npz, key: nokey}, delay: 1}",
+     "projections[0].weight: key 'nokey' not in 'arrays.npz' (keys: w6, w2)"),
+    ("npz-length", "weight: 0.5, delay: 1}", "weight: {file: arrays.npz, key: w2}, delay: 1}",
+     "projections[0].weight: has 2 values for 6 connections"),
+    ("duplicate-projection-name", "  - {from: hid, to: out,",
+     "  - {name: x, from: inp, to: hid, weight: 1}\n  - {name: x, from: hid, to: out,",
+     "projections[1].name: duplicate projection name 'x'"),
+]
+
+
+@pytest.mark.parametrize("case,old,new,expected", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_gives_one_line(tmp_path: Path, case, old, new, expected):
+    assert old in BASE, f"{case}: the base network has no {old!r}"
+    np.savez(tmp_path / "arrays.npz", w6=np.full(6, 0.5), w2=np.ones(2))
+    path = tmp_path / "net.yaml"
+    path.write_text(BASE.replace(old, new, 1))
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert lines == [f"error: {path}: {expected.replace('{dir}', str(tmp_path))}"]
+    assert "Traceback" not in result.output
+
+
+def test_base_network_is_valid(tmp_path: Path):
+    path = tmp_path / "net.yaml"
+    path.write_text(BASE)
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+
+
+def test_missing_file(tmp_path: Path):
+    result = CliRunner().invoke(cli, ["validate", str(tmp_path / "absent.yaml")])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"error: {tmp_path / 'absent.yaml'}: cannot read: No such file or directory"
+
+
+def test_debug_shows_traceback(tmp_path: Path):
+    path = tmp_path / "net.yaml"
+    path.write_text(BASE.replace("size: 3", "size: -3"))
+    result = CliRunner().invoke(cli, ["--debug", "validate", str(path)])
+    assert result.exit_code != 0 and result.exception is not None
