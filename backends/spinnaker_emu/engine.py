@@ -6,8 +6,8 @@ Per tick ``t`` (the order of ``neuron/c_main.c::timer_callback`` and the router)
    multicast packet per spike (``update_neurons``);
 2. every source core sends the packets of its spikes at ``t``; every delay core re-sends, for each of
    its stages ``s``, the spikes it received at ``t - s * slots``;
-3. each packet sent is delivered as the routing walk found (``loader.RoutedPackets``): a neuron core
-   looks the key up in its master population table and adds the row's weights into ring slot
+3. each packet sent is delivered as the routing walk found (``loader.Packets``): a neuron core
+   looks the key up in its master population table and adds the row's weights into its ring slot
    ``(t + delay) & slot_mask`` (uint16, saturating), a delay core stores the spike, a lookup that
    fails is counted;
 4. per core the cost model turns this tick's counts into cycles (load, overruns); per router and
@@ -28,22 +28,31 @@ DELIVER_ROW, DELIVER_DELAY, DELIVER_MISS = 0, 1, 2
 
 
 @njit(cache=True)
-def _deliver(g, t, dptr, dcore, dkind, drow, rptr, rlen, wpost, wrec, wdelay, wweight,
-             slot_mask, ring, pending, pending_row, recv, events, failed, saturations):
-    """Deliver one packet ``g`` to every core the routing walk reached."""
+def _deliver(g, t, dptr, dcore, dkind, drow, rptr, rlen, words, layout, ring_base, ring,
+             pending, pending_row, recv, events, failed, saturations):
+    """Deliver one packet ``g`` to every core the routing walk reached.
+
+    A row word is ``weight << 16 | delay << (neuron_bits + 1) | receptor << neuron_bits |
+    neuron`` (sPyNNaker's ``synapse_row.h``); its ring entry is the core's
+    ``((t + delay) & slot_mask) << (neuron_bits + 1) | receptor << neuron_bits | neuron``.
+    """
+    delay_shift, slot_mask, low_mask = layout
     for k in range(dptr[g], dptr[g + 1]):
         core = dcore[k]
         recv[core] += 1
         kind = dkind[k]
         if kind == DELIVER_ROW:
             row = drow[k]
+            base = ring_base[core]
             for w in range(rptr[row], rptr[row] + rlen[row]):
-                slot = (t + wdelay[w]) & slot_mask
-                total = np.int64(ring[slot, wrec[w], wpost[w]]) + wweight[w]
+                word = np.int64(words[w])
+                slot = (t + ((word >> delay_shift) & slot_mask)) & slot_mask
+                at = base + (slot << delay_shift) + (word & low_mask)
+                total = np.int64(ring[at]) + (word >> 16)
                 if total > RING_MAX:
                     total = RING_MAX
                     saturations[core] += 1
-                ring[slot, wrec[w], wpost[w]] = total
+                ring[at] = total
             events[core] += rlen[row]
         elif kind == DELIVER_DELAY:
             pending[pending_row, drow[k]] += 1
@@ -84,9 +93,8 @@ def run_ticks(t_start, t_stop, state, neuron, net, routes, delays, cost, counter
     v, i_syn, refract, ring, pending = state
     (v_thresh, v_reset, v_rest, i_offset, exp_tc, r_membrane, decay, init, shift, delta,
      t_refract) = neuron
-    (neuron_g, g_core, src_ptr, src_g, slot_mask) = net
-    (dptr, dcore, dkind, drow, rptr, rlen, wpost, wrec, wdelay, wweight,
-     r_ptr, r_chip, l_ptr, l_id) = routes
+    (neuron_g, g_core, src_ptr, src_g, ring_pos, ring_base, layout) = net
+    (dptr, dcore, dkind, drow, rptr, rlen, words, r_ptr, r_chip, l_ptr, l_id) = routes
     (slots, d_input, d_stage, d_g) = delays
     (static_cycles, cyc_packet, cyc_event, cyc_send, budget) = cost
     (sent, recv, events, failed, saturations, cyc_total, cyc_max, overruns, late, recv_peak,
@@ -102,10 +110,11 @@ def run_ticks(t_start, t_stop, state, neuron, net, routes, delays, cost, counter
     for t in range(t_start, t_stop):
         if n_spikes + n_neurons > spike_t.size:
             return t, n_spikes
-        # 1. neuron cores (every core's ring has the machine's ``delay_slots`` slots)
-        slot = ring[t & slot_mask]
-        update_neurons(v, i_syn, refract, slot, v_thresh, v_reset, v_rest, i_offset, exp_tc,
-                       r_membrane, decay, init, shift, delta, t_refract, spiked)
+        # 1. neuron cores: each consumes slot t of its own ring
+        delay_shift, slot_mask, low_mask = layout
+        update_neurons(v, i_syn, refract, ring, ring_pos, (t & slot_mask) << delay_shift,
+                       np.int64(1) << (delay_shift - 1), v_thresh, v_reset, v_rest, i_offset,
+                       exp_tc, r_membrane, decay, init, shift, delta, t_refract, spiked)
         n_out = 0
         for n in range(n_neurons):
             if spiked[n]:
@@ -129,9 +138,8 @@ def run_ticks(t_start, t_stop, state, neuron, net, routes, delays, cost, counter
             tick_sent[g_core[g]] += 1
             emitted[g] += 1
             _count_routes(g, r_ptr, r_chip, l_ptr, l_id, router_tick, link_tick)
-            _deliver(g, t, dptr, dcore, dkind, drow, rptr, rlen, wpost, wrec, wdelay, wweight,
-                     slot_mask, ring, pending, pending_row, tick_recv, tick_events, failed,
-                     saturations)
+            _deliver(g, t, dptr, dcore, dkind, drow, rptr, rlen, words, layout, ring_base, ring,
+                     pending, pending_row, tick_recv, tick_events, failed, saturations)
         # 4. cost model and peaks
         for c in range(n_cores):
             cycles = (static_cycles[c] + cyc_packet * tick_recv[c] + cyc_event * tick_events[c]

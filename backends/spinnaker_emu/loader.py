@@ -47,17 +47,28 @@ class Packets:
 
 @dataclass
 class Rows:
-    """All neuron cores' synaptic rows: row ``r`` has words ``ptr[r] .. ptr[r] + length[r] - 1``."""
+    """All neuron cores' synaptic rows: row ``r`` is ``words[ptr[r] : ptr[r] + length[r]]``.
+
+    A word is sPyNNaker's ``weight << 16 | delay << (neuron_bits + 1) | receptor << neuron_bits |
+    neuron`` (``neuron`` local to the target core; ``delay`` is the in-core delay modulo the ring's
+    slot count, which addresses the same slot).
+    """
 
     core: np.ndarray  # target core of the row
     block: np.ndarray  # sending core whose key block the row belongs to
     index: np.ndarray  # row number within the block (key & ~mask)
     ptr: np.ndarray
     length: np.ndarray
-    post: np.ndarray  # global neuron index of each word's target
-    receptor: np.ndarray  # 0 excitatory, 1 inhibitory
-    delay: np.ndarray  # in-core delay (1 .. slots)
-    weight: np.ndarray  # 16-bit ring-buffer weight
+    words: np.ndarray  # uint32
+    neuron_bits: int
+    slot_bits: int
+
+    def decode(self) -> dict[str, np.ndarray]:
+        """The words' fields: weight, delay (mod slots), receptor, local neuron."""
+        w = self.words.astype(np.int64)
+        nb = self.neuron_bits
+        return {"weight": w >> 16, "delay": (w >> (nb + 1)) & ((1 << self.slot_bits) - 1),
+                "receptor": (w >> nb) & 1, "neuron": w & ((1 << nb) - 1)}
 
 
 def _per_neuron(value: Any, size: int, dtype=np.int64) -> np.ndarray:
@@ -204,22 +215,36 @@ def _delayed_block(build, delay_core, block, index, stage, late, projection):
     return block, index
 
 
-def build_rows(build: Any, base: dict[int, int], slots: int) -> Rows:
-    """Group the words into rows (one per target core, key block and row number)."""
+def build_rows(build: Any, base: dict[int, int], slots: int, neuron_bits: int,
+               slot_bits: int) -> Rows:
+    """Group the words into rows (one per target core, key block and row number) and pack them.
+
+    Rows are stored source-major (block, row number, core): the rows one packet reaches on its
+    target cores lie next to each other, so a delivery reads memory in order.
+    """
+    if neuron_bits + 1 + slot_bits > 16:
+        raise UnsupportedOnTarget(f"a row word cannot hold {neuron_bits} neuron bits, 1 receptor "
+                                  f"bit and {slot_bits} delay bits under its 16-bit weight",
+                                  where="hardware.neurons_per_core")
     w = _synapse_words(build, base, slots)
-    order = np.lexsort((w["post"], w["index"], w["block"], w["core"]))
+    order = np.lexsort((w["post"], w["core"], w["index"], w["block"]))
     w = {k: v[order] for k, v in w.items()}
     if w["core"].size:
         new = np.ones(w["core"].size, dtype=bool)
-        new[1:] = ((np.diff(w["core"]) != 0) | (np.diff(w["block"]) != 0)
-                   | (np.diff(w["index"]) != 0))
+        new[1:] = ((np.diff(w["block"]) != 0) | (np.diff(w["index"]) != 0)
+                   | (np.diff(w["core"]) != 0))
         starts = np.flatnonzero(new)
     else:
         starts = np.zeros(0, np.int64)
     length = np.diff(np.append(starts, w["core"].size))
+    core_base = np.zeros(max(base, default=-1) + 1, np.int64)
+    core_base[list(base)] = list(base.values())
+    local = w["post"] - core_base[w["core"]]
+    delay = w["delay"] & ((1 << slot_bits) - 1)
+    words = ((w["weight"] << 16) | (delay << (neuron_bits + 1)) | (w["receptor"] << neuron_bits)
+             | local).astype(np.uint32)
     return Rows(w["core"][starts], w["block"][starts], w["index"][starts], starts.astype(np.int64),
-                length.astype(np.int64), w["post"], w["receptor"].astype(np.uint8),
-                w["delay"].astype(np.int64), w["weight"].astype(np.int64))
+                length.astype(np.int64), words, neuron_bits, slot_bits)
 
 
 def _lookup_neuron_core(core: int, packet_keys: np.ndarray, rows: Rows, build: Any):

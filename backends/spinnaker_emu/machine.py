@@ -76,7 +76,9 @@ class EmuMachine:
         self.neuron_base, self.n_neurons = _core_slices(build)
         self.params, self.v_init = neuron_params(build, self.neuron_base, self.n_neurons)
         self.packets: Packets = route_packets(build, self.mesh)
-        self.rows: Rows = build_rows(build, self.neuron_base, self.slots)
+        self._ring_layout()
+        self.rows: Rows = build_rows(build, self.neuron_base, self.slots, self.neuron_bits,
+                                     self.slot_bits)
         self._delay_cores()
         self.deliver_kind, self.deliver_row = lookups(build, self.packets, self.rows,
                                                       self.delay_base)
@@ -84,6 +86,23 @@ class EmuMachine:
         self._static_cycles()
 
     # ---- loading helpers ------------------------------------------------------------------------
+    def _ring_layout(self) -> None:
+        """Each neuron core's ring: ``ring_slots`` slots x 2 receptors x 2^neuron_bits entries."""
+        biggest = max((c.neurons for c in self.cores.values() if c.kind == "neuron"), default=1)
+        self.neuron_bits = max(0, int(biggest - 1).bit_length())
+        self.ring_slots = _next_pow2(self.slots)
+        self.slot_bits = self.ring_slots.bit_length() - 1
+        per_core = self.ring_slots << (self.neuron_bits + 1)
+        self.ring_base = np.zeros(len(self.cores), np.int64)
+        self.ring_pos = np.zeros(self.n_neurons, np.int64)
+        for k, (cid, first) in enumerate(sorted(self.neuron_base.items())):
+            self.ring_base[cid] = per_core * k
+            n = self.cores[cid].neurons
+            self.ring_pos[first:first + n] = self.ring_base[cid] + np.arange(n)
+        self.ring_size = per_core * len(self.neuron_base)
+        self.layout = (np.int64(self.neuron_bits + 1), np.int64(self.ring_slots - 1),
+                       np.int64((1 << (self.neuron_bits + 1)) - 1))
+
     def _delay_cores(self) -> None:
         """Delay-core inputs (one per source neuron) and what each stage sends."""
         self.delay_base, total = {}, 0
@@ -162,8 +181,7 @@ class EmuMachine:
         d_ptr, d_core = p.delivered
         r = self.rows
         return (pad(d_ptr), d_core, self.deliver_kind, self.deliver_row, r.ptr, r.length,
-                r.post, r.receptor, r.delay, r.weight, pad(p.routers[0]), p.routers[1],
-                pad(p.links[0]), p.links[1])
+                r.words, pad(p.routers[0]), p.routers[1], pad(p.links[0]), p.links[1])
 
     def _record_indices(self, record_v: Sequence[str]) -> np.ndarray:
         for name in record_v:
@@ -176,7 +194,7 @@ class EmuMachine:
         """Run ``steps`` ticks from the initial state; spikes (and voltages) and counters."""
         dt = float(self.build.network.dt)
         p = self.params
-        ring = np.zeros((_next_pow2(self.slots), 2, self.n_neurons), np.uint16)
+        ring = np.zeros(self.ring_size, np.uint16)
         pending = np.zeros((self.pending_rows, self.n_delay_inputs), np.int32)
         state = (self.v_init.astype(np.int64).copy(), np.zeros((2, self.n_neurons), np.int64),
                  np.zeros(self.n_neurons, np.int64), ring, pending)
@@ -184,7 +202,7 @@ class EmuMachine:
                   p.init, p.shift, p.delta, p.t_refract)
         src_ptr, src_g = self._sources(steps, dt)
         g_core = np.append(self.packets.core, 0)
-        net = (self.neuron_g, g_core, src_ptr, src_g, np.int64(ring.shape[0] - 1))
+        net = (self.neuron_g, g_core, src_ptr, src_g, self.ring_pos, self.ring_base, self.layout)
         counters = Counters.zeros(len(self.cores), len(self.mesh.chips), self.packets.key.size + 1)
         rec_index = self._record_indices(record_v)
         v_rec = np.zeros((steps, rec_index.size), np.int64)

@@ -70,17 +70,21 @@ class NeuronParams:
 
 
 @njit(cache=True)
-def update_neurons(v, i_syn, refract, ring_slot, v_thresh, v_reset, v_rest, i_offset, exp_tc,
-                   r_membrane, decay, init, shift, delta, t_refract, spiked):
-    """One tick of every neuron: consume ``ring_slot`` ([2, N] uint16, zeroed here), update state.
+def update_neurons(v, i_syn, refract, ring, ring_pos, slot_offset, receptor_stride, v_thresh,
+                   v_reset, v_rest, i_offset, exp_tc, r_membrane, decay, init, shift, delta,
+                   t_refract, spiked):
+    """One tick of every neuron: consume this tick's ring-buffer slot (zeroed here), update state.
 
-    Writes ``spiked[n]`` (1 if neuron n fired) and returns the number of spikes.
+    Neuron n's entry of receptor r is ``ring[ring_pos[n] + slot_offset + r * receptor_stride]``
+    (the core's ring, sPyNNaker's ``slot << (type + neuron bits) | type << neuron bits | neuron``).
+    Writes ``spiked[n]`` and returns the number of spikes.
     """
     count = 0
     for n in range(v.size):
         for r in range(N_RECEPTORS):
-            weight = _wrap32(np.int64(ring_slot[r, n]) << shift[r, n])
-            ring_slot[r, n] = 0
+            at = ring_pos[n] + slot_offset + r * receptor_stride
+            weight = _wrap32(np.int64(ring[at]) << shift[r, n])
+            ring[at] = 0
             if delta[n]:
                 i_syn[r, n] = _wrap32(i_syn[r, n] + weight)
             else:

@@ -159,13 +159,13 @@ def _follow(mesh: Mesh, chip: tuple[int, int], route: int, group: np.ndarray, id
 
 
 def csr(pairs: list[tuple[np.ndarray, np.ndarray]], n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-packet lists from (packet, value) pairs: ``values[ptr[g]:ptr[g+1]]`` (stable order)."""
+    """Per-packet lists from (packet, value) pairs: ``values[ptr[g]:ptr[g+1]]``, values sorted."""
     if pairs:
         packets = np.concatenate([p for p, _ in pairs]).astype(np.int64)
         values = np.concatenate([v for _, v in pairs]).astype(np.int64)
     else:
         packets = values = np.zeros(0, np.int64)
-    order = np.argsort(packets, kind="stable")
+    order = np.lexsort((values, packets))  # by packet, then value (cores in order)
     ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(packets, minlength=n), out=ptr[1:])
     return ptr, values[order]

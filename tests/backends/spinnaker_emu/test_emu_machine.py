@@ -130,7 +130,8 @@ def test_packet_to_a_core_without_entry_is_a_failed_lookup():
 
 def test_corrupted_synaptic_row_changes_spikes():
     machine = EmuMachine(two_chip_build())
-    machine.rows.weight[:] = machine.rows.weight // 2  # half the weight: below threshold
+    words = machine.rows.words.astype(np.int64)
+    machine.rows.words[:] = ((words >> 17) << 16) | (words & 0xFFFF)  # half the weight
     record, _ = run(machine, steps=6)
     assert spikes(record) == []
 
