@@ -156,10 +156,15 @@ class EmuMachine:
 
     # ---- running --------------------------------------------------------------------------------
     def _sources(self, steps: int, dt: float) -> tuple[np.ndarray, np.ndarray]:
-        """Packets the source cores send, grouped by tick: (ptr over ticks, packet numbers)."""
+        """Packets the source cores send, grouped by tick: (ptr over ticks, packet numbers).
+
+        Also keeps each source population's spikes in ``self.source_events`` (they are recorded).
+        """
         times, packets = [], []
+        self.source_events = {}
         for pop in self.build.network.source_populations():
             t, i = source_spikes(pop.source, pop.size, steps, dt)
+            self.source_events[pop.name] = (t, i)
             core, local = self.build.partition.where(pop.name, pop.size)
             first = np.array([self.packets.offset.get(int(c), -1) for c in core[i]], np.int64)
             keep = first >= 0
@@ -221,7 +226,7 @@ class EmuMachine:
     def _record(self, steps, dt, spike_t, spike_n, record_v, v_rec) -> SpikeRecord:
         times = np.concatenate(spike_t) if spike_t else np.zeros(0, np.int64)
         neurons = np.concatenate(spike_n) if spike_n else np.zeros(0, np.int64)
-        events = {}
+        events = dict(self.source_events)
         for k, name in enumerate(self.population_names):
             pick = self.population_of[neurons] == k
             events[name] = (times[pick], self.index_in_population[neurons[pick]])

@@ -158,3 +158,17 @@ def test_provenance_file_is_deterministic(tmp_path):
     save(prov_a, tmp_path / "a.json")
     save(prov_b, tmp_path / "b.json")
     assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+
+
+@pytest.mark.parametrize("build", [
+    two_chip_build(weights=(700, -300), delays=(2, 7), times=(0, 1, 4, 4, 9), ids=(0, 1, 0, 1, 1)),
+    delayed_build(40), delayed_build(64), delayed_build(65, stage_list=(2,)),
+], ids=["two_chip", "delay40", "delay64", "delay65"])
+def test_hand_made_builds_match_the_reference(build):
+    from snnc.backends import first_divergence
+    from snnc.backends.reference import simulate
+
+    record, _ = run(build, steps=80, record_v=["hid"])
+    expected = simulate(build.network, 80, "spinnaker", record_v=["hid"])
+    assert first_divergence(expected, record) is None
+    assert np.array_equal(expected.voltages["hid"], record.voltages["hid"])
