@@ -121,8 +121,9 @@ def run_ticks(t_start, t_stop, state, neuron, net, routes, delays, cost, counter
                 spike_t[n_spikes] = t
                 spike_n[n_spikes] = n
                 n_spikes += 1
-                out[n_out] = neuron_g[n]
-                n_out += 1
+                if neuron_g[n] >= 0:  # a core with nowhere to send sends nothing
+                    out[n_out] = neuron_g[n]
+                    n_out += 1
         for k in range(v_rec_index.size):
             v_rec[t, k] = v[v_rec_index[k]]
         # 2. source and delay cores

@@ -119,11 +119,20 @@ def neuron_params(build: Any, base: dict[int, int], n: int) -> tuple[NeuronParam
     return NeuronParams(delta=delta, **fields, **pair), v_init
 
 
+def sends(build: Any, core_id: int) -> bool:
+    """Whether a core sends packets: it has a key and (if the build says) somewhere to send them.
+
+    As in sPyNNaker, a vertex with no outgoing edge has no routing partition and sends nothing.
+    """
+    targets = build.routing.targets
+    return core_id in build.routing.keys and (not targets or bool(targets.get(core_id)))
+
+
 def _packet_keys(build: Any) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
     """Key and sending core of every packet, and each sending core's first packet number."""
     keys, cores, offset, total = [], [], {}, 0
     for core in build.partition.cores:
-        if core.id not in build.routing.keys:
+        if not sends(build, core.id):
             continue
         base = int(build.routing.keys[core.id][0])
         local = np.arange(core.neurons, dtype=np.uint64)

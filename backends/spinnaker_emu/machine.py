@@ -142,9 +142,6 @@ class EmuMachine:
             self.neuron_g[idx] = np.where(first >= 0, first + local, -1)
             self.population_of[idx] = k
             self.index_in_population[idx] = np.arange(pop.size)
-        if (self.neuron_g < 0).any():
-            # A core without a key never sends: its spikes stay on the core (provenance shows it).
-            self.neuron_g[self.neuron_g < 0] = self.packets.key.size  # sentinel packet, no route
 
     def _static_cycles(self) -> None:
         static = np.zeros(len(self.cores), np.int64)
@@ -178,15 +175,11 @@ class EmuMachine:
         return ptr, g[order]
 
     def _route_arrays(self) -> tuple:
-        """Per-packet delivery/route lists with one extra empty packet (the no-key sentinel)."""
-        def pad(ptr: np.ndarray) -> np.ndarray:
-            return np.append(ptr, ptr[-1])
-
+        """Per-packet delivery and route lists, as the tick loop takes them."""
         p = self.packets
-        d_ptr, d_core = p.delivered
         r = self.rows
-        return (pad(d_ptr), d_core, self.deliver_kind, self.deliver_row, r.ptr, r.length,
-                r.words, pad(p.routers[0]), p.routers[1], pad(p.links[0]), p.links[1])
+        return (p.delivered[0], p.delivered[1], self.deliver_kind, self.deliver_row, r.ptr,
+                r.length, r.words, p.routers[0], p.routers[1], p.links[0], p.links[1])
 
     def _record_indices(self, record_v: Sequence[str]) -> np.ndarray:
         for name in record_v:
@@ -206,9 +199,8 @@ class EmuMachine:
         neuron = (p.v_thresh, p.v_reset, p.v_rest, p.i_offset, p.exp_tc, p.r_membrane, p.decay,
                   p.init, p.shift, p.delta, p.t_refract)
         src_ptr, src_g = self._sources(steps, dt)
-        g_core = np.append(self.packets.core, 0)
-        net = (self.neuron_g, g_core, src_ptr, src_g, self.ring_pos, self.ring_base, self.layout)
-        counters = Counters.zeros(len(self.cores), len(self.mesh.chips), self.packets.key.size + 1)
+        net = (self.neuron_g, self.packets.core, src_ptr, src_g, self.ring_pos, self.ring_base, self.layout)
+        counters = Counters.zeros(len(self.cores), len(self.mesh.chips), self.packets.key.size)
         rec_index = self._record_indices(record_v)
         v_rec = np.zeros((steps, rec_index.size), np.int64)
         cost = self.cost.as_arrays(self.static, dt)

@@ -57,7 +57,7 @@ def _core_rows(machine: Any, c: Any, steps: int, budget: int) -> list[dict]:
 
 def _router_rows(machine: Any, c: Any) -> tuple[list[dict], list[dict]]:
     mesh, packets, n = machine.mesh, machine.packets, len(machine.mesh.chips)
-    emitted = c.emitted[:packets.key.size]
+    emitted = c.emitted
     routed = _per_chip(packets.routers, emitted, n)
     defaulted = _per_chip(packets.defaulted, emitted, n)
     dropped = _per_chip(packets.dropped, emitted, n)

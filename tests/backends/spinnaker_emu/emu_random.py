@@ -48,7 +48,7 @@ def _source(rng: np.random.Generator, size: int, steps: int):
     return spike_times(times=rng.integers(0, steps, count), ids=rng.integers(0, size, count))
 
 
-def random_network(seed: int, steps: int = 120, max_delay: int = 80) -> Network:
+def random_network(seed: int, steps: int = 120, max_delay: int = 110) -> Network:
     """A random network; populations large enough to span several cores at small core sizes."""
     rng = np.random.default_rng(seed)
     net = Network(f"random_{seed}", dt=1.0)

@@ -42,18 +42,28 @@ def test_provenance_counts_by_hand():
     assert spikes(record) == [(1, 0), (3, 1)]
     src, hid = prov["cores"]
     assert (src["packets_sent"], src["packets_received"]) == (2, 0)
-    assert (hid["packets_sent"], hid["packets_received"], hid["synaptic_events"]) == (2, 2, 2)
+    # hid has no outgoing projection (no routing partition): like sPyNNaker it sends nothing.
+    assert (hid["packets_sent"], hid["packets_received"], hid["synaptic_events"]) == (0, 2, 2)
     routers = {tuple(r["chip"]): r for r in prov["routers"]}
-    # (0,0) routes inp's 2 packets; (1,0) routes them again plus hid's own 2 (to nowhere).
-    assert routers[(0, 0)]["packets"] == 2 and routers[(1, 0)]["packets"] == 4
+    assert routers[(0, 0)]["packets"] == 2 and routers[(1, 0)]["packets"] == 2
+    assert routers[(0, 0)]["peak_packets_per_tick"] == 1
     assert [(tuple(r["chip"]), r["link"], r["packets"]) for r in prov["links"]] == [((0, 0), "E", 2)]
     # Cost model: hid core = 1000 + 100*2 static; +120+15 in ticks 0 and 2 (a packet with one
-    # synapse), +20 in ticks 1 and 3 (a spike sent) -> max 1335, mean (2*1335 + 2*1220 + 2*1200)/6.
+    # synapse) -> max 1335, mean (2*1335 + 4*1200)/6.
     assert hid["cycles_max"] == 1335
-    assert hid["cycles_mean"] == pytest.approx(7510 / 6, abs=0.05)
+    assert hid["cycles_mean"] == pytest.approx(7470 / 6, abs=0.05)
     assert hid["cpu_load_max"] == pytest.approx(1335 / 200_000, abs=1e-4)
     assert src["cycles_max"] == 1000 + 20 * 2 + 20
     assert prov["summary"]["tick_overruns"] == 0 and prov["summary"]["dropped_packets"] == 0
+
+
+def test_peaks_count_packets_of_one_tick():
+    # Both sources fire at tick 0 and 2: router (0,0) sees 2 packets in each of those ticks.
+    _, prov = run(two_chip_build(times=(0, 0, 2, 2), ids=(0, 1, 0, 1)), steps=6)
+    routers = {tuple(r["chip"]): r for r in prov["routers"]}
+    assert routers[(0, 0)]["packets"] == 4 and routers[(0, 0)]["peak_packets_per_tick"] == 2
+    assert prov["links"][0]["peak_packets_per_tick"] == 2
+    assert prov["cores"][1]["max_packets_received_per_tick"] == 2
 
 
 def test_cost_model_formula_and_overruns():
