@@ -54,5 +54,14 @@ class SpinnakerEmuBackend:
         self.provenance = provenance(machine, counters, steps)
         return record
 
+    def save_provenance(self, path: Any) -> None:
+        """Write the last run's ``provenance.json`` (``snnc run`` puts it beside the spikes)."""
+        if self.provenance is not None:
+            save(self.provenance, path)
+
+    def provenance_renderables(self) -> list:
+        """The last run's provenance as a summary line and rich tables (what ``snnc run`` prints)."""
+        return render(self.provenance) if self.provenance is not None else []
+
 
 __all__ = ["SpinnakerEmuBackend", "EmuMachine", "CostModel", "provenance", "render", "save"]

@@ -85,6 +85,13 @@ def _core_slices(build: Any) -> tuple[dict[int, int], int]:
     return base, total
 
 
+def _base_array(base: dict[int, int]) -> np.ndarray:
+    """``base`` as an array indexed by core id (0 for cores that are not neuron cores)."""
+    array = np.zeros(max(base, default=-1) + 1, np.int64)
+    array[list(base)] = list(base.values())
+    return array
+
+
 def _placed(build: Any, population: str, size: int) -> tuple[np.ndarray, np.ndarray]:
     core, local = build.partition.where(population, size)
     if (core < 0).any():
@@ -107,7 +114,7 @@ def neuron_params(build: Any, base: dict[int, int], n: int) -> tuple[NeuronParam
                                       "(compile the network for spinnaker-emu first)",
                                       where=f"populations.{pop.name}")
         core, local = _placed(build, pop.name, pop.size)
-        idx = np.array([base[c] for c in core], dtype=np.int64) + local
+        idx = _base_array(base)[core] + local
         for f in fields:
             fields[f][idx] = _per_neuron(getattr(model, f), pop.size)
         for r, suffix in enumerate(("exc", "inh")):
@@ -173,21 +180,25 @@ def _delay_core_of(build: Any) -> dict[int, int]:
     return {c.extends: c.id for c in build.partition.cores if c.kind == "delay"}
 
 
-def _synapse_words(build: Any, base: dict[int, int], slots: int) -> dict[str, np.ndarray]:
-    """Every synapse into a neuron core as a row word with its (core, block, row) address."""
+ROW_CORE_BITS = 20  # row address = block << 40 | row number << 20 | target core
+ROW_INDEX_BITS = 20
+
+
+def _synapse_words(build: Any, slots: int, neuron_bits: int,
+                   slot_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every synapse into a neuron core: (row address, packed row word), in network order.
+
+    The row address sorts rows source-major: sending core (``block``: the source core for
+    in-core delays, its delay core beyond), row number ``key & ~mask``, then target core.
+    """
     net, delay_core = build.network, _delay_core_of(build)
-    neuron_base = {p.name: None for p in net.neuron_populations()}
-    parts: dict[str, list] = {k: [] for k in
-                              ("core", "block", "index", "post", "receptor", "delay", "weight")}
-    for name in neuron_base:
-        pop = net.populations[name]
-        core, local = _placed(build, name, pop.size)
-        neuron_base[name] = (core, np.array([base[c] for c in core], dtype=np.int64) + local)
+    addresses, words = [], []
     for projection in net.projections:
         syn = expand(net, projection)
         pre = net.populations[projection.pre]
+        post = net.populations[projection.post]
         pre_core, pre_local = _placed(build, pre.name, pre.size)
-        post_core, post_global = neuron_base[projection.post]
+        post_core, post_local = _placed(build, post.name, post.size)
         weight = syn.weight.astype(np.int64)
         if weight.size and np.abs(weight).max() > RING_WEIGHT_MAX:
             raise UnsupportedOnTarget("weight magnitude above 16 bits",
@@ -199,14 +210,15 @@ def _synapse_words(build: Any, base: dict[int, int], slots: int) -> dict[str, np
         late = stage > 0
         if late.any():
             block, index = _delayed_block(build, delay_core, block, index, stage, late, projection)
-        parts["core"].append(post_core[syn.post])
-        parts["block"].append(block)
-        parts["index"].append(index)
-        parts["post"].append(post_global[syn.post])
-        parts["receptor"].append((weight < 0).astype(np.int64))
-        parts["delay"].append(delay - stage * slots)
-        parts["weight"].append(np.abs(weight))
-    return {k: (np.concatenate(v) if v else np.zeros(0, np.int64)) for k, v in parts.items()}
+        addresses.append((block << (ROW_INDEX_BITS + ROW_CORE_BITS)) | (index << ROW_CORE_BITS)
+                         | post_core[syn.post])
+        in_core = (delay - stage * slots) & ((1 << slot_bits) - 1)  # same slot modulo the ring
+        words.append(((np.abs(weight) << 16) | (in_core << (neuron_bits + 1))
+                      | ((weight < 0).astype(np.int64) << neuron_bits)
+                      | post_local[syn.post]).astype(np.uint32))
+    if not addresses:
+        return np.zeros(0, np.int64), np.zeros(0, np.uint32)
+    return np.concatenate(addresses), np.concatenate(words)
 
 
 def _delayed_block(build, delay_core, block, index, stage, late, projection):
@@ -224,35 +236,24 @@ def _delayed_block(build, delay_core, block, index, stage, late, projection):
     return block, index
 
 
-def build_rows(build: Any, base: dict[int, int], slots: int, neuron_bits: int,
-               slot_bits: int) -> Rows:
-    """Group the words into rows (one per target core, key block and row number) and pack them.
+def build_rows(build: Any, slots: int, neuron_bits: int, slot_bits: int) -> Rows:
+    """Group the words into rows (one per sending block, row number and target core).
 
-    Rows are stored source-major (block, row number, core): the rows one packet reaches on its
-    target cores lie next to each other, so a delivery reads memory in order.
+    Rows are stored source-major: the rows one packet reaches on its target cores lie next to
+    each other, so a delivery reads memory in order. The sort is stable: words keep network order.
     """
     if neuron_bits + 1 + slot_bits > 16:
         raise UnsupportedOnTarget(f"a row word cannot hold {neuron_bits} neuron bits, 1 receptor "
                                   f"bit and {slot_bits} delay bits under its 16-bit weight",
                                   where="hardware.neurons_per_core")
-    w = _synapse_words(build, base, slots)
-    order = np.lexsort((w["post"], w["core"], w["index"], w["block"]))
-    w = {k: v[order] for k, v in w.items()}
-    if w["core"].size:
-        new = np.ones(w["core"].size, dtype=bool)
-        new[1:] = ((np.diff(w["block"]) != 0) | (np.diff(w["index"]) != 0)
-                   | (np.diff(w["core"]) != 0))
-        starts = np.flatnonzero(new)
-    else:
-        starts = np.zeros(0, np.int64)
-    length = np.diff(np.append(starts, w["core"].size))
-    core_base = np.zeros(max(base, default=-1) + 1, np.int64)
-    core_base[list(base)] = list(base.values())
-    local = w["post"] - core_base[w["core"]]
-    delay = w["delay"] & ((1 << slot_bits) - 1)
-    words = ((w["weight"] << 16) | (delay << (neuron_bits + 1)) | (w["receptor"] << neuron_bits)
-             | local).astype(np.uint32)
-    return Rows(w["core"][starts], w["block"][starts], w["index"][starts], starts.astype(np.int64),
+    address, words = _synapse_words(build, slots, neuron_bits, slot_bits)
+    order = np.argsort(address, kind="stable")
+    address, words = address[order], words[order]
+    starts = np.flatnonzero(np.diff(address, prepend=-1) != 0) if address.size else address
+    length = np.diff(np.append(starts, address.size))
+    first = address[starts]
+    return Rows(first & ((1 << ROW_CORE_BITS) - 1), first >> (ROW_INDEX_BITS + ROW_CORE_BITS),
+                (first >> ROW_CORE_BITS) & ((1 << ROW_INDEX_BITS) - 1), starts.astype(np.int64),
                 length.astype(np.int64), words, neuron_bits, slot_bits)
 
 

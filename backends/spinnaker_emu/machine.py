@@ -19,7 +19,7 @@ from snnc.ir.sources import source_spikes
 
 from .cost import CostModel
 from .engine import run_ticks
-from .loader import (Packets, Rows, _core_slices, build_rows, lookups, neuron_params,
+from .loader import (Packets, Rows, _base_array, _core_slices, build_rows, lookups, neuron_params,
                      route_packets)
 from .router import N_LINKS, mesh_of
 
@@ -77,8 +77,7 @@ class EmuMachine:
         self.params, self.v_init = neuron_params(build, self.neuron_base, self.n_neurons)
         self.packets: Packets = route_packets(build, self.mesh)
         self._ring_layout()
-        self.rows: Rows = build_rows(build, self.neuron_base, self.slots, self.neuron_bits,
-                                     self.slot_bits)
+        self.rows: Rows = build_rows(build, self.slots, self.neuron_bits, self.slot_bits)
         self._delay_cores()
         self.deliver_kind, self.deliver_row = lookups(build, self.packets, self.rows,
                                                       self.delay_base)
@@ -136,12 +135,18 @@ class EmuMachine:
         self.global_index: dict[str, np.ndarray] = {}
         for k, pop in enumerate(net.neuron_populations()):
             core, local = self.build.partition.where(pop.name, pop.size)
-            idx = np.array([self.neuron_base[int(c)] for c in core], np.int64) + local
+            idx = _base_array(self.neuron_base)[core] + local
             self.global_index[pop.name] = idx
-            first = np.array([self.packets.offset.get(int(c), -1) for c in core], np.int64)
+            first = self._first_packet()[core]
             self.neuron_g[idx] = np.where(first >= 0, first + local, -1)
             self.population_of[idx] = k
             self.index_in_population[idx] = np.arange(pop.size)
+
+    def _first_packet(self) -> np.ndarray:
+        """First packet number of every core (by id); -1 for cores that send nothing."""
+        first = np.full(len(self.cores), -1, np.int64)
+        first[list(self.packets.offset)] = list(self.packets.offset.values())
+        return first
 
     def _static_cycles(self) -> None:
         static = np.zeros(len(self.cores), np.int64)
@@ -163,7 +168,7 @@ class EmuMachine:
             t, i = source_spikes(pop.source, pop.size, steps, dt)
             self.source_events[pop.name] = (t, i)
             core, local = self.build.partition.where(pop.name, pop.size)
-            first = np.array([self.packets.offset.get(int(c), -1) for c in core[i]], np.int64)
+            first = self._first_packet()[core[i]]
             keep = first >= 0
             times.append(t[keep].astype(np.int64))
             packets.append(first[keep] + local[i][keep])
