@@ -166,6 +166,9 @@ class EmuMachine:
         self.source_events = {}
         for pop in self.build.network.source_populations():
             t, i = source_spikes(pop.source, pop.size, steps, dt)
+            # a neuron spikes at most once per tick: a repeated (time, id) is one packet
+            unique = np.unique(t.astype(np.int64) << 32 | i.astype(np.int64))
+            t, i = unique >> 32, unique & 0xFFFFFFFF
             self.source_events[pop.name] = (t, i)
             core, local = self.build.partition.where(pop.name, pop.size)
             first = self._first_packet()[core[i]]

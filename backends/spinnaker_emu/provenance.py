@@ -107,33 +107,39 @@ def save(prov: dict, path: str | Path) -> None:
     atomic_write(path, lambda handle: handle.write(json.dumps(prov, indent=1, sort_keys=True)))
 
 
+TABLE_ROWS = 20  # the printed tables show the busiest cores and routers; the JSON has them all
+
+
 def render(prov: dict) -> list:
-    """Rich renderables: a summary line, the cores table and the routers table."""
+    """Rich renderables: a summary, the busiest cores and the busiest routers."""
     from rich.table import Table
 
     s = prov["summary"]
-    line = (f"spinnaker-emu provenance: {s['cores']} cores on {s['chips_used']} chips, "
-            f"{s['steps']} ticks of {s['cycles_per_tick']:,} cycles; max CPU load "
-            f"{s['max_cpu_load']:.1%} (core {s['max_cpu_load_core']}), "
-            f"{s['tick_overruns']} tick overruns, {s['ring_buffer_saturations']} saturations, "
-            f"{s['dropped_packets']} dropped, {s['failed_lookups']} failed lookups, "
-            f"{s['late_packets']} late packets")
-    cores = Table(title="cores")
-    for col in ("core", "kind", "chip.p", "neurons", "sent", "received", "peak/tick", "events",
-                "satur.", "failed", "load mean", "load max", "overruns"):
+    lines = (f"spinnaker-emu provenance: {s['cores']} cores on {s['chips_used']} chip(s), "
+             f"{s['steps']} ticks of {s['cycles_per_tick']:,} cycles; max CPU load "
+             f"{s['max_cpu_load']:.1%} (core {s['max_cpu_load_core']}), real time: "
+             f"{'yes' if s['real_time'] else 'NO'}\n"
+             f"tick overruns {s['tick_overruns']}, late packets {s['late_packets']}, ring-buffer "
+             f"saturations {s['ring_buffer_saturations']}, dropped packets {s['dropped_packets']}, "
+             f"failed lookups {s['failed_lookups']}, default-routed {s['default_routed']}")
+    busiest = sorted(prov["cores"], key=lambda r: (-r["cpu_load_max"], r["id"]))[:TABLE_ROWS]
+    cores = Table(title=f"cores ({len(busiest)} busiest of {len(prov['cores'])})")
+    for col in ("core", "kind", "chip.p", "neurons", "sent", "recv", "peak", "events", "sat",
+                "fail", "load", "max", "overrun"):
         cores.add_column(col, justify="right")
-    for r in prov["cores"]:
+    for r in busiest:
         cores.add_row(str(r["id"]), r["kind"], f"{r['chip'][0]},{r['chip'][1]}.{r['processor']}",
                       str(r["neurons"]), str(r["packets_sent"]), str(r["packets_received"]),
                       str(r["max_packets_received_per_tick"]), str(r["synaptic_events"]),
                       str(r["ring_buffer_saturations"]), str(r["failed_lookups"]),
                       f"{r['cpu_load_mean']:.1%}", f"{r['cpu_load_max']:.1%}",
                       str(r["tick_overruns"]))
-    routers = Table(title="routers")
+    top = sorted(prov["routers"], key=lambda r: (-r["packets"], r["chip"]))[:TABLE_ROWS]
+    routers = Table(title=f"routers ({len(top)} busiest of {len(prov['routers'])})")
     for col in ("chip", "entries", "packets", "peak/tick", "default", "dropped"):
         routers.add_column(col, justify="right")
-    for r in prov["routers"]:
+    for r in top:
         routers.add_row(f"{r['chip'][0]},{r['chip'][1]}", str(r["table_entries"]),
                         str(r["packets"]), str(r["peak_packets_per_tick"]),
                         str(r["default_routed"]), str(r["dropped"]))
-    return [line, cores, routers]
+    return [lines, cores, routers]
