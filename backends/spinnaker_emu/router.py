@@ -59,7 +59,9 @@ def mesh_of(hardware: Any, used: set[tuple[int, int]]) -> Mesh:
     """
     width = int(getattr(hardware, "chips_x", 0) or 0)
     height = int(getattr(hardware, "chips_y", 0) or 0)
-    if getattr(hardware, "chip_layout", None) == "spinn5":
+    if callable(getattr(hardware, "chips", None)):
+        chips = {(int(x), int(y)) for x, y in hardware.chips()}
+    elif getattr(hardware, "chip_layout", None) == "spinn5":
         chips = {(x, y) for y, (lo, hi) in enumerate(SPINN5_ROWS) for x in range(lo, hi + 1)}
     else:
         chips = {(x, y) for x in range(width) for y in range(height)}
