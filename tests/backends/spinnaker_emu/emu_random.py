@@ -85,3 +85,25 @@ def _project(net, rng, pre, pre_size, post, post_size, max_delay) -> None:
     delay_hi = int(rng.choice([4, 32, max_delay]))
     net.connect(pre, post, explicit(pre_ids, post_ids),
                 weight=rng.integers(lo, hi + 1, count), delay=rng.integers(1, delay_hi + 1, count))
+
+
+def random_lif_network(seed: int, steps: int = 120) -> Network:
+    """A float ``lif`` network of the same shape: ``snnc compile`` quantizes it to spinnaker_lif."""
+    from snnc.ir import LIF
+
+    rng = np.random.default_rng(10_000 + seed)
+    net = Network(f"random_lif_{seed}", dt=1.0)
+    size_in, size_a, size_b = (int(v) for v in rng.integers(5, 40, 3))
+    net.source("inp", size_in, _source(rng, size_in, steps))
+    for name, size in (("a", size_a), ("b", size_b)):
+        net.population(name, size, LIF(tau_mem=float(rng.uniform(5, 30)),
+                                       tau_syn=float(rng.choice([0.0, rng.uniform(2, 10)])),
+                                       v_th=1.0, refractory=int(rng.integers(0, 3)),
+                                       bias=float(rng.uniform(0, 0.05))))
+    for pre, post, p in (("inp", "a", 0.4), ("a", "b", 0.3), ("b", "a", 0.2), ("a", "a", 0.1)):
+        pre_size, post_size = net.populations[pre].size, net.populations[post].size
+        pre_ids, post_ids = np.nonzero(rng.random((pre_size, post_size)) < p)
+        weight = rng.uniform(-0.3, 0.8, pre_ids.size)
+        net.connect(pre, post, explicit(pre_ids, post_ids), weight=weight,
+                    delay=rng.integers(1, int(rng.choice([8, 70])) + 1, pre_ids.size))
+    return net

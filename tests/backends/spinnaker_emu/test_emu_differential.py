@@ -13,7 +13,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from emu_random import random_network
+from emu_random import random_lif_network, random_network
 
 from snnc.backends import first_divergence
 from snnc.backends.reference import simulate
@@ -66,6 +66,17 @@ def test_random_compiled_networks_match_the_reference(first):
     assert seen["multi_chip"] >= 3 and seen["links"] >= 3, seen
     assert seen["delay_cores"] >= 3, seen
     assert seen["spikes"] >= 8, seen
+
+
+@pytest.mark.parametrize("seed", range(0, 20, 5))
+def test_quantized_lif_networks_match_the_reference(seed):
+    # float lif populations, quantized to spinnaker_lif by the compiler (5 networks per case)
+    for k in range(seed, seed + 5):
+        build = compile_network(random_lif_network(k, steps=STEPS), "spinnaker-emu",
+                                max_neurons_per_core=4)
+        got, prov = emulate(build)
+        assert first_divergence(simulate(build.network, STEPS, "spinnaker"), got) is None, k
+        assert prov["summary"]["dropped_packets"] == 0
 
 
 def test_saturating_ring_buffers_are_exercised_and_match():
