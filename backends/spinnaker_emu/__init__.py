@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from snnc.backends.spikes import SpikeRecord
+from snnc.ir.errors import UnsupportedOnTarget
 
 from .cost import CostModel
 from .machine import EmuMachine
@@ -25,6 +26,9 @@ TARGET = "spinnaker-emu"
 def as_build(source: Any, hardware: Any = None) -> Any:
     """A compiled build for spinnaker-emu: ``source`` itself, or ``source`` (a Network) compiled."""
     if hasattr(source, "routing") and hasattr(source, "placement"):
+        if source.target != TARGET:
+            raise UnsupportedOnTarget(f"build was compiled for '{source.target}', not '{TARGET}'",
+                                      where="--target")
         return source
     from snnc.compiler import compile_network
 

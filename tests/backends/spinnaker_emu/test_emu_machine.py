@@ -182,3 +182,12 @@ def test_hand_made_builds_match_the_reference(build):
     expected = simulate(build.network, 80, "spinnaker", record_v=["hid"])
     assert first_divergence(expected, record) is None
     assert np.array_equal(expected.voltages["hid"], record.voltages["hid"])
+
+
+def test_zero_steps_and_wrong_target():
+    from snnc.ir.errors import UnsupportedOnTarget
+
+    record, prov = run(two_chip_build(), steps=0)
+    assert record.total == 0 and prov["summary"]["packets_sent"] == 0
+    with pytest.raises(UnsupportedOnTarget, match="compiled for 'loihi-sim'"):
+        run(dataclasses.replace(two_chip_build(), target="loihi-sim"))
