@@ -153,7 +153,7 @@ def quantize(network: Network, target: str,
                 proj_reports[item.index] = passthrough_projection(
                     item.projection.name, item.projection.pre, name, len(item.synapses))
             continue
-        result = quantizer(population, incoming, network.dt, options)
+        result = quantizer(population, incoming, network, options)
         populations[name] = Population(name=name, size=population.size, neuron=result.neuron)
         pop_reports.append(result.population)
         for index, projection in result.projections.items():

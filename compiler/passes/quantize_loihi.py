@@ -145,10 +145,10 @@ def _check_supported(name: str, neuron: LIF) -> None:
                                   "reset: subtract is not available", where=f"{where}.reset")
 
 
-def quantize_population(population, incoming: list[Incoming], dt: float,
+def quantize_population(population, incoming: list[Incoming], network,
                         options: QuantizeOptions) -> PopulationResult:
     """Quantize one ``lif`` population and the projections into it for Loihi."""
-    name, size, neuron = population.name, population.size, population.neuron
+    name, size, neuron, dt = population.name, population.size, population.neuron, network.dt
     _check_supported(name, neuron)
     where = f"populations.{name}.neuron"
     alpha_m, alpha_s = decay_factors(neuron, size, dt, where)

@@ -20,6 +20,7 @@ from typing import Any, Optional
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
+from rich import box
 from rich.table import Table
 
 ZEROED_WARNING_FRACTION = 0.01  # warn when more than 1% of a projection's nonzero weights vanish
@@ -160,48 +161,61 @@ def _g(value: Optional[float], digits: int = 3) -> str:
 
 
 def _pct(value: float) -> str:
-    return f"{100 * value:.2g}%"
+    return f"({100 * value:.2g}%)"
 
 
 def render(report: QuantizationReport) -> list[Any]:
-    """Rich renderables (two tables and the warnings) for a person to read."""
-    populations = Table(title=f"quantization for {report.target}: populations")
-    for column in ("population", "kind", "scale", "threshold err", "bias err", "decay err m/s",
-                   "max input", "unreachable", "parameters"):
-        populations.add_column(column, justify="left" if column in (
-            "population", "kind", "parameters") else "right")
+    """Rich renderables for a person: populations, their integer parameters, projections, warnings."""
+    return [_population_table(report), *_parameter_lines(report), _projection_table(report),
+            *([f"warning: {w}" for w in report.warnings] or ["no warnings"])]
+
+
+def _table(title: str, columns: tuple[str, ...], left: int = 1) -> Table:
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    for index, column in enumerate(columns):
+        table.add_column(column, justify="left" if index < left else "right", no_wrap=True)
+    return table
+
+
+def _population_table(report: QuantizationReport) -> Table:
+    table = _table(f"quantization for {report.target}: populations (errors in float units and "
+                   "as % of v_th - v_reset)", ("population", "kind", "v scale", "thresh err",
+                                               "bias err", "leak err", "max input",
+                                               "unreachable"), left=2)
     for p in report.populations:
-        kind = p.kind if p.passthrough else f"{p.kind} -> {p.quantized_kind}"
         if p.passthrough:
-            populations.add_row(p.name, kind, "-", "-", "-", "-", "-", "-", "unchanged")
+            table.add_row(p.name, f"{p.kind} (unchanged)", *["-"] * 6)
             continue
-        populations.add_row(
-            p.name, kind, _g(p.scale), f"{_g(p.threshold_error)} ({_pct(p.threshold_error_frac)})",
-            f"{_g(p.bias_error)} ({_pct(p.bias_error_frac)})",
-            f"{_g(p.mem_decay_error, 2)}/{_g(p.syn_decay_error, 2)}", _g(p.max_input),
-            f"{p.unreachable}/{p.size}", ", ".join(f"{k}={v}" for k, v in p.parameters.items()))
-    projections = Table(title="projections (errors in float units; % of v_th - v_reset)")
-    for column in ("projection", "synapses", "scale", "step", "exp/bits/shift", "max err",
-                   "mean err", "zeroed", "clipped", "smallest kept"):
-        projections.add_column(column, justify="left" if column == "projection" else "right")
+        table.add_row(p.name, f"{p.kind}->{p.quantized_kind}", _g(p.scale),
+                      f"{_g(p.threshold_error, 2)} {_pct(p.threshold_error_frac)}",
+                      f"{_g(p.bias_error, 2)} {_pct(p.bias_error_frac)}",
+                      _g(p.mem_decay_error, 2), _g(p.max_input), f"{p.unreachable}/{p.size}")
+    return table
+
+
+def _parameter_lines(report: QuantizationReport) -> list[str]:
+    return [f"  {p.name}: " + ", ".join(f"{k}={v}" for k, v in p.parameters.items())
+            for p in report.populations if p.parameters]
+
+
+def _projection_table(report: QuantizationReport) -> Table:
+    table = _table("projections", ("projection", "synapses", "w scale", "step", "layout",
+                                   "max err", "zeroed", "clipped", "min kept |w|"))
     for q in report.projections:
         if q.passthrough:
-            projections.add_row(q.name, f"{q.synapses:,}", "-", "-", "unchanged", "-", "-", "-",
-                                "-", "-")
+            table.add_row(q.name, f"{q.synapses:,}", "-", "-", "unchanged", *["-"] * 4)
             continue
-        projections.add_row(
-            q.name, f"{q.synapses:,}", _g(q.scale), _g(q.step), _layout(q),
-            f"{_g(q.max_abs_error)} ({_pct(q.max_error_frac_threshold)})",
-            f"{_g(q.mean_abs_error)} ({_pct(q.mean_error_frac_threshold)})",
+        table.add_row(
+            q.name, f"{q.synapses:,}", _g(q.scale, 2), _g(q.step, 2), _layout(q),
+            f"{_g(q.max_abs_error, 2)} {_pct(q.max_error_frac_threshold)}",
             f"{q.zeroed}/{q.nonzero}", str(q.clipped), _g(q.smallest_surviving))
-    lines = [f"warning: {w}" for w in report.warnings] or ["no warnings"]
-    return [populations, projections, *lines]
+    return table
 
 
 def _layout(q: ProjectionQuantization) -> str:
     if q.receptor_shift is not None:
-        return "shift " + " ".join(f"{k}={v}" for k, v in q.receptor_shift.items())
-    return f"exp {q.weight_exp}, {q.num_weight_bits} bits {q.sign_mode}"
+        return "shift " + "/".join(f"{k[0]}{v}" for k, v in q.receptor_shift.items())
+    return f"exp {q.weight_exp} {q.num_weight_bits}b {q.sign_mode}"
 
 
 # ---- float vs quantized spike agreement (snnc quantize --steps) ---------------------------------

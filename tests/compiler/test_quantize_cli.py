@@ -24,7 +24,7 @@ def _tiny_weights_net(path) -> str:
     return file
 
 
-@pytest.mark.parametrize("target", ["loihi-sim"])
+@pytest.mark.parametrize("target", ["loihi-sim", "spinnaker-emu"])
 def test_weights_far_below_the_scale_are_zeroed_and_the_warning_is_printed(tmp_path, target):
     result = CliRunner().invoke(cli, ["quantize", _tiny_weights_net(tmp_path), "--target", target])
     assert result.exit_code == 0, result.output
@@ -69,3 +69,31 @@ def test_unsupported_population_is_a_one_line_error(tmp_path):
     assert result.output.strip() == (
         f"error: {file}: populations.hid.neuron.refractory: 'hid': Lava's fixed-point LIF has no "
         "refractory period (refractory = 2)")
+
+
+def test_steps_compares_float_and_quantized_rates_on_the_reference(tmp_path):
+    from snnc.backends.reference import simulate
+    from snnc.compiler.passes.quantize import quantize
+    from snnc.ir import fixed_probability, poisson
+
+    net = Network("driven", dt=1.0)
+    net.source("noise", 50, poisson(rate_hz=40.0, seed=3))
+    net.population("hid", 20, LIF(tau_mem=10.0, tau_syn=2.0, v_th=1.0, v_reset=0.0))
+    net.connect("noise", "hid", fixed_probability(0.3, seed=4), weight=0.21, delay=2)
+    file = str(tmp_path / "driven.yaml")
+    net.save(file)
+    result = CliRunner().invoke(cli, ["quantize", file, "-t", "loihi-sim", "--steps", "300",
+                                      "--format", "json"])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.output)["agreement"]
+    # the same runs, counted here: rate = spikes / neurons / seconds
+    counts_f = np.bincount(simulate(net, 300, "float").spikes["hid"][1], minlength=20)
+    fixed = simulate(quantize(net, "loihi")[0].network, 300, "loihi")
+    counts_q = np.bincount(fixed.spikes["hid"][1], minlength=20)
+    assert row["population"] == "hid" and counts_f.sum() > 0
+    assert row["rate_float_hz"] == pytest.approx(counts_f.sum() / 20 / 0.3)
+    assert row["rate_quantized_hz"] == pytest.approx(counts_q.sum() / 20 / 0.3)
+    differing = np.abs(counts_q - counts_f) > 0.1 * counts_f
+    assert row["fraction_differing"] == pytest.approx(differing.mean())
+    table = CliRunner().invoke(cli, ["quantize", file, "-t", "spinnaker-emu", "--steps", "300"])
+    assert table.exit_code == 0 and "float vs spinnaker on the reference, 300 steps" in table.output
