@@ -4,7 +4,7 @@ Every node maps a signal of shape ``in_shape`` to one of shape ``out_shape``; bo
 in C order, so a node is a ``scipy.sparse`` matrix of shape ``(prod(out_shape), prod(in_shape))``
 plus a bias vector. Convolutions and poolings are built by vectorised index arithmetic (one numpy
 axis per kernel tap dimension, never a Python loop per synapse), the same arithmetic as
-``torch.nn.functional.conv2d``: output ``(o_y, o_x)`` reads input ``(o_y s_y - p_y + k_y d_y, ...)``.
+``torch.nn.functional.conv2d``: output ``(o_y, o_x)`` reads ``(o_y s_y - p_y + k_y d_y, ...)``.
 A ``Signal`` is what reaches a node: sparse maps from the neuron and input populations.
 """
 

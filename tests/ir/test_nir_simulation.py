@@ -38,7 +38,7 @@ def raster(record, population, steps, size):
 # ---- the Braille RSNN (snnTorch): README equations, forward Euler --------------------------------
 def braille_numpy(graph, inputs, steps, dt):
     """``I += dt/tau_syn (-I + w_in x)``, ``V += dt/tau_mem (v_leak - V + r I)``, spike
-    ``V > v_th``, reset to v_reset in the same step; x: what the Affines emitted one step earlier."""
+    ``V > v_th``, reset to v_reset in the same step; x: what the Affines sent one step earlier."""
     fc1, rec, fc2 = graph.nodes["fc1"], graph.nodes["lif1.w_rec"], graph.nodes["fc2"]
     layers = [graph.nodes["lif1.lif"], graph.nodes["lif2"]]
     current = [np.zeros(n.tau_mem.size) for n in layers]
