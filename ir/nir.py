@@ -28,9 +28,10 @@ A NIR edge has no delay; an snnc projection has at least one step, so **every ho
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -77,6 +78,15 @@ def read_graph(path: str | Path) -> Any:
         message = _one_line(exc)
         raise NetworkError(f"nir.read rejects the file: {message}", where=_node_named_in(message),
                            file=str(path)) from None
+
+
+@contextmanager
+def _malformed(name: str) -> Iterator[None]:
+    """Parameters of the wrong shape or type in node ``name``: one line naming it, no traceback."""
+    try:
+        yield
+    except (ValueError, TypeError, IndexError, AttributeError) as exc:
+        raise NetworkError(f"cannot use its parameters: {_one_line(exc)}", where=name) from None
 
 
 # ---- flattening nested graphs -------------------------------------------------------------------
@@ -183,11 +193,13 @@ class _Importer:
 
     def state_nodes(self) -> None:
         for name in self.inputs:
-            self.shapes[name] = shape_of(self.flat.nodes[name].input_type["input"])
+            with _malformed(name):
+                self.shapes[name] = shape_of(self.flat.nodes[name].input_type["input"])
         for name in self.canonical_order():
             node = self.flat.nodes[name]
             if type(node).__name__ in NEURON_NODES:
-                neuron = neuron_model(node, self.steps, name)
+                with _malformed(name):
+                    neuron = neuron_model(node, self.steps, name)
                 self.neurons[name] = neuron
                 declared = (node.output_type or {}).get("output")
                 shape = shape_of(declared) if declared is not None else (neuron.size,)
@@ -207,7 +219,8 @@ class _Importer:
             signal = self.input_of(name, node_input_size(node))
             if signal is None:
                 raise NetworkError("has no incoming edge", where=name)
-            self.memo[name] = apply_node(node, signal, self.steps.dt_s, name)
+            with _malformed(name):
+                self.memo[name] = apply_node(node, signal, self.steps.dt_s, name)
             self.visiting.discard(name)
         return self.memo[name]
 

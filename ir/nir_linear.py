@@ -200,6 +200,9 @@ def apply_node(node: Any, signal: Signal, dt_s: float, where: str) -> Signal:
     kind = type(node).__name__
     if kind in ("Affine", "Linear"):
         weight = np.asarray(node.weight, dtype=np.float64)
+        if weight.ndim != 2:
+            raise NetworkError(f"weight must be 2-D [out, in], got shape {list(weight.shape)}",
+                               where=where)
         bias = np.asarray(node.bias, dtype=np.float64).ravel() if kind == "Affine" else 0.0
         return signal.mapped(sp.csr_matrix(weight), np.broadcast_to(bias, weight.shape[:1]),
                              weight.shape[:1])

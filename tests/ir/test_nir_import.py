@@ -241,6 +241,12 @@ def lif(n):
     ({"in": nir.Input(np.array([2])), "x": nir.Linear(np.eye(2)), "y": nir.Linear(np.eye(2)),
       "a": lif(2)}, [("in", "x"), ("x", "y"), ("y", "x"), ("y", "a")], UnsupportedOnTarget, "y",
      "a cycle of linear nodes"),
+    ({"in": nir.Input(np.array([2])), "w": nir.Affine(np.ones((2, 2, 2)), np.zeros(2)),
+      "a": lif(2)}, [("in", "w"), ("w", "a")], NetworkError, "w",
+     "weight must be 2-D [out, in], got shape [2, 2, 2]"),
+    ({"in": nir.Input(np.array([2, 4, 4])), "a": lif(2),
+      "w": nir.Conv2d(None, np.ones((2, 2, 3)), 1, 0, 1, 1, np.zeros(2))},
+     [("in", "w"), ("w", "a")], NetworkError, "w", "cannot use its parameters"),
 ])
 def test_graphs_snnc_cannot_express(nodes, edges, error, where, message):
     with pytest.raises(error) as caught:
