@@ -1,4 +1,4 @@
-"""The quantization report: what every float-to-fixed choice cost, per projection and per population.
+"""The quantization report: what each float-to-fixed choice cost, per projection and population.
 
 Users' most common complaint about neuromorphic toolchains is conversion that silently kills
 activity, so every number here is in the network's own float units (and as a fraction of the
@@ -103,7 +103,7 @@ class QuantizationReport(_Record):
 def weight_entry(base: dict[str, Any], weight: np.ndarray, quantized: np.ndarray,
                  dequantized: np.ndarray, clipped: np.ndarray,
                  theta_post: np.ndarray) -> ProjectionQuantization:
-    """Error statistics of one projection. ``theta_post[k]`` is v_th - v_reset at synapse k's target."""
+    """Error statistics of one projection (``theta_post[k]``: v_th - v_reset at its target)."""
     error = np.abs(dequantized - weight)
     nonzero = weight != 0
     zeroed = nonzero & (quantized == 0)
@@ -155,7 +155,7 @@ def reach_warning(entry: PopulationQuantization) -> list[str]:
             f"threshold from their maximum input ({newly} of them could in float)"]
 
 
-# ---- rendering ------------------------------------------------------------------------------------
+# ---- rendering -----------------------------------------------------------------------------------
 def _g(value: Optional[float], digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}g}"
 
@@ -165,7 +165,7 @@ def _pct(value: float) -> str:
 
 
 def render(report: QuantizationReport) -> list[Any]:
-    """Rich renderables for a person: populations, their integer parameters, projections, warnings."""
+    """Rich renderables: populations, their integer parameters, projections, warnings."""
     return [_population_table(report), *_parameter_lines(report), _projection_table(report),
             *([f"warning: {w}" for w in report.warnings] or ["no warnings"])]
 
@@ -218,7 +218,7 @@ def _layout(q: ProjectionQuantization) -> str:
     return f"exp {q.weight_exp} {q.num_weight_bits}b {q.sign_mode}"
 
 
-# ---- float vs quantized spike agreement (snnc quantize --steps) ---------------------------------
+# ---- float vs quantized spike agreement (snnc quantize --steps) ----------------------------------
 COUNT_TOLERANCE = 0.10  # a neuron "differs" when its spike count is off by more than 10%
 
 

@@ -146,7 +146,7 @@ def test_what_loihi_cannot_express_is_refused_by_name(neuron, field):
     assert error.value.where == f"populations.pop.neuron.{field}"
 
 
-# ---- traces: the quantized neuron against the float one, within a hand-derived bound ---------------
+# ---- traces: the quantized neuron against the float one, within a hand-derived bound -------------
 def _dec(x: int, d: int) -> int:
     magnitude = (abs(x) * (4096 - d)) >> 12
     return magnitude if x >= 0 else -magnitude
