@@ -18,6 +18,8 @@ from snnc.ir.errors import SnncError
 # Add a module here to add its COMMANDS to the CLI.
 COMMAND_MODULES = (
     "snnc.commands.network",
+    "snnc.commands.compile",
+    "snnc.commands.nir",
     "snnc.commands.quantize",
     "snnc.commands.run",
 )
