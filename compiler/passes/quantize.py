@@ -20,7 +20,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from snnc.ir import Network, Population, Projection, Synapses, expand
-from snnc.ir.connect import Explicit, FixedProbability
+from snnc.ir.connect import Explicit, FixedProbability, connection_count
 from snnc.ir.errors import QuantizationError, SnncError, UnsupportedOnTarget
 from snnc.ir.neurons import LIF
 from snnc.ir.values import Normal, Uniform, freeze
@@ -32,6 +32,7 @@ from .quantize_report import (
     passthrough_projection,
     projection_warnings,
     reach_warning,
+    with_weight_totals,
 )
 
 TARGET_ALIASES = {"loihi": "loihi", "loihi-sim": "loihi",
@@ -145,17 +146,19 @@ def quantize(network: Network, target: str,
             populations[name] = population
             continue
         _check_kind(population, target)
-        incoming = _incoming(network, name)
         if population.kind == NATIVE_KIND[target]:
             populations[name] = population
             pop_reports.append(_passthrough_population(population))
-            for item in incoming:
-                proj_reports[item.index] = passthrough_projection(
-                    item.projection.name, item.projection.pre, name, len(item.synapses))
+            for index, projection in enumerate(network.projections):
+                if projection.post == name:
+                    proj_reports[index] = passthrough_projection(
+                        projection.name, projection.pre, name, _count(network, projection))
             continue
+        incoming = _incoming(network, name)
         result = quantizer(population, incoming, network, options)
         populations[name] = Population(name=name, size=population.size, neuron=result.neuron)
-        pop_reports.append(result.population)
+        pop_reports.append(with_weight_totals(result.population,
+                                              list(result.projection_reports.values())))
         for index, projection in result.projections.items():
             projections[index] = projection
         proj_reports.update(result.projection_reports)
@@ -187,6 +190,13 @@ def _check_kind(population: Population, target: str) -> None:
 def _incoming(network: Network, name: str) -> list[Incoming]:
     return [Incoming(i, p, expand(network, p))
             for i, p in enumerate(network.projections) if p.post == name]
+
+
+def _count(network: Network, projection: Projection) -> int:
+    """Synapses of a projection, drawn only when the rule cannot tell (fixed_probability)."""
+    pre, post = network.populations[projection.pre], network.populations[projection.post]
+    count = connection_count(projection.connect, pre.size, post.size, recurrent=pre is post)
+    return count if count is not None else len(expand(network, projection))
 
 
 def _passthrough_population(population: Population) -> PopulationQuantization:

@@ -72,6 +72,11 @@ class PopulationQuantization(_Record):
     mem_decay_error: float = 0.0  # max |quantized - float| membrane decay factor per step
     syn_decay_error: float = 0.0
     max_input: Optional[float] = None  # largest summed positive input one neuron can get in a step
+    weight_max_abs_error: float = 0.0  # over every weight into the population
+    weight_mean_abs_error: float = 0.0
+    zeroed: int = 0  # nonzero float weights into the population that became 0
+    clipped: int = 0
+    smallest_surviving: Optional[float] = None
     unreachable: int = 0  # neurons that cannot reach threshold even with all inputs firing
     unreachable_float: int = 0  # ... of those, how many could not in float either
     parameters: dict[str, str] = {}  # the chosen integer parameters, briefly
@@ -124,6 +129,19 @@ def weight_entry(base: dict[str, Any], weight: np.ndarray, quantized: np.ndarray
         clipped=int(clipped.sum()),
         smallest_surviving=float(np.abs(weight[survived]).min()) if survived.any() else None,
     )
+
+
+def with_weight_totals(entry: PopulationQuantization,
+                       incoming: list[ProjectionQuantization]) -> PopulationQuantization:
+    """A population entry completed with the weight statistics of all projections into it."""
+    synapses = sum(p.synapses for p in incoming)
+    kept = [p.smallest_surviving for p in incoming if p.smallest_surviving is not None]
+    return entry.model_copy(update=dict(
+        weight_max_abs_error=max((p.max_abs_error for p in incoming), default=0.0),
+        weight_mean_abs_error=(sum(p.mean_abs_error * p.synapses for p in incoming) / synapses
+                               if synapses else 0.0),
+        zeroed=sum(p.zeroed for p in incoming), clipped=sum(p.clipped for p in incoming),
+        smallest_surviving=min(kept) if kept else None))
 
 
 def passthrough_projection(name: str, pre: str, post: str, synapses: int) -> ProjectionQuantization:
