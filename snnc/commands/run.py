@@ -137,6 +137,21 @@ def run(source: str, target: str, steps: int, output: str, numerics: str | None,
     how = f"{target}, {chosen} numerics" if chosen else target
     click.echo(f"{output}: {record.total:,} spikes from {_populations_with_spikes(record)} "
                f"populations in {steps:,} steps ({how}, {elapsed:.2f} s)")
+    _write_provenance(backend, output)
+
+
+def _write_provenance(backend: Any, output: str) -> None:
+    """Targets that report what the hardware would do (spinnaker-emu) write provenance.json
+    beside the spikes file and print it as tables."""
+    if not hasattr(backend, "save_provenance"):
+        return
+    path = Path(output).with_name("provenance.json")
+    backend.save_provenance(path)
+    from .common import console
+
+    for item in backend.provenance_renderables():
+        console().print(item)
+    click.echo(f"{path}: provenance written")
 
 
 def _compiled(source: Any, target: str) -> Any:
