@@ -25,7 +25,7 @@ from snnc.ir.expand import expand
 
 from .engine import DELIVER_DELAY, DELIVER_MISS, DELIVER_ROW
 from .neuron import NeuronParams
-from .router import Mesh, Table, WalkLog, csr, mesh_of, walk
+from .router import Mesh, Table, WalkLog, csr, first_match, mesh_of, walk
 
 DELIVER_EMPTY = 3  # the key matches an entry but its row holds no synapse
 RING_WEIGHT_MAX = 0xFFFF
@@ -269,9 +269,9 @@ def _lookup_neuron_core(core: int, packet_keys: np.ndarray, rows: Rows, build: A
     row = np.full(packet_keys.size, -1, dtype=np.int64)
     if blocks.size == 0:
         return kind, row
-    hits = (packet_keys[:, None] & entry_mask[None, :]) == entry_key[None, :]
-    found = hits.any(axis=1)
-    entry = hits.argmax(axis=1)
+    entry = first_match(entry_key, entry_mask, packet_keys)
+    found = entry >= 0
+    entry = np.maximum(entry, 0)
     index = (packet_keys & ~entry_mask[entry]).astype(np.int64)
     code_rows = rows.block[mine] * (1 << 32) + rows.index[mine]
     code_want = blocks[entry] * (1 << 32) + index
