@@ -8,10 +8,12 @@ only calls it in chunks (for the progress bar, and to grow the spike buffer when
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from typing import Callable
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .floating import float_update
 from .loihi import loihi_update
@@ -20,22 +22,35 @@ from .spinnaker import spinnaker_update
 
 _MIN_SPIKE_CAPACITY = 1 << 20
 
+# A step's parallel region is short (tens of microseconds): OpenMP threads that spin-wait between
+# regions starve each other on a shared machine, while passive waiting costs ~15 us per step.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 
 @njit(cache=True, nogil=True)
-def deliver(ids, t, mask, channels, ring, offsets, targets, weights, delays):
-    """Add each spike's weights into the ring slot of its arrival step (event-driven, CSR rows)."""
+def deliver(ids, t, row0, mask, channels, ring, offsets, targets, weights, delays):
+    """Add the weights of spikes sent at step ``t`` into the ring slot of their arrival step.
+
+    ``row0`` selects this part's CSR rows (``part * neurons``). A source's synapses are sorted by
+    delay, so the slot's base index is recomputed only when the delay changes.
+    """
     for s in ids:
-        for k in range(offsets[s], offsets[s + 1]):
-            ring[((t + delays[k]) & mask) * channels + targets[k]] += weights[k]
+        last_delay, base = -1, 0
+        for k in range(offsets[row0 + s], offsets[row0 + s + 1]):
+            if delays[k] != last_delay:
+                last_delay = delays[k]
+                base = ((t + last_delay) & mask) * channels
+            ring[base + targets[k]] += weights[k]
 
 
 @njit(cache=True, nogil=True)
-def _loihi_input(row, cbase, n, extra_channel, extra_neuron, extra_shift, scratch):
-    """This step's input per loihi neuron: its channel plus floor-shifted weight_exp<0 groups."""
-    for i in range(n):
+def _loihi_input(row, cbase, lo, hi, extra_channel, extra_neuron, extra_shift, scratch):
+    """This step's input of loihi neurons lo..hi-1: their channel plus floor-shifted groups."""
+    for i in range(lo, hi):
         scratch[i] = np.int64(row[cbase + i])
     for j in range(extra_channel.size):
-        scratch[extra_neuron[j]] += np.int64(row[extra_channel[j]]) >> extra_shift[j]
+        if lo <= extra_neuron[j] < hi:
+            scratch[extra_neuron[j]] += np.int64(row[extra_channel[j]]) >> extra_shift[j]
     return scratch
 
 
@@ -46,36 +61,70 @@ def _record(state, row, neurons, buffer, t):
 
 
 @njit(cache=True, nogil=True)
-def run_steps(t0, t1, net, fam_f, fam_l, fam_s, extra, out_t, out_i, n_out, per_step_max):
-    """Simulate steps ``t0..t1-1``; returns (next step, spikes stored). Stops early when full."""
-    ring, mask, channels, offsets, targets, weights, delays, src_off, src_ids = net
-    f_params, f_state, f_cbase, f_gbase, f_rec, f_buf = fam_f
-    l_params, l_state, l_cbase, l_gbase, l_rec, l_buf = fam_l
-    s_params, s_state, s_cbase, s_gbase, s_rec, s_buf = fam_s
-    x_chan, x_neuron, x_shift, scratch = extra
+def _part_range(size, gbase, split, part):
+    """The family-local neuron range [lo, hi) that part ``part`` updates."""
+    cut = min(max(split - gbase, 0), size)
+    return (0, cut) if part == 0 else (cut, size)
+
+
+@njit(cache=True, nogil=True)
+def _update_part(part, row, split, fam_f, fam_l, fam_s, extra, buffer):
+    """Update one part's neurons of every family; spikes' global ids into ``buffer``."""
+    f_params, f_state, f_cbase, f_gbase = fam_f[0], fam_f[1], fam_f[2], fam_f[3]
+    l_params, l_state, l_cbase, l_gbase = fam_l[0], fam_l[1], fam_l[2], fam_l[3]
+    s_params, s_state, s_cbase, s_gbase = fam_s[0], fam_s[1], fam_s[2], fam_s[3]
     nf, nl, ns = f_state.shape[1], l_state.shape[1], s_state.shape[1]
+    count = 0
+    lo, hi = _part_range(nf, f_gbase, split, part)
+    count = float_update(row[f_cbase:f_cbase + nf], f_params, f_state, lo, hi, buffer, count,
+                         f_gbase)
+    lo, hi = _part_range(nl, l_gbase, split, part)
+    if hi > lo:
+        a = _loihi_input(row, l_cbase, lo, hi, extra[0], extra[1], extra[2], extra[3])
+        count = loihi_update(a, l_params, l_state, lo, hi, buffer, count, l_gbase)
+    lo, hi = _part_range(ns, s_gbase, split, part)
+    count = spinnaker_update(row[s_cbase:s_cbase + 2 * ns], s_params, s_state, lo, hi, buffer,
+                             count, s_gbase)
+    return count
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def run_steps(t0, t1, net, fam_f, fam_l, fam_s, extra, pending, parts, out_t, out_i,
+              per_step_max):
+    """Simulate steps ``t0..t1-1``; returns (next step, spikes stored, start of the last step's).
+
+    Step ``t`` is one parallel region over the two parts: each part first delivers the spikes of
+    step ``t - 1`` (``pending`` at ``t0``) into the channels its neurons read, then updates its
+    neurons from slot ``t``. Parts never write the same channel, so there are no races, and the
+    merged spikes are in global-id order whatever the thread count.
+    """
+    ring, mask, channels, offsets, targets, weights, delays, src_off, src_ids, split = net
+    neurons = (offsets.size - 1) // 2
+    n_out, last_start = 0, 0
+    counts = np.zeros(2, dtype=np.int64)
     for t in range(t0, t1):
         if n_out + per_step_max > out_i.size:
-            return t, n_out
-        start = n_out
-        row = ring[(t & mask) * channels:((t & mask) + 1) * channels]
-        n_out = float_update(row[f_cbase:f_cbase + nf], f_params, f_state, 0, nf, out_i, n_out,
-                             f_gbase)
-        if nl:
-            a = _loihi_input(row, l_cbase, nl, x_chan, x_neuron, x_shift, scratch)
-            n_out = loihi_update(a, l_params, l_state, 0, nl, out_i, n_out, l_gbase)
-        n_out = spinnaker_update(row[s_cbase:s_cbase + 2 * ns], s_params, s_state, 0, ns, out_i,
-                                 n_out, s_gbase)
-        _record(f_state, 0, f_rec, f_buf, t)
-        _record(l_state, 1, l_rec, l_buf, t)
-        _record(s_state, 0, s_rec, s_buf, t)
-        row[:] = 0
+            return t, n_out, last_start
+        sent = pending if t == t0 else out_i[last_start:n_out]
+        base = (t & mask) * channels
+        row = ring[base:base + channels]
+        for part in prange(2):
+            deliver(sent, t - 1, part * neurons, mask, channels, ring, offsets, targets, weights,
+                    delays)
+            counts[part] = _update_part(part, row, split, fam_f, fam_l, fam_s, extra, parts[part])
+        last_start = n_out
+        for part in range(2):
+            out_i[n_out:n_out + counts[part]] = parts[part, :counts[part]]
+            n_out += counts[part]
         for k in range(src_off[t], src_off[t + 1]):
             out_i[n_out] = src_ids[k]
             n_out += 1
-        out_t[start:n_out] = t
-        deliver(out_i[start:n_out], t, mask, channels, ring, offsets, targets, weights, delays)
-    return t1, n_out
+        out_t[last_start:n_out] = t
+        _record(fam_f[1], 0, fam_f[4], fam_f[5], t)
+        _record(fam_l[1], 1, fam_l[4], fam_l[5], t)
+        _record(fam_s[1], 0, fam_s[4], fam_s[5], t)
+        row[:] = 0
+    return t1, n_out, last_start
 
 
 class Engine:
@@ -86,7 +135,8 @@ class Engine:
         p = self.program = program
         self.ring = np.zeros(p.ring_slots * p.channels, dtype=p.ring_dtype)
         self.net = (self.ring, np.int64(p.ring_slots - 1), np.int64(p.channels), p.offsets,
-                    p.targets, p.weights, p.delays, p.source_offsets, p.source_ids)
+                    p.targets, p.weights, p.delays, p.source_offsets, p.source_ids,
+                    np.int64(p.split))
         self.voltages: dict[str, np.ndarray] = {}
         self.fams = []
         for name in ("float", "loihi", "spinnaker"):
@@ -104,6 +154,8 @@ class Engine:
         capacity = max(_MIN_SPIKE_CAPACITY, 4 * self.per_step_max)
         self.out_t = np.zeros(capacity, dtype=np.int32)
         self.out_i = np.zeros(capacity, dtype=np.int32)
+        self.parts = np.zeros((2, max(p.split, p.neurons_simulated - p.split, 1)), dtype=np.int32)
+        self.pending = np.zeros(0, dtype=np.int32)  # spikes of the last step run, not delivered
         self.chunks: list[tuple[np.ndarray, np.ndarray]] = []
 
     def run(self, on_progress: Callable[[int], None] | None = None, chunk_steps: int = 0) -> None:
@@ -111,11 +163,18 @@ class Engine:
         steps = self.program.steps
         chunk = chunk_steps or steps
         t = 0
+        # numba's threading start-up reads multiprocessing's start method, which fixes it; Lava
+        # (imported later, e.g. by `snnc verify`) then cannot set its own: undo that side effect.
+        unset = multiprocessing.get_start_method(allow_none=True) is None
         while t < steps:
             stop = min(steps, t + chunk)
-            t, n_out = run_steps(t, stop, self.net, *self.fams, self.extra, self.out_t,
-                                 self.out_i, 0, self.per_step_max)
+            t, n_out, last = run_steps(t, stop, self.net, *self.fams, self.extra, self.pending,
+                                       self.parts, self.out_t, self.out_i, self.per_step_max)
             self.chunks.append((self.out_t[:n_out].copy(), self.out_i[:n_out].copy()))
+            self.pending = self.out_i[last:n_out].copy()
+            if unset:
+                multiprocessing.set_start_method(None, force=True)
+                unset = False
             if on_progress is not None:
                 on_progress(t)
 

@@ -30,6 +30,7 @@ from .loihi import loihi_tables, quantize_weights
 from .spinnaker import spinnaker_tables
 
 FAMILIES = ("float", "loihi", "spinnaker")
+PARTS = 2  # fixed, so results never depend on the thread count: each part owns half the neurons
 _FAMILY_OF = {LIF: "float", LI: "float", LoihiLIF: "loihi", SpinnakerLIF: "spinnaker"}
 _INT32_MAX = 2**31 - 1
 
@@ -61,7 +62,8 @@ class Program:
     bounds: dict[str, tuple[int, int]]  # population -> [first, last+1) global ids
     channels: int
     ring_slots: int  # a power of two > largest delay
-    offsets: np.ndarray  # int64[neurons + 1]: CSR row starts by source global id
+    split: int  # neurons with global id < split are updated by part 0, the rest by part 1
+    offsets: np.ndarray  # int64[PARTS * neurons + 1]: CSR row starts by (part, source global id)
     targets: np.ndarray  # int32 channel per synapse
     weights: np.ndarray  # per synapse: float64, or the smallest int type that holds them
     delays: np.ndarray  # uint8/uint16/int32 per synapse
@@ -71,8 +73,14 @@ class Program:
     source_ids: np.ndarray  # int32 global ids
 
     @property
+    def neurons_simulated(self) -> int:
+        """Neurons that are updated (sources excluded)."""
+        return sum(f.size for f in self.families.values())
+
+    @property
     def neurons(self) -> int:
-        return int(self.offsets.size - 1)
+        """Neurons and source neurons (the CSR's rows per part)."""
+        return int((self.offsets.size - 1) // PARTS)
 
 
 def _families(net: Network) -> dict[str, Family]:
@@ -123,8 +131,10 @@ class _Synapses:
         self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self.extra: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
-    def add(self, source, channel, weight, delay) -> None:
-        self.parts.append((source.astype(np.int32), channel.astype(np.int32), weight, delay))
+    def add(self, source, channel, weight, delay, owner) -> None:
+        """``owner``: global id of the neuron that reads each synapse's channel."""
+        self.parts.append((source.astype(np.int32), channel.astype(np.int32), weight, delay,
+                           owner.astype(np.int32)))
 
 
 def _add_projection(net, projection, families, bounds, synapses, next_extra) -> int:
@@ -134,21 +144,22 @@ def _add_projection(net, projection, families, bounds, synapses, next_extra) -> 
     fam = families[_FAMILY_OF[type(post.neuron)]]
     local = fam.populations[post.name] + syn.post.astype(np.int64)
     source = bounds[projection.pre][0] + syn.pre.astype(np.int64)
+    owner = fam.gbase + local
     if fam.name == "float":
-        synapses.add(source, fam.cbase + local, syn.weight, syn.delay)
+        synapses.add(source, fam.cbase + local, syn.weight, syn.delay, owner)
     elif fam.name == "spinnaker":
         weight = syn.weight.astype(np.int64)
         channel = fam.cbase + local + np.where(weight < 0, fam.size, 0)
-        synapses.add(source, channel, np.abs(weight), syn.delay)
+        synapses.add(source, channel, np.abs(weight), syn.delay, owner)
     elif projection.weight_exp >= 0:
         weight = quantize_weights(syn.weight, projection.num_weight_bits) << projection.weight_exp
-        synapses.add(source, fam.cbase + local, weight, syn.delay)
+        synapses.add(source, fam.cbase + local, weight, syn.delay, owner)
     else:
         # a floor shift of each delay group's sum: keep each (delay, neuron) sum apart
         weight = quantize_weights(syn.weight, projection.num_weight_bits)
         groups, group_of = np.unique(syn.delay, return_inverse=True)
         channel = next_extra + group_of.astype(np.int64) * post.size + syn.post
-        synapses.add(source, channel, weight, syn.delay)
+        synapses.add(source, channel, weight, syn.delay, owner)
         count = groups.size * post.size
         neuron = np.tile(fam.populations[post.name] + np.arange(post.size), groups.size)
         synapses.extra.append((np.arange(next_extra, next_extra + count), neuron,
@@ -158,8 +169,9 @@ def _add_projection(net, projection, families, bounds, synapses, next_extra) -> 
 
 
 def _smallest_int(values: np.ndarray) -> type:
+    """int16 or wider (no int8: every weight type is one more compiled variant of the loop)."""
     lo, hi = (int(values.min()), int(values.max())) if values.size else (0, 0)
-    for dtype in (np.int8, np.int16, np.int32, np.int64):
+    for dtype in (np.int16, np.int32, np.int64):
         info = np.iinfo(dtype)
         if info.min <= lo and hi <= info.max:
             return dtype
@@ -181,20 +193,25 @@ def _counting_order(keys: np.ndarray, buckets: int) -> np.ndarray:
     return order
 
 
-def _csr(synapses: _Synapses, neurons: int, float_ring: bool):
-    """Concatenate and sort synapses by (source, delay); returns offsets, targets, weights, delays."""
+def _csr(synapses: _Synapses, neurons: int, split: int, float_ring: bool):
+    """Concatenate and sort synapses by (part of the target's neuron, source, delay).
+
+    Returns offsets (row ``part * neurons + source``), targets, weights, delays. The sorts are
+    stable, so a source's synapses keep their projection order within a delay (float sums are
+    accumulated in one fixed order).
+    """
     if not synapses.parts:
-        return (np.zeros(neurons + 1, np.int64), np.zeros(0, np.int32),
+        return (np.zeros(PARTS * neurons + 1, np.int64), np.zeros(0, np.int32),
                 np.zeros(0, np.float64 if float_ring else np.int16), np.zeros(0, np.uint8))
-    source = np.concatenate([p[0] for p in synapses.parts])
     delay = np.concatenate([p[3] for p in synapses.parts]).astype(np.int64)
     max_delay = int(delay.max())
-    order = _counting_order(delay, max_delay + 1)  # delay first, then a stable sort by source
-    order = order[_counting_order(source[order], neurons)]
-    source = source[order]
-    offsets = np.zeros(neurons + 1, dtype=np.int64)
-    np.cumsum(np.bincount(source, minlength=neurons), out=offsets[1:])
-    del source
+    order = _counting_order(delay, max_delay + 1)  # delay first, then a stable sort by row
+    row = np.concatenate([p[0] for p in synapses.parts]).astype(np.int64)
+    row += np.where(np.concatenate([p[4] for p in synapses.parts]) < split, 0, neurons)
+    order = order[_counting_order(row[order], PARTS * neurons)]
+    offsets = np.zeros(PARTS * neurons + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, minlength=PARTS * neurons), out=offsets[1:])
+    del row
     targets = np.concatenate([p[1] for p in synapses.parts])[order]
     weights = np.concatenate([np.asarray(p[2]) for p in synapses.parts])[order]
     weights = weights.astype(np.float64 if float_ring else _smallest_int(weights))
@@ -237,7 +254,8 @@ def lower(net: Network, steps: int) -> Program:
         next_extra = _add_projection(net, projection, families, bounds, synapses, next_extra)
     channels = next_extra
     float_ring = families["float"].size > 0
-    offsets, targets, weights, delays = _csr(synapses, neurons, float_ring)
+    split = sum(f.size for f in families.values()) // PARTS  # by neuron count
+    offsets, targets, weights, delays = _csr(synapses, neurons, split, float_ring)
     max_delay = int(delays.max()) if delays.size else 1
     extra = tuple(np.concatenate([e[k] for e in synapses.extra]).astype(dtype)
                   if synapses.extra else np.zeros(0, dtype)
@@ -245,7 +263,7 @@ def lower(net: Network, steps: int) -> Program:
     source_offsets, source_ids = _sources(net, bounds, steps)
     return Program(
         steps=steps, dt=net.dt, families=families, bounds=bounds, channels=channels,
-        ring_slots=1 << int(max_delay).bit_length(), offsets=offsets, targets=targets,
+        ring_slots=1 << int(max_delay).bit_length(), split=split, offsets=offsets, targets=targets,
         weights=weights, delays=delays, extra=extra,  # type: ignore[arg-type]
         ring_dtype=_ring_dtype(families, targets, weights, channels),
         source_offsets=source_offsets, source_ids=source_ids)
