@@ -47,6 +47,10 @@ def prepare(network: Network, numerics: str) -> Network:
                         where="--numerics") from None
 
     quantized, _report = quantize(network, numerics)
+    left = [p.name for p in quantized.network.neuron_populations() if p.kind in _FLOAT_KINDS]
+    if left:
+        raise SnncError(f"quantization left float populations {left} for '{numerics}' numerics",
+                        where="--numerics")
     return quantized.network
 
 
