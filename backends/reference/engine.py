@@ -88,7 +88,24 @@ def _update_part(part, row, split, fam_f, fam_l, fam_s, extra, buffer):
     return count
 
 
+@njit(cache=True, nogil=True)
+def _step_part(part, sent, t, row, net, fam_f, fam_l, fam_s, extra, buffer):
+    """One part's share of step ``t``: deliver step ``t - 1``'s spikes, then update its neurons."""
+    ring, mask, channels, offsets, targets, weights, delays = net[:7]
+    neurons = (offsets.size - 1) // 2
+    deliver(sent, t - 1, part * neurons, mask, channels, ring, offsets, targets, weights, delays)
+    return _update_part(part, row, net[9], fam_f, fam_l, fam_s, extra, buffer)
+
+
 @njit(cache=True, nogil=True, parallel=True)
+def _parallel_parts(sent, t, row, net, fam_f, fam_l, fam_s, extra, parts, counts):
+    """The only parallel region (kept tiny: parfor compilation is slow on big bodies)."""
+    for part in prange(2):
+        counts[part] = _step_part(part, sent, t, row, net, fam_f, fam_l, fam_s, extra,
+                                  parts[part])
+
+
+@njit(cache=True, nogil=True)
 def run_steps(t0, t1, net, fam_f, fam_l, fam_s, extra, pending, parts, out_t, out_i,
               per_step_max):
     """Simulate steps ``t0..t1-1``; returns (next step, spikes stored, start of the last step's).
@@ -98,8 +115,7 @@ def run_steps(t0, t1, net, fam_f, fam_l, fam_s, extra, pending, parts, out_t, ou
     neurons from slot ``t``. Parts never write the same channel, so there are no races, and the
     merged spikes are in global-id order whatever the thread count.
     """
-    ring, mask, channels, offsets, targets, weights, delays, src_off, src_ids, split = net
-    neurons = (offsets.size - 1) // 2
+    ring, mask, channels, src_off, src_ids = net[0], net[1], net[2], net[7], net[8]
     n_out, last_start = 0, 0
     counts = np.zeros(2, dtype=np.int64)
     for t in range(t0, t1):
@@ -108,10 +124,7 @@ def run_steps(t0, t1, net, fam_f, fam_l, fam_s, extra, pending, parts, out_t, ou
         sent = pending if t == t0 else out_i[last_start:n_out]
         base = (t & mask) * channels
         row = ring[base:base + channels]
-        for part in prange(2):
-            deliver(sent, t - 1, part * neurons, mask, channels, ring, offsets, targets, weights,
-                    delays)
-            counts[part] = _update_part(part, row, split, fam_f, fam_l, fam_s, extra, parts[part])
+        _parallel_parts(sent, t, row, net, fam_f, fam_l, fam_s, extra, parts, counts)
         last_start = n_out
         for part in range(2):
             out_i[n_out:n_out + counts[part]] = parts[part, :counts[part]]
