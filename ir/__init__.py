@@ -14,7 +14,7 @@ from .errors import (
     UnsupportedOnTarget,
     VerificationError,
 )
-from .expand import Synapses, expand, expand_all
+from .expand import Synapses, expand, expand_all, materialize
 from .io import equal, load, save
 from .network import (
     Network,
@@ -38,7 +38,7 @@ __all__ = [
     "AllToAll", "Explicit", "FixedProbability", "OneToOne", "connection_pairs",
     "NetworkError", "PartitionError", "PlacementError", "QuantizationError", "RoutingError",
     "SnncError", "UnsupportedOnTarget", "VerificationError",
-    "Synapses", "expand", "expand_all", "equal", "load", "save",
+    "Synapses", "expand", "expand_all", "materialize", "equal", "load", "save",
     "Network", "Population", "Projection", "all_to_all", "explicit", "fixed_probability",
     "normal", "one_to_one", "poisson", "spike_times", "uniform",
     "LI", "LIF", "LoihiLIF", "SpinnakerLIF", "Poisson", "SpikeTimes", "source_spikes",

@@ -6,7 +6,7 @@ Expansion is deterministic: the same rule, sizes and seed always give the same p
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Iterator, Literal, Union
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -74,41 +74,50 @@ def _index_dtype(n: int) -> type:
     return np.int32 if n < 2**31 else np.int64
 
 
-def _bernoulli_positions(p: float, total: int, seed: int) -> np.ndarray:
-    """Positions in ``[0, total)`` each chosen independently with probability p, sorted (int64).
+def _bernoulli_chunks(p: float, total: int, seed: int) -> Iterator[np.ndarray]:
+    """Positions in ``[0, total)`` each chosen independently with probability p, in sorted chunks.
 
     The gaps between successes of a Bernoulli process are geometric, so drawing gaps and taking their
     cumulative sum yields exactly the Bernoulli(p) selection in O(selected) time and memory, with no
-    Python loop per synapse.
+    Python loop per synapse. Chunks keep the int64 positions small; callers convert them at once.
     """
     if p <= 0.0 or total == 0:
-        return np.zeros(0, dtype=np.int64)
+        return
     if p >= 1.0:
-        return np.arange(total, dtype=np.int64)
+        for start in range(0, total, _GAP_CHUNK):
+            yield np.arange(start, min(total, start + _GAP_CHUNK), dtype=np.int64)
+        return
     rng = np.random.default_rng(seed)
-    chunks = []
     position = -1
     while True:
-        gaps = rng.geometric(p, size=_GAP_CHUNK)
-        chunk = np.cumsum(gaps, dtype=np.int64)
+        chunk = np.cumsum(rng.geometric(p, size=_GAP_CHUNK), dtype=np.int64)
         chunk += position
         if chunk[-1] >= total:
-            chunks.append(chunk[: np.searchsorted(chunk, total)])
-            break
-        chunks.append(chunk)
+            yield chunk[: np.searchsorted(chunk, total)]
+            return
+        yield chunk
         position = int(chunk[-1])
-    return np.concatenate(chunks)
+
+
+def _bernoulli_positions(p: float, total: int, seed: int) -> np.ndarray:
+    """All positions of ``_bernoulli_chunks`` as one int64 array."""
+    chunks = list(_bernoulli_chunks(p, total, seed))
+    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
 
 
 def _fixed_probability(rule: FixedProbability, n_pre: int, n_post: int, recurrent: bool):
-    positions = _bernoulli_positions(rule.p, n_pre * n_post, rule.seed)
-    pre = (positions // n_post).astype(_index_dtype(n_pre))
-    post = (positions % n_post).astype(_index_dtype(n_post))
-    del positions
-    if recurrent and not rule.allow_self:
-        keep = pre != post
-        pre, post = pre[keep], post[keep]
-    return pre, post
+    pre_chunks, post_chunks = [], []
+    for positions in _bernoulli_chunks(rule.p, n_pre * n_post, rule.seed):
+        pre = (positions // n_post).astype(_index_dtype(n_pre))
+        post = (positions % n_post).astype(_index_dtype(n_post))
+        if recurrent and not rule.allow_self:
+            keep = pre != post
+            pre, post = pre[keep], post[keep]
+        pre_chunks.append(pre)
+        post_chunks.append(post)
+    if not pre_chunks:
+        return np.zeros(0, _index_dtype(n_pre)), np.zeros(0, _index_dtype(n_post))
+    return np.concatenate(pre_chunks), np.concatenate(post_chunks)
 
 
 def connection_pairs(

@@ -93,3 +93,25 @@ def expand(net: "Network", projection: "Projection | str") -> Synapses:
 def expand_all(net: "Network") -> dict[str, Synapses]:
     """Expand every projection, by name, in network order."""
     return {projection.name: expand(net, projection) for projection in net.projections}
+
+
+def materialize(net: "Network", expanded: dict[str, Synapses] | None = None) -> "Network":
+    """The same network with every projection as ``explicit`` pre/post/weight/delay arrays.
+
+    Useful to freeze random connectivity into files (``save`` then writes the arrays to NPZ), or to
+    hand a network to a tool that does not know snnc's rules. Scalar weights and delays stay scalar.
+    """
+    from .connect import Explicit
+    from .values import Normal, Uniform
+
+    expanded = expanded or expand_all(net)
+    projections = []
+    for projection in net.projections:
+        synapses = expanded[projection.name]
+        update: dict = {"connect": Explicit(pre=synapses.pre, post=synapses.post)}
+        if isinstance(projection.weight, (np.ndarray, Normal, Uniform)):
+            update["weight"] = synapses.weight
+        if isinstance(projection.delay, (np.ndarray, Normal, Uniform)):
+            update["delay"] = synapses.delay
+        projections.append(projection.model_copy(update=update))
+    return net.model_copy(update={"projections": projections})

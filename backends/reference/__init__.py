@@ -1,0 +1,142 @@
+"""The reference simulator: what every snnc network means, bit for bit, on the CPU.
+
+``simulate(network, steps, numerics)`` runs a network with one of three numerics:
+
+- ``float``: ``lif``/``li`` in float64 (``floating.py``); integer kinds run their own integer model;
+- ``loihi``: Lava's fixed-point LIF and Dense/Sparse/DelaySparse arithmetic (``loihi.py``);
+- ``spinnaker``: sPyNNaker's s16.15 ``IF_curr_exp`` with uint16 ring buffers (``spinnaker.py``).
+
+For ``loihi``/``spinnaker``, ``lif`` populations are first quantized by the quantization pass;
+``loihi_lif``/``spinnaker_lif`` populations run as they are. Time follows DESIGN.md §2: a spike at
+step ``t`` through a synapse of delay ``d`` is input at ``t + d``; spikes are recorded at their step.
+Voltages recorded with ``record_v`` are each step's value after the update and reset, in the
+numerics' own units (float; Lava's raw 24-bit ``v``; raw s16.15 ``V``).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Sequence
+
+import numpy as np
+
+from snnc.backends.spikes import SpikeRecord
+from snnc.ir import Network
+from snnc.ir.errors import NetworkError, SnncError
+
+from .engine import Engine
+from .program import Program, lower
+
+NUMERICS = ("float", "loihi", "spinnaker")
+_FLOAT_KINDS = ("lif", "li")
+_PROGRESS_AFTER_S = 2.0  # show a progress bar only on runs expected to take longer than this
+
+
+def prepare(network: Network, numerics: str) -> Network:
+    """The network the kernels run: ``lif``/``li`` quantized for ``loihi``/``spinnaker``."""
+    if numerics not in NUMERICS:
+        raise SnncError(f"unknown numerics '{numerics}' (known: {', '.join(NUMERICS)})",
+                        where="--numerics")
+    if numerics == "float" or not any(p.kind in _FLOAT_KINDS for p in network.neuron_populations()):
+        return network
+    from snnc.compiler.passes.quantize import quantize  # lazy: the compiler imports backends
+
+    quantized, _report = quantize(network, numerics)
+    return quantized.network
+
+
+def _record_plan(program: Program, network: Network, record_v: Sequence[str]):
+    """Per family, the neurons whose voltage is stored; per population, its columns."""
+    per_family: dict[str, list[np.ndarray]] = {}
+    columns: dict[str, tuple[str, int, int]] = {}
+    for name in dict.fromkeys(record_v):
+        pop = network.populations.get(name)
+        if pop is None or pop.is_source:
+            known = ", ".join(p.name for p in network.neuron_populations()) or "none"
+            raise NetworkError(f"cannot record the voltage of '{name}': not a neuron population "
+                               f"(known: {known})", where="--record-v")
+        family = next(f for f in program.families.values() if name in f.populations)
+        chosen = per_family.setdefault(family.name, [])
+        first = sum(c.size for c in chosen)
+        chosen.append(family.populations[name] + np.arange(pop.size, dtype=np.int64))
+        columns[name] = (family.name, first, first + pop.size)
+    record = {f: np.concatenate(parts) for f, parts in per_family.items()}
+    return record, columns
+
+
+def _run(engine: Engine, steps: int, progress: bool) -> None:
+    if not progress or steps < 2:
+        engine.run()
+        return
+    _run_with_bar(engine, steps, max(1, steps // 100), time.perf_counter())
+
+
+def _run_with_bar(engine: Engine, steps: int, chunk: int, started: float) -> None:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("simulating"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
+               TimeRemainingColumn())
+    bar: Any = None
+    done = 0
+
+    def on_progress(step: int) -> None:
+        nonlocal bar, done
+        done = step
+        elapsed = time.perf_counter() - started
+        if bar is None and elapsed * steps / max(step, 1) > _PROGRESS_AFTER_S:
+            bar = Progress(*columns, transient=True)
+            bar.start()
+            bar.add_task("run", total=steps)
+        if bar is not None:
+            bar.update(0, completed=step)
+
+    try:
+        engine.run(on_progress=on_progress, chunk_steps=chunk)
+    finally:
+        if bar is not None:
+            bar.stop()
+
+
+def _spike_record(program: Program, engine: Engine, columns, steps: int, dt: float) -> SpikeRecord:
+    times, ids = engine.spikes()
+    names = sorted(program.bounds, key=lambda n: program.bounds[n][0])
+    firsts = np.array([program.bounds[n][0] for n in names], dtype=np.int64)
+    which = np.searchsorted(firsts, ids, side="right") - 1
+    order = np.argsort(which, kind="stable")
+    cuts = np.searchsorted(which[order], np.arange(len(names) + 1))
+    events = {}
+    for k, name in enumerate(names):
+        chosen = order[cuts[k]:cuts[k + 1]]
+        events[name] = (times[chosen], ids[chosen] - firsts[k])
+    voltages = {name: engine.voltages[family][:, lo:hi]
+                for name, (family, lo, hi) in columns.items()}
+    return SpikeRecord.from_events(steps, dt, events, voltages)
+
+
+def simulate(network: Network, steps: int, numerics: str = "float", *,
+             record_v: Sequence[str] = (), progress: bool = False) -> SpikeRecord:
+    """Simulate ``network`` for ``steps`` steps with the given numerics; see the module docstring."""
+    if int(steps) != steps or steps < 0:
+        raise SnncError(f"steps must be a whole number >= 0, got {steps}", where="--steps")
+    steps = int(steps)
+    runnable = prepare(network, numerics)
+    program = lower(runnable, steps)
+    record, columns = _record_plan(program, runnable, record_v)
+    engine = Engine(program, record)
+    _run(engine, steps, progress)
+    return _spike_record(program, engine, columns, steps, runnable.dt)
+
+
+class ReferenceBackend:
+    """The ``reference`` target: ``run(source, steps)`` on a Network or a compiled build."""
+
+    name = "reference"
+
+    def run(self, source: Any, steps: int, *, record_v: Sequence[str] = (),
+            numerics: str = "float", progress: bool = False, **_options: Any) -> SpikeRecord:
+        """Simulate a network (or a build's quantized ``.network``) with the given numerics."""
+        network = source if isinstance(source, Network) else source.network
+        return simulate(network, steps, numerics, record_v=record_v, progress=progress)
+
+
+__all__ = ["NUMERICS", "ReferenceBackend", "prepare", "simulate"]

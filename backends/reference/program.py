@@ -1,0 +1,250 @@
+"""Lowering a network to flat arrays the simulation kernels run on.
+
+Every neuron gets a global id: the ``float`` family (``lif``, ``li``) first, then ``loihi_lif``, then
+``spinnaker_lif``, then the sources. Every synapse writes into one *input channel*, a column of the
+delay ring buffer ``ring[slot, channel]`` (slot = arrival step mod ring length):
+
+- ``lif``/``li`` and ``loihi_lif``: one channel per neuron. Loihi weights are clipped/truncated per
+  projection and, for ``weight_exp >= 0``, pre-shifted (``sum(w) << e == sum(w << e)`` exactly).
+- ``loihi_lif`` with ``weight_exp < 0``: one extra channel per (projection, delay, neuron), floored by
+  the shift when read, as Lava's Dense/DelaySparse shift each delay group's sum.
+- ``spinnaker_lif``: two channels per neuron (excitatory, inhibitory receptor); a negative weight
+  is its magnitude on the inhibitory one. Sums saturate to uint16 when read (all addends are >= 0,
+  so saturating once equals saturating at every add).
+
+Synapses are stored in CSR order by source global id (then by delay), targets as int32 channels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numba import njit
+
+from snnc.ir import Network, expand, source_spikes
+from snnc.ir.neurons import LI, LIF, LoihiLIF, SpinnakerLIF
+
+from .floating import float_tables
+from .loihi import loihi_tables, quantize_weights
+from .spinnaker import spinnaker_tables
+
+FAMILIES = ("float", "loihi", "spinnaker")
+_FAMILY_OF = {LIF: "float", LI: "float", LoihiLIF: "loihi", SpinnakerLIF: "spinnaker"}
+_INT32_MAX = 2**31 - 1
+
+
+@dataclass
+class Family:
+    """Neurons of one arithmetic, concatenated over populations (params/state: rows x neurons)."""
+
+    name: str
+    params: np.ndarray
+    state: np.ndarray
+    populations: dict[str, int] = field(default_factory=dict)  # name -> first family index
+    gbase: int = 0  # global id of the family's first neuron
+    cbase: int = 0  # first channel
+    channels_per_neuron: int = 1
+
+    @property
+    def size(self) -> int:
+        return int(self.state.shape[1])
+
+
+@dataclass
+class Program:
+    """A network as the kernels see it."""
+
+    steps: int
+    dt: float
+    families: dict[str, Family]
+    bounds: dict[str, tuple[int, int]]  # population -> [first, last+1) global ids
+    channels: int
+    ring_slots: int  # a power of two > largest delay
+    offsets: np.ndarray  # int64[neurons + 1]: CSR row starts by source global id
+    targets: np.ndarray  # int32 channel per synapse
+    weights: np.ndarray  # per synapse: float64, or the smallest int type that holds them
+    delays: np.ndarray  # uint8/uint16/int32 per synapse
+    extra: tuple[np.ndarray, np.ndarray, np.ndarray]  # loihi weight_exp<0: channel, neuron, shift
+    ring_dtype: type
+    source_offsets: np.ndarray  # int64[steps + 1]: source spikes of step t
+    source_ids: np.ndarray  # int32 global ids
+
+    @property
+    def neurons(self) -> int:
+        return int(self.offsets.size - 1)
+
+
+def _families(net: Network) -> dict[str, Family]:
+    tables: dict[str, list] = {name: [] for name in FAMILIES}
+    for pop in net.neuron_populations():
+        family = _FAMILY_OF[type(pop.neuron)]
+        if family == "float":
+            tables[family].append((pop.name, *float_tables(pop.neuron, pop.size, net.dt)))
+        elif family == "loihi":
+            tables[family].append((pop.name, *loihi_tables(pop.neuron, pop.size)))
+        else:
+            tables[family].append((pop.name, *spinnaker_tables(pop.neuron, pop.size)))
+    empty = {"float": float_tables(LIF(tau_mem=1.0), 0, 1.0),
+             "loihi": loihi_tables(LoihiLIF(du=0, dv=0, vth=0), 0),
+             "spinnaker": spinnaker_tables(SpinnakerLIF(v_thresh=0, exp_tc=0, r_membrane=0), 0)}
+    families, gbase, cbase = {}, 0, 0
+    for name in FAMILIES:
+        entries = tables[name]
+        params = np.concatenate([empty[name][0]] + [e[1] for e in entries], axis=1)
+        state = np.concatenate([empty[name][1]] + [e[2] for e in entries], axis=1)
+        starts = np.cumsum([0] + [e[2].shape[1] for e in entries])
+        fam = Family(name, np.ascontiguousarray(params), np.ascontiguousarray(state),
+                     {e[0]: int(s) for e, s in zip(entries, starts)}, gbase, cbase,
+                     2 if name == "spinnaker" else 1)
+        families[name] = fam
+        gbase += fam.size
+        cbase += fam.size * fam.channels_per_neuron
+    return families
+
+
+def _bounds(net: Network, families: dict[str, Family]) -> dict[str, tuple[int, int]]:
+    bounds: dict[str, tuple[int, int]] = {}
+    for fam in families.values():
+        for name, start in fam.populations.items():
+            first = fam.gbase + start
+            bounds[name] = (first, first + net.populations[name].size)
+    next_id = sum(f.size for f in families.values())
+    for pop in net.source_populations():
+        bounds[pop.name] = (next_id, next_id + pop.size)
+        next_id += pop.size
+    return bounds
+
+
+class _Synapses:
+    """Collects (source, channel, weight, delay) arrays of every projection."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self.extra: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def add(self, source, channel, weight, delay) -> None:
+        self.parts.append((source.astype(np.int32), channel.astype(np.int32), weight, delay))
+
+
+def _add_projection(net, projection, families, bounds, synapses, next_extra) -> int:
+    """Lower one projection; returns the next free extra channel."""
+    syn = expand(net, projection)
+    post = net.populations[projection.post]
+    fam = families[_FAMILY_OF[type(post.neuron)]]
+    local = fam.populations[post.name] + syn.post.astype(np.int64)
+    source = bounds[projection.pre][0] + syn.pre.astype(np.int64)
+    if fam.name == "float":
+        synapses.add(source, fam.cbase + local, syn.weight, syn.delay)
+    elif fam.name == "spinnaker":
+        weight = syn.weight.astype(np.int64)
+        channel = fam.cbase + local + np.where(weight < 0, fam.size, 0)
+        synapses.add(source, channel, np.abs(weight), syn.delay)
+    elif projection.weight_exp >= 0:
+        weight = quantize_weights(syn.weight, projection.num_weight_bits) << projection.weight_exp
+        synapses.add(source, fam.cbase + local, weight, syn.delay)
+    else:
+        # a floor shift of each delay group's sum: keep each (delay, neuron) sum apart
+        weight = quantize_weights(syn.weight, projection.num_weight_bits)
+        groups, group_of = np.unique(syn.delay, return_inverse=True)
+        channel = next_extra + group_of.astype(np.int64) * post.size + syn.post
+        synapses.add(source, channel, weight, syn.delay)
+        count = groups.size * post.size
+        neuron = np.tile(fam.populations[post.name] + np.arange(post.size), groups.size)
+        synapses.extra.append((np.arange(next_extra, next_extra + count), neuron,
+                               np.full(count, -projection.weight_exp)))
+        next_extra += count
+    return next_extra
+
+
+def _smallest_int(values: np.ndarray) -> type:
+    lo, hi = (int(values.min()), int(values.max())) if values.size else (0, 0)
+    for dtype in (np.int8, np.int16, np.int32, np.int64):
+        info = np.iinfo(dtype)
+        if info.min <= lo and hi <= info.max:
+            return dtype
+    return np.int64
+
+
+@njit(cache=True, nogil=True)
+def _counting_order(keys: np.ndarray, buckets: int) -> np.ndarray:
+    """Stable counting-sort permutation of small non-negative integer keys."""
+    count = np.zeros(buckets + 1, dtype=np.int64)
+    for key in keys:
+        count[key + 1] += 1
+    for b in range(buckets):
+        count[b + 1] += count[b]
+    order = np.empty(keys.size, dtype=np.int64)
+    for k in range(keys.size):
+        order[count[keys[k]]] = k
+        count[keys[k]] += 1
+    return order
+
+
+def _csr(synapses: _Synapses, neurons: int, float_ring: bool):
+    """Concatenate and sort synapses by (source, delay); returns offsets, targets, weights, delays."""
+    if not synapses.parts:
+        return (np.zeros(neurons + 1, np.int64), np.zeros(0, np.int32),
+                np.zeros(0, np.float64 if float_ring else np.int16), np.zeros(0, np.uint8))
+    source = np.concatenate([p[0] for p in synapses.parts])
+    delay = np.concatenate([p[3] for p in synapses.parts]).astype(np.int64)
+    max_delay = int(delay.max())
+    order = _counting_order(delay, max_delay + 1)  # delay first, then a stable sort by source
+    order = order[_counting_order(source[order], neurons)]
+    source = source[order]
+    offsets = np.zeros(neurons + 1, dtype=np.int64)
+    np.cumsum(np.bincount(source, minlength=neurons), out=offsets[1:])
+    del source
+    targets = np.concatenate([p[1] for p in synapses.parts])[order]
+    weights = np.concatenate([np.asarray(p[2]) for p in synapses.parts])[order]
+    weights = weights.astype(np.float64 if float_ring else _smallest_int(weights))
+    delay_type = np.uint8 if max_delay < 2**8 else (np.uint16 if max_delay < 2**16 else np.int32)
+    return offsets, targets, weights, delay[order].astype(delay_type)
+
+
+def _ring_dtype(families, targets, weights, channels) -> type:
+    """float64 with float neurons; else int32 when no channel can ever sum past int32."""
+    if families["float"].size:
+        return np.float64
+    if weights.size == 0:
+        return np.int32
+    worst = np.bincount(targets, weights=np.abs(weights.astype(np.float64)), minlength=channels)
+    return np.int32 if worst.max() <= _INT32_MAX else np.int64
+
+
+def _sources(net: Network, bounds, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    times, ids = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for pop in net.source_populations():
+        t, i = source_spikes(pop.source, pop.size, steps, net.dt)
+        times.append(t.astype(np.int64))
+        ids.append(i.astype(np.int64) + bounds[pop.name][0])
+    t, i = np.concatenate(times), np.concatenate(ids)
+    order = np.lexsort((i, t))
+    offsets = np.zeros(steps + 1, dtype=np.int64)
+    np.cumsum(np.bincount(t, minlength=steps)[:steps], out=offsets[1:])
+    return offsets, i[order].astype(np.int32)
+
+
+def lower(net: Network, steps: int) -> Program:
+    """Lower a network whose populations are all of simulated kinds to a ``Program``."""
+    families = _families(net)
+    bounds = _bounds(net, families)
+    neurons = max((b[1] for b in bounds.values()), default=0)
+    synapses = _Synapses()
+    next_extra = sum(f.size * f.channels_per_neuron for f in families.values())
+    for projection in net.projections:
+        next_extra = _add_projection(net, projection, families, bounds, synapses, next_extra)
+    channels = next_extra
+    float_ring = families["float"].size > 0
+    offsets, targets, weights, delays = _csr(synapses, neurons, float_ring)
+    max_delay = int(delays.max()) if delays.size else 1
+    extra = tuple(np.concatenate([e[k] for e in synapses.extra]).astype(dtype)
+                  if synapses.extra else np.zeros(0, dtype)
+                  for k, dtype in enumerate((np.int64, np.int64, np.int64)))
+    source_offsets, source_ids = _sources(net, bounds, steps)
+    return Program(
+        steps=steps, dt=net.dt, families=families, bounds=bounds, channels=channels,
+        ring_slots=1 << int(max_delay).bit_length(), offsets=offsets, targets=targets,
+        weights=weights, delays=delays, extra=extra,  # type: ignore[arg-type]
+        ring_dtype=_ring_dtype(families, targets, weights, channels),
+        source_offsets=source_offsets, source_ids=source_ids)

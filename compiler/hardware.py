@@ -1,0 +1,150 @@
+"""Hardware as data: a ``HardwareSpec`` per chip family, built-in ones in ``compiler/specs/*.yaml``.
+
+``load_hardware("loihi2")`` reads a built-in spec; ``load_hardware("my.yaml")`` reads a user file
+with the same fields. A user file may start from a built-in one with ``base: spinnaker1`` and change
+only some fields (e.g. ``chips_x: 12, chips_y: 12, chip_layout: full, wrap: true`` for a
+three-board SpiNNaker machine). The mapping code is generic over these fields.
+
+Synaptic memory per core is estimated from the target's storage format (``memory_bytes``):
+
+.. math::
+
+    bytes = \\lceil (synapses \\cdot synapse\\_bits + rows \\cdot axon\\_bits) / 8 \\rceil
+
+where ``rows`` is the number of input axons (Loihi: distinct pre neurons that reach the core;
+SpiNNaker: synaptic rows, one per pre neuron and delay stage).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from snnc.ir.errors import SnncError
+
+SPEC_DIR = Path(__file__).resolve().parent / "specs"
+BUILTIN = ("loihi2", "loihi1", "spinnaker1")
+DEFAULT_HARDWARE = {"loihi-sim": "loihi2", "spinnaker-emu": "spinnaker1", "reference": "loihi2"}
+TARGET_FAMILY = {"loihi-sim": "loihi", "spinnaker-emu": "spinnaker"}
+
+# The 48 chips of a SpiNN-5 board within its 8x8 footprint (spinn_machine version_48_chips.py):
+# column x holds chips y = SPINN5_Y[x][0] .. SPINN5_Y[x][1].
+SPINN5_Y = ((0, 3), (0, 4), (0, 5), (0, 6), (0, 7), (1, 7), (2, 7), (3, 7))
+
+
+class HardwareSpec(BaseModel):
+    """One machine: its chips, per-core limits and router limits. ``None`` means not limited."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    family: Literal["loihi", "spinnaker"]
+    description: str = ""
+    topology: Literal["mesh", "hexagonal"]
+    chips_x: int = Field(ge=1)
+    chips_y: int = Field(ge=1)
+    chip_layout: Literal["full", "spinn5"] = "full"
+    wrap: bool = False
+    cores_per_chip: int = Field(ge=1)
+    neurons_per_core: int = Field(ge=1)
+    source_neurons_per_core: int | None = None
+    memory_bytes_per_core: int = Field(ge=1)
+    synapse_bits: int = Field(ge=1)
+    axon_bits: int = Field(ge=0)
+    fan_in_per_core: int | None = None
+    fan_out_per_core: int | None = None
+    weight_bits: int = 8
+    max_delay: int = Field(ge=1)
+    delay_slots: int | None = None
+    delay_stages: int = 0
+    ring_buffer_entries: int | None = None
+    receptors: int = 1
+    router_entries_per_chip: int | None = None
+    sources_on_cores: bool = False
+    uncertain: dict[str, str] = Field(default_factory=dict)
+
+    def chips(self) -> list[tuple[int, int]]:
+        """Usable chips in machine order (x, then y)."""
+        if self.chip_layout == "spinn5":
+            return [(x, y) for x in range(min(self.chips_x, 8))
+                    for y in range(SPINN5_Y[x][0], min(SPINN5_Y[x][1], self.chips_y - 1) + 1)]
+        return [(x, y) for x in range(self.chips_x) for y in range(self.chips_y)]
+
+    @property
+    def max_cores(self) -> int:
+        return len(self.chips()) * self.cores_per_chip
+
+    @property
+    def source_capacity(self) -> int:
+        return self.source_neurons_per_core or self.neurons_per_core
+
+    def memory_bytes(self, synapses: int, rows: int) -> int:
+        """Synaptic memory of ``synapses`` synapses in ``rows`` rows/axons (see module docstring)."""
+        return -(-(synapses * self.synapse_bits + rows * self.axon_bits) // 8)
+
+    def limits(self) -> dict[str, int | None]:
+        """The limits a report lists (DESIGN.md §6 keys first)."""
+        return {
+            "neurons_per_core": self.neurons_per_core,
+            "memory_bytes_per_core": self.memory_bytes_per_core,
+            "fan_in_per_core": self.fan_in_per_core,
+            "cores_per_chip": self.cores_per_chip,
+            "fan_out_per_core": self.fan_out_per_core,
+            "chips": len(self.chips()),
+            "max_delay": self.max_delay,
+            "delay_slots": self.delay_slots,
+            "router_entries_per_chip": self.router_entries_per_chip,
+            "weight_bits": self.weight_bits,
+        }
+
+
+def _read_yaml(path: Path, where: str) -> dict:
+    try:
+        document = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise SnncError(f"cannot read hardware spec: {exc}", where=where, file=str(path)) from None
+    if not isinstance(document, dict):
+        raise SnncError("a hardware spec is a mapping of fields", where=where, file=str(path))
+    return document
+
+
+def _spec(fields: dict, file: str) -> HardwareSpec:
+    try:
+        return HardwareSpec(**fields)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"])
+        raise SnncError(str(error["msg"]), where=where or "hardware", file=file) from None
+
+
+def load_hardware(name_or_path: "str | HardwareSpec") -> HardwareSpec:
+    """A built-in spec by name, or a user YAML file (optionally ``base: NAME`` plus overrides)."""
+    if isinstance(name_or_path, HardwareSpec):
+        return name_or_path
+    if name_or_path in BUILTIN:
+        return _spec(_read_yaml(SPEC_DIR / f"{name_or_path}.yaml", "--hardware"), name_or_path)
+    path = Path(name_or_path)
+    if path.suffix not in (".yaml", ".yml") or not path.exists():
+        raise SnncError(f"unknown hardware '{name_or_path}' (built-in: {', '.join(BUILTIN)}, "
+                        "or a SPEC.yaml file)", where="--hardware")
+    fields = _read_yaml(path, "hardware")
+    base = fields.pop("base", None)
+    if base is not None:
+        if base not in BUILTIN:
+            raise SnncError(f"unknown base '{base}' (built-in: {', '.join(BUILTIN)})",
+                            where="base", file=str(path))
+        fields = _read_yaml(SPEC_DIR / f"{base}.yaml", base) | fields
+    return _spec(fields, str(path))
+
+
+def hardware_for(target: str, hardware: "str | HardwareSpec | None") -> HardwareSpec:
+    """The spec for ``target`` (its default when ``hardware`` is None), checked against the target."""
+    spec = load_hardware(hardware if hardware is not None else DEFAULT_HARDWARE.get(target, "loihi2"))
+    family = TARGET_FAMILY.get(target)
+    if family is not None and spec.family != family:
+        raise SnncError(f"hardware '{spec.name}' is a {spec.family} machine; target '{target}' "
+                        f"needs a {family} one", where="--hardware")
+    return spec
