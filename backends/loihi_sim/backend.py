@@ -76,7 +76,8 @@ class LoihiSimBackend:
 
     name = TARGET
 
-    def __init__(self) -> None:
+    def __init__(self, *, stock_models: bool = False) -> None:
+        self.stock_models = stock_models  # True: Lava's own DelaySparse model (slow, same bits)
         self.timings: dict[str, float] = {}  # wall times of the last run (s), for benchmarks
         self.process_count = 0  # Lava processes of the last run
 
@@ -98,6 +99,6 @@ class LoihiSimBackend:
             return _split(lava_plan, empty, empty, voltages if record_v else None, record_v)
         from .runner import run_plan  # imports lava
 
-        result = run_plan(lava_plan, record_v=bool(record_v))
+        result = run_plan(lava_plan, record_v=bool(record_v), stock_models=self.stock_models)
         self.timings = result.timings
         return _split(lava_plan, result.times, result.ids, result.voltages, record_v)

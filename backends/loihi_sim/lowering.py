@@ -9,14 +9,17 @@ The plan is what ``runner.py`` instantiates:
   fixed-point model only broadcasts them, so per-neuron arrays are passed when they differ.
 - ONE ``RingBuffer`` holding every spike-source population: column ``t`` is snnc step ``t`` (the ring
   buffer sends column ``time_step - 1`` and snnc step ``t`` is Lava's ``time_step = t + 1``).
-- A few ``Sparse`` (delay 1) and ``DelaySparse`` (``delays = d - 1``) blocks. Lava clips, truncates and
-  shifts per block (sign mode, ``num_weight_bits`` and ``weight_exp`` are each block's own), while
-  snnc's semantics are per projection; so projections share a block only when they agree on all
-  three, and the sign mode is passed explicitly. A block never holds two synapses between the same
-  pair of neurons (scipy would add them before Lava clips): repeated pairs go to extra blocks.
-  With ``weight_exp < 0`` Lava floors each block's sum (``DelaySparse``: each send step's sum), which
-  equals snnc's per-projection floor only for a block of one projection with a single delay and no
-  repeated pair; anything else is refused.
+- A few ``Sparse`` (delay 1) and ``DelaySparse`` (``delays = d - 1``) blocks. Lava clips and
+  truncates each block's weights by one sign mode and ``num_weight_bits`` and shifts each block's sum
+  by one ``weight_exp``, while snnc's semantics are per projection (interfaces.md). So the runner
+  clips and truncates every synapse by its own projection's format with Lava's ``weightutils`` and
+  hands the block to Lava in a format whose clip and truncation are the identity (``runner.py``);
+  projections then share a block when they share ``weight_exp`` (a left shift distributes over the
+  sum). A block never holds two synapses between the same pair of neurons (scipy would add them,
+  delays included): repeated pairs go to extra blocks. With ``weight_exp < 0`` Lava floors each
+  block's per-delay sums, as the reference floors each projection's per-delay sums: such a
+  projection gets blocks of its own, and repeated pairs in it are refused.
+- Delay-1 synapses ride in their group's ``DelaySparse`` when they are few (``_fold_short_delays``).
 """
 
 from __future__ import annotations
@@ -151,16 +154,23 @@ def _repeat_rank(post: np.ndarray, pre: np.ndarray) -> np.ndarray:
     return rank
 
 
-def _check_negative_exp(name: str, index: int, delay: np.ndarray, rank: np.ndarray) -> None:
-    where = f"projections[{index}].weight_exp"
-    if delay.size and delay.min() != delay.max():
-        raise UnsupportedOnTarget(
-            f"projection '{name}': weight_exp < 0 with several delays (Lava floors each send "
-            "step's sum separately, not each arrival step's)", where=where)
+def _check_negative_exp(name: str, index: int, rank: np.ndarray) -> None:
+    """Lava floors each block's per-delay sums; a repeated pair would need two blocks."""
     if rank.size and rank.max() > 0:
         raise UnsupportedOnTarget(
             f"projection '{name}': weight_exp < 0 with repeated (pre, post) pairs (Lava would "
-            "floor each copy's sum separately)", where=where)
+            "floor each copy's sum separately)", where=f"projections[{index}].weight_exp")
+
+
+def _check_single_spikes(name: str, times: np.ndarray, ids: np.ndarray) -> None:
+    """A Lava RingBuffer sends 0 or 1 per neuron and step; the IR would count a repeat twice."""
+    key = times.astype(np.int64) << 32 | ids.astype(np.int64)
+    repeated = key[1:] == key[:-1]  # source_spikes sorts by time, then id
+    if repeated.any():
+        k = int(np.argmax(repeated))
+        raise UnsupportedOnTarget(
+            f"neuron {int(ids[k])} spikes twice at step {int(times[k])}: a Loihi input sends at "
+            "most one spike per neuron and step", where=f"populations.{name}.source")
 
 
 def _check_delays(name: str, index: int, delay: np.ndarray) -> None:
@@ -198,7 +208,7 @@ def _parts(net: Network, neurons: dict, sources: dict) -> dict[tuple, list[_Part
         pre = syn.pre.astype(np.int64) + (sources if from_sources else neurons)[projection.pre][0]
         post = syn.post.astype(np.int64) + neurons[projection.post][0]
         if projection.weight_exp < 0:
-            _check_negative_exp(projection.name, index, delay, _repeat_rank(post, pre))
+            _check_negative_exp(projection.name, index, _repeat_rank(post, pre))
         weight = syn.weight.astype(np.int64)
         mode = np.full(weight.size, SIGN_MODES.index(sign_mode_of(weight)), np.int8)
         bits = np.full(weight.size, projection.num_weight_bits, np.int8)
@@ -259,6 +269,8 @@ def plan(net: Network, steps: int) -> LavaPlan:
     source_pops = list(net.source_populations())
     neurons, sources = _layout(neuron_pops), _layout(source_pops)
     events = {p.name: source_spikes(p.source, p.size, steps, net.dt) for p in source_pops}
+    for name, (times, ids) in events.items():
+        _check_single_spikes(name, times, ids)
     return LavaPlan(steps=steps, dt=net.dt, neurons=neurons, sources=sources,
                     lif=_lif_arrays(net), source_events=events,
                     blocks=_blocks(net, neurons, sources))

@@ -22,6 +22,7 @@ from lava.proc.sparse.process import DelaySparse, Sparse
 from lava.utils.weightutils import SignMode, clip_weights, truncate_weights
 from scipy.sparse import SparseEfficiencyWarning, csr_matrix
 
+from .lava_procs.delay_sparse import PyDelaySparseModelCached
 from .lava_procs.sink import FileSink, FileVoltageSink
 from .lowering import SIGN_MODES, Block, LavaPlan
 
@@ -111,7 +112,13 @@ def _stop(lif: LIF, *, failing: bool) -> None:
             raise
 
 
-def run_plan(plan: LavaPlan, *, record_v: bool = False) -> LavaResult:
+def run_config(stock_models: bool) -> Loihi2SimCfg:
+    """Fixed-point models always; the cached DelaySparse model unless ``stock_models``."""
+    exceptions = {} if stock_models else {DelaySparse: PyDelaySparseModelCached}
+    return Loihi2SimCfg(select_tag="fixed_pt", exception_proc_model_map=exceptions)
+
+
+def run_plan(plan: LavaPlan, *, record_v: bool = False, stock_models: bool = False) -> LavaResult:
     """Run the plan for ``plan.steps`` steps; spikes as (snnc step, LIF index)."""
     timings: dict[str, float] = {}
     # DelaySparse edits its CSR structure every step; the forked Lava processes inherit this filter.
@@ -121,7 +128,7 @@ def run_plan(plan: LavaPlan, *, record_v: bool = False) -> LavaResult:
         lif, path = _build(plan, Path(tmp), record_v)
         timings["build"] = time.perf_counter() - start
         start = time.perf_counter()
-        executable = lif.compile(Loihi2SimCfg(select_tag="fixed_pt"))
+        executable = lif.compile(run_config(stock_models))
         timings["compile"] = time.perf_counter() - start
         try:
             start = time.perf_counter()
