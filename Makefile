@@ -5,7 +5,7 @@ VENV     := .venv
 PY       := $(VENV)/bin/python
 STAMP    := $(VENV)/.snnc-installed
 EXTRAS   := lava,nir,plot,dev
-DEMO_NET := examples/demo/net.yaml
+DEMO_NET := examples/design_note/net.yaml
 
 .PHONY: demo test venv clean-venv bench
 
@@ -20,7 +20,8 @@ $(STAMP): pyproject.toml scripts/find-python310.sh
 
 demo: $(STAMP)
 	$(VENV)/bin/snnc validate $(DEMO_NET)
-	$(VENV)/bin/snnc info $(DEMO_NET)
+	@build=$$(mktemp -d) && $(VENV)/bin/snnc compile $(DEMO_NET) --target loihi-sim -o $$build \
+		&& $(VENV)/bin/snnc report $$build; status=$$?; rm -rf $$build; exit $$status
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider -n 2 tests

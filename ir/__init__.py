@@ -30,6 +30,8 @@ from .network import (
     uniform,
 )
 from .neurons import LI, LIF, LoihiLIF, SpinnakerLIF
+from .nir import from_nir
+from .nir_export import to_nir
 from .sources import Poisson, SpikeTimes, source_spikes
 from .values import Normal, Uniform, resolve
 from .verify import diagnostics, verify
@@ -42,5 +44,5 @@ __all__ = [
     "Network", "Population", "Projection", "all_to_all", "explicit", "fixed_probability",
     "normal", "one_to_one", "poisson", "spike_times", "uniform",
     "LI", "LIF", "LoihiLIF", "SpinnakerLIF", "Poisson", "SpikeTimes", "source_spikes",
-    "Normal", "Uniform", "resolve", "diagnostics", "verify",
+    "Normal", "Uniform", "resolve", "diagnostics", "verify", "from_nir", "to_nir",
 ]

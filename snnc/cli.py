@@ -18,6 +18,11 @@ from snnc.ir.errors import SnncError
 # Add a module here to add its COMMANDS to the CLI.
 COMMAND_MODULES = (
     "snnc.commands.network",
+    "snnc.commands.plot",
+    "snnc.commands.compile",
+    "snnc.commands.nir",
+    "snnc.commands.quantize",
+    "snnc.commands.run",
 )
 
 

@@ -39,7 +39,12 @@ def prepare(network: Network, numerics: str) -> Network:
                         where="--numerics")
     if numerics == "float" or not any(p.kind in _FLOAT_KINDS for p in network.neuron_populations()):
         return network
-    from snnc.compiler.passes.quantize import quantize  # lazy: the compiler imports backends
+    try:  # lazy: the compiler imports backends
+        from snnc.compiler.passes.quantize import quantize
+    except ImportError:
+        raise SnncError(f"'{numerics}' numerics of lif/li populations need the quantization pass "
+                        "(snnc.compiler.passes.quantize), which is not installed",
+                        where="--numerics") from None
 
     quantized, _report = quantize(network, numerics)
     return quantized.network

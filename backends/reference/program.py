@@ -218,11 +218,12 @@ def _sources(net: Network, bounds, steps: int) -> tuple[np.ndarray, np.ndarray]:
         t, i = source_spikes(pop.source, pop.size, steps, net.dt)
         times.append(t.astype(np.int64))
         ids.append(i.astype(np.int64) + bounds[pop.name][0])
-    t, i = np.concatenate(times), np.concatenate(ids)
-    order = np.lexsort((i, t))
+    # a neuron spikes at most once per step: repeated (time, id) pairs in a source are one spike
+    key = np.unique(np.concatenate(times) << 32 | np.concatenate(ids))
+    t, i = key >> 32, key & 0xFFFFFFFF
     offsets = np.zeros(steps + 1, dtype=np.int64)
     np.cumsum(np.bincount(t, minlength=steps)[:steps], out=offsets[1:])
-    return offsets, i[order].astype(np.int32)
+    return offsets, i.astype(np.int32)
 
 
 def lower(net: Network, steps: int) -> Program:

@@ -1,0 +1,166 @@
+"""The tick loop: every core and router of the machine, one 1 ms timer tick after another (numba).
+
+Per tick ``t`` (the order of ``neuron/c_main.c::timer_callback`` and the router):
+
+1. every neuron core consumes ring-buffer slot ``t & slot_mask``, updates its neurons and sends one
+   multicast packet per spike (``update_neurons``);
+2. every source core sends the packets of its spikes at ``t``; every delay core re-sends, for each of
+   its stages ``s``, the spikes it received at ``t - s * slots``;
+3. each packet sent is delivered as the routing walk found (``loader.Packets``): a neuron core
+   looks the key up in its master population table and adds the row's weights into its ring slot
+   ``(t + delay) & slot_mask`` (uint16, saturating), a delay core stores the spike, a lookup that
+   fails is counted;
+4. per core the cost model turns this tick's counts into cycles (load, overruns); per router and
+   link the packets of this tick update totals and peaks.
+
+Everything a tick needs is an array; Python only calls ``run_ticks`` once per chunk of ticks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .neuron import update_neurons
+
+RING_MAX = 0xFFFF
+DELIVER_ROW, DELIVER_DELAY, DELIVER_MISS = 0, 1, 2
+
+
+@njit(cache=True)
+def _deliver(g, t, dptr, dcore, dkind, drow, rptr, rlen, words, layout, ring_base, ring,
+             pending, pending_row, recv, events, failed, saturations):
+    """Deliver one packet ``g`` to every core the routing walk reached.
+
+    A row word is ``weight << 16 | delay << (neuron_bits + 1) | receptor << neuron_bits |
+    neuron`` (sPyNNaker's ``synapse_row.h``); its ring entry is the core's
+    ``((t + delay) & slot_mask) << (neuron_bits + 1) | receptor << neuron_bits | neuron``.
+    """
+    delay_shift, slot_mask, low_mask = layout
+    for k in range(dptr[g], dptr[g + 1]):
+        core = dcore[k]
+        recv[core] += 1
+        kind = dkind[k]
+        if kind == DELIVER_ROW:
+            row = drow[k]
+            base = ring_base[core]
+            for w in range(rptr[row], rptr[row] + rlen[row]):
+                word = np.int64(words[w])
+                slot = (t + ((word >> delay_shift) & slot_mask)) & slot_mask
+                at = base + (slot << delay_shift) + (word & low_mask)
+                total = np.int64(ring[at]) + (word >> 16)
+                if total > RING_MAX:
+                    total = RING_MAX
+                    saturations[core] += 1
+                ring[at] = total
+            events[core] += rlen[row]
+        elif kind == DELIVER_DELAY:
+            pending[pending_row, drow[k]] += 1
+        elif kind == DELIVER_MISS:
+            failed[core] += 1  # no master-population-table entry: the packet is lost
+
+
+@njit(cache=True)
+def _count_routes(g, rptr, rchip, lptr, lid, router_tick, link_tick):
+    for k in range(rptr[g], rptr[g + 1]):
+        router_tick[rchip[k]] += 1
+    for k in range(lptr[g], lptr[g + 1]):
+        link_tick[lid[k]] += 1
+
+
+@njit(cache=True)
+def _delay_sends(t, slots, pending, d_input, d_stage, d_g, out, n_out):
+    """Packets the delay cores send at ``t``: input ``i`` at stage ``s`` if it arrived at t-s*slots."""
+    rows = pending.shape[0]
+    for k in range(d_g.size):
+        arrived = t - d_stage[k] * slots
+        if arrived < 0:
+            continue
+        for _ in range(pending[arrived % rows, d_input[k]]):
+            out[n_out] = d_g[k]
+            n_out += 1
+    return n_out
+
+
+@njit(cache=True)
+def run_ticks(t_start, t_stop, state, neuron, net, routes, delays, cost, counters, spike_t,
+              spike_n, v_rec_index, v_rec):
+    """Run ticks ``t_start .. t_stop-1``; returns (first tick not run, spikes written).
+
+    Stops early (at a tick boundary) when ``spike_t`` could overflow; the caller grows it and
+    calls again. ``state``/``counters`` are updated in place, so calls chain exactly.
+    """
+    v, i_syn, refract, ring, pending = state
+    (v_thresh, v_reset, v_rest, i_offset, exp_tc, r_membrane, decay, init, shift, delta,
+     t_refract) = neuron
+    (neuron_g, g_core, src_ptr, src_g, ring_pos, ring_base, layout) = net
+    (dptr, dcore, dkind, drow, rptr, rlen, words, r_ptr, r_chip, l_ptr, l_id) = routes
+    (slots, d_input, d_stage, d_g) = delays
+    (static_cycles, cyc_packet, cyc_event, cyc_send, budget) = cost
+    (sent, recv, events, failed, saturations, cyc_total, cyc_max, overruns, late, recv_peak,
+     router_tick, router_peak, link_tick, link_peak, emitted) = counters
+    n_neurons = v.size
+    n_cores = static_cycles.size
+    spiked = np.zeros(n_neurons, dtype=np.bool_)
+    out = np.empty(n_neurons + src_g.size + d_g.size, dtype=np.int64)
+    tick_recv = np.zeros(n_cores, dtype=np.int64)
+    tick_events = np.zeros(n_cores, dtype=np.int64)
+    tick_sent = np.zeros(n_cores, dtype=np.int64)
+    n_spikes = 0
+    for t in range(t_start, t_stop):
+        if n_spikes + n_neurons > spike_t.size:
+            return t, n_spikes
+        # 1. neuron cores: each consumes slot t of its own ring
+        delay_shift, slot_mask, low_mask = layout
+        update_neurons(v, i_syn, refract, ring, ring_pos, (t & slot_mask) << delay_shift,
+                       np.int64(1) << (delay_shift - 1), v_thresh, v_reset, v_rest, i_offset,
+                       exp_tc, r_membrane, decay, init, shift, delta, t_refract, spiked)
+        n_out = 0
+        for n in range(n_neurons):
+            if spiked[n]:
+                spike_t[n_spikes] = t
+                spike_n[n_spikes] = n
+                n_spikes += 1
+                if neuron_g[n] >= 0:  # a core with nowhere to send sends nothing
+                    out[n_out] = neuron_g[n]
+                    n_out += 1
+        for k in range(v_rec_index.size):
+            v_rec[t, k] = v[v_rec_index[k]]
+        # 2. source and delay cores
+        for k in range(src_ptr[t], src_ptr[t + 1]):
+            out[n_out] = src_g[k]
+            n_out += 1
+        pending_row = t % pending.shape[0]
+        n_out = _delay_sends(t, slots, pending, d_input, d_stage, d_g, out, n_out)
+        pending[pending_row, :] = 0
+        # 3. routers deliver every packet sent this tick
+        for k in range(n_out):
+            g = out[k]
+            tick_sent[g_core[g]] += 1
+            emitted[g] += 1
+            _count_routes(g, r_ptr, r_chip, l_ptr, l_id, router_tick, link_tick)
+            _deliver(g, t, dptr, dcore, dkind, drow, rptr, rlen, words, layout, ring_base, ring,
+                     pending, pending_row, tick_recv, tick_events, failed, saturations)
+        # 4. cost model and peaks
+        for c in range(n_cores):
+            cycles = (static_cycles[c] + cyc_packet * tick_recv[c] + cyc_event * tick_events[c]
+                      + cyc_send * tick_sent[c])
+            cyc_total[c] += cycles
+            cyc_max[c] = max(cyc_max[c], cycles)
+            if cycles > budget:
+                overruns[c] += 1
+                late[c] += tick_recv[c]
+            recv_peak[c] = max(recv_peak[c], tick_recv[c])
+            sent[c] += tick_sent[c]
+            recv[c] += tick_recv[c]
+            events[c] += tick_events[c]
+            tick_recv[c] = 0
+            tick_events[c] = 0
+            tick_sent[c] = 0
+        for r in range(router_tick.size):
+            router_peak[r] = max(router_peak[r], router_tick[r])
+            router_tick[r] = 0
+        for r in range(link_tick.size):
+            link_peak[r] = max(link_peak[r], link_tick[r])
+            link_tick[r] = 0
+    return t_stop, n_spikes

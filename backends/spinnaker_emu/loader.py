@@ -1,0 +1,312 @@
+"""Loading a compiled build onto the emulated machine (what sPyNNaker's data-spec writer does).
+
+From a ``CompiledBuild`` (``snnc.compiler.artifacts``) this builds, as flat arrays:
+
+* the neuron cores' state and constants (global neuron index = core's base + local index);
+* every packet any core can send, numbered ``g`` (``neuron``/``source`` core: key ``base | i``;
+  ``delay`` core: ``delay_packet(base, s, i, neuron_bits)`` for s = 1..its last stage), and where
+  the routing tables take it (``router.walk``);
+* each neuron core's synaptic rows, keyed like sPyNNaker's master population table: one entry
+  ``(key, mask)`` per sending core (the source core for in-core delays, its delay core for longer
+  ones), row ``key & ~mask``, row words (target neuron, receptor, in-core delay, 16-bit weight);
+* for each packet and each core it reaches, the core's lookup of that key done once: a row, a
+  delay-core input, or a failed lookup (a packet the core has no entry for).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from snnc.ir.errors import SnncError, UnsupportedOnTarget
+from snnc.ir.expand import expand
+
+from .engine import DELIVER_DELAY, DELIVER_MISS, DELIVER_ROW
+from .neuron import NeuronParams
+from .router import Mesh, Table, WalkLog, csr, mesh_of, walk
+
+DELIVER_EMPTY = 3  # the key matches an entry but its row holds no synapse
+RING_WEIGHT_MAX = 0xFFFF
+
+
+@dataclass
+class Packets:
+    """Every packet the machine can send: its key and sending core, and per-packet route lists."""
+
+    key: np.ndarray  # uint32 per g
+    core: np.ndarray  # sending core id per g
+    offset: dict[int, int]  # first g of each sending core
+    delivered: tuple[np.ndarray, np.ndarray]  # (ptr, core id)
+    routers: tuple[np.ndarray, np.ndarray]  # (ptr, chip index)
+    links: tuple[np.ndarray, np.ndarray]  # (ptr, chip index * 6 + link)
+    defaulted: tuple[np.ndarray, np.ndarray]
+    dropped: tuple[np.ndarray, np.ndarray]
+
+
+@dataclass
+class Rows:
+    """All neuron cores' synaptic rows: row ``r`` is ``words[ptr[r] : ptr[r] + length[r]]``.
+
+    A word is sPyNNaker's ``weight << 16 | delay << (neuron_bits + 1) | receptor << neuron_bits |
+    neuron`` (``neuron`` local to the target core; ``delay`` is the in-core delay modulo the ring's
+    slot count, which addresses the same slot).
+    """
+
+    core: np.ndarray  # target core of the row
+    block: np.ndarray  # sending core whose key block the row belongs to
+    index: np.ndarray  # row number within the block (key & ~mask)
+    ptr: np.ndarray
+    length: np.ndarray
+    words: np.ndarray  # uint32
+    neuron_bits: int
+    slot_bits: int
+
+    def decode(self) -> dict[str, np.ndarray]:
+        """The words' fields: weight, delay (mod slots), receptor, local neuron."""
+        w = self.words.astype(np.int64)
+        nb = self.neuron_bits
+        return {"weight": w >> 16, "delay": (w >> (nb + 1)) & ((1 << self.slot_bits) - 1),
+                "receptor": (w >> nb) & 1, "neuron": w & ((1 << nb) - 1)}
+
+
+def _per_neuron(value: Any, size: int, dtype=np.int64) -> np.ndarray:
+    return np.broadcast_to(np.asarray(value).astype(dtype), (size,))
+
+
+def _core_slices(build: Any) -> tuple[dict[int, int], int]:
+    """Base global neuron index of every neuron core, and the neuron count."""
+    base, total = {}, 0
+    for core in build.partition.cores:
+        if core.kind == "neuron":
+            base[core.id] = total
+            total += core.neurons
+    return base, total
+
+
+def _base_array(base: dict[int, int]) -> np.ndarray:
+    """``base`` as an array indexed by core id (0 for cores that are not neuron cores)."""
+    array = np.zeros(max(base, default=-1) + 1, np.int64)
+    array[list(base)] = list(base.values())
+    return array
+
+
+def _placed(build: Any, population: str, size: int) -> tuple[np.ndarray, np.ndarray]:
+    core, local = build.partition.where(population, size)
+    if (core < 0).any():
+        missing = int(np.flatnonzero(core < 0)[0])
+        raise SnncError(f"neuron {missing} is on no core", where=f"populations.{population}")
+    return core.astype(np.int64), local.astype(np.int64)
+
+
+def neuron_params(build: Any, base: dict[int, int], n: int) -> tuple[NeuronParams, np.ndarray]:
+    """Constants and initial voltage of every global neuron, from the quantized network."""
+    fields = {f: np.zeros(n, np.int64) for f in
+              ("v_thresh", "v_reset", "v_rest", "i_offset", "exp_tc", "r_membrane", "t_refract")}
+    pair = {f: np.zeros((2, n), np.int64) for f in ("decay", "init", "shift")}
+    delta = np.zeros(n, np.uint8)
+    v_init = np.zeros(n, np.int64)
+    for pop in build.network.neuron_populations():
+        model = pop.neuron
+        if model.kind != "spinnaker_lif":
+            raise UnsupportedOnTarget(f"neuron kind '{model.kind}' does not run on spinnaker-emu "
+                                      "(compile the network for spinnaker-emu first)",
+                                      where=f"populations.{pop.name}")
+        core, local = _placed(build, pop.name, pop.size)
+        idx = _base_array(base)[core] + local
+        for f in fields:
+            fields[f][idx] = _per_neuron(getattr(model, f), pop.size)
+        for r, suffix in enumerate(("exc", "inh")):
+            pair["decay"][r, idx] = _per_neuron(getattr(model, f"decay_{suffix}"), pop.size)
+            pair["init"][r, idx] = _per_neuron(getattr(model, f"init_{suffix}"), pop.size)
+            pair["shift"][r, idx] = getattr(model, f"weight_shift_{suffix}")
+        delta[idx] = model.synapse == "delta"
+        v_init[idx] = _per_neuron(model.v_init, pop.size)
+    return NeuronParams(delta=delta, **fields, **pair), v_init
+
+
+def sends(build: Any, core_id: int) -> bool:
+    """Whether a core sends packets: it has a key and (if the build says) somewhere to send them.
+
+    As in sPyNNaker, a vertex with no outgoing edge has no routing partition and sends nothing.
+    """
+    targets = build.routing.targets
+    return core_id in build.routing.keys and (not targets or bool(targets.get(core_id)))
+
+
+def _packet_keys(build: Any) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
+    """Key and sending core of every packet, and each sending core's first packet number."""
+    keys, cores, offset, total = [], [], {}, 0
+    for core in build.partition.cores:
+        if not sends(build, core.id):
+            continue
+        base = int(build.routing.keys[core.id][0])
+        local = np.arange(core.neurons, dtype=np.uint64)
+        if core.kind == "delay":
+            bits = int(build.routing.neuron_bits[core.id])
+            last = max(build.routing.delay_stages.get(core.id, ()), default=0)
+            stage = np.repeat(np.arange(1, last + 1, dtype=np.uint64), core.neurons)
+            local = ((stage - 1) << np.uint64(bits)) | np.tile(local, last)
+        offset[core.id] = total
+        keys.append((np.uint64(base) | local).astype(np.uint32))
+        cores.append(np.full(local.size, core.id, dtype=np.int64))
+        total += local.size
+    if not keys:
+        return np.zeros(0, np.uint32), np.zeros(0, np.int64), offset
+    return np.concatenate(keys), np.concatenate(cores), offset
+
+
+def route_packets(build: Any, mesh: Mesh) -> Packets:
+    """Walk every packet through the build's routing tables (once, before the run)."""
+    key, core, offset = _packet_keys(build)
+    tables = {tuple(chip): Table(np.asarray(t.keys, np.uint32), np.asarray(t.masks, np.uint32),
+                                 np.asarray(t.routes, np.uint32))
+              for chip, t in build.routing.tables.items()}
+    core_at = {tuple(int(v) for v in loc): cid for cid, loc in build.placement.location.items()}
+    log = WalkLog()
+    ids = np.arange(key.size, dtype=np.int64)
+    for cid, first in offset.items():
+        count = int(np.count_nonzero(core == cid))
+        x, y, _ = build.placement.location[cid]
+        part = slice(first, first + count)
+        walk(mesh, tables, core_at, (int(x), int(y)), key[part], ids[part], log)
+    n = key.size
+    return Packets(key, core, offset, csr(log.delivered, n), csr(log.routers, n),
+                   csr(log.links, n), csr(log.defaulted, n), csr(log.dropped, n))
+
+
+def _delay_core_of(build: Any) -> dict[int, int]:
+    return {c.extends: c.id for c in build.partition.cores if c.kind == "delay"}
+
+
+ROW_CORE_BITS = 20  # row address = block << 40 | row number << 20 | target core
+ROW_INDEX_BITS = 20
+
+
+def _synapse_words(build: Any, slots: int, neuron_bits: int,
+                   slot_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every synapse into a neuron core: (row address, packed row word), in network order.
+
+    The row address sorts rows source-major: sending core (``block``: the source core for
+    in-core delays, its delay core beyond), row number ``key & ~mask``, then target core.
+    """
+    net, delay_core = build.network, _delay_core_of(build)
+    addresses, words = [], []
+    for projection in net.projections:
+        syn = expand(net, projection)
+        pre = net.populations[projection.pre]
+        post = net.populations[projection.post]
+        pre_core, pre_local = _placed(build, pre.name, pre.size)
+        post_core, post_local = _placed(build, post.name, post.size)
+        weight = syn.weight.astype(np.int64)
+        if weight.size and np.abs(weight).max() > RING_WEIGHT_MAX:
+            raise UnsupportedOnTarget("weight magnitude above 16 bits",
+                                      where=f"projections.{projection.name}")
+        delay = syn.delay.astype(np.int64)
+        stage = (delay - 1) // slots
+        block = pre_core[syn.pre]
+        index = pre_local[syn.pre]
+        late = stage > 0
+        if late.any():
+            block, index = _delayed_block(build, delay_core, block, index, stage, late, projection)
+        addresses.append((block << (ROW_INDEX_BITS + ROW_CORE_BITS)) | (index << ROW_CORE_BITS)
+                         | post_core[syn.post])
+        in_core = (delay - stage * slots) & ((1 << slot_bits) - 1)  # same slot modulo the ring
+        words.append(((np.abs(weight) << 16) | (in_core << (neuron_bits + 1))
+                      | ((weight < 0).astype(np.int64) << neuron_bits)
+                      | post_local[syn.post]).astype(np.uint32))
+    if not addresses:
+        return np.zeros(0, np.int64), np.zeros(0, np.uint32)
+    return np.concatenate(addresses), np.concatenate(words)
+
+
+def _delayed_block(build, delay_core, block, index, stage, late, projection):
+    """Re-address the synapses of stage >= 1 to their source core's delay core."""
+    block, index = block.copy(), index.copy()
+    for source in np.unique(block[late]):
+        if int(source) not in delay_core:
+            raise SnncError(f"delays above the in-core slots but core {source} has no delay core",
+                            where=f"projections.{projection.name}")
+        d = delay_core[int(source)]
+        bits = int(build.routing.neuron_bits[d])
+        pick = late & (block == source)
+        index[pick] = ((stage[pick] - 1) << bits) | index[pick]
+        block[pick] = d
+    return block, index
+
+
+def build_rows(build: Any, slots: int, neuron_bits: int, slot_bits: int) -> Rows:
+    """Group the words into rows (one per sending block, row number and target core).
+
+    Rows are stored source-major: the rows one packet reaches on its target cores lie next to
+    each other, so a delivery reads memory in order. The sort is stable: words keep network order.
+    """
+    if neuron_bits + 1 + slot_bits > 16:
+        raise UnsupportedOnTarget(f"a row word cannot hold {neuron_bits} neuron bits, 1 receptor "
+                                  f"bit and {slot_bits} delay bits under its 16-bit weight",
+                                  where="hardware.neurons_per_core")
+    address, words = _synapse_words(build, slots, neuron_bits, slot_bits)
+    order = np.argsort(address, kind="stable")
+    address, words = address[order], words[order]
+    starts = np.flatnonzero(np.diff(address, prepend=-1) != 0) if address.size else address
+    length = np.diff(np.append(starts, address.size))
+    first = address[starts]
+    return Rows(first & ((1 << ROW_CORE_BITS) - 1), first >> (ROW_INDEX_BITS + ROW_CORE_BITS),
+                (first >> ROW_CORE_BITS) & ((1 << ROW_INDEX_BITS) - 1), starts.astype(np.int64),
+                length.astype(np.int64), words, neuron_bits, slot_bits)
+
+
+def _lookup_neuron_core(core: int, packet_keys: np.ndarray, rows: Rows, build: Any):
+    """A neuron core's master-population-table search for each key; (kind, row) arrays."""
+    mine = np.flatnonzero(rows.core == core)
+    blocks = np.unique(rows.block[mine])
+    entry_key = np.array([build.routing.keys[int(b)][0] for b in blocks], dtype=np.uint32)
+    entry_mask = np.array([build.routing.keys[int(b)][1] for b in blocks], dtype=np.uint32)
+    order = np.argsort(entry_key, kind="stable")  # the table is sorted by key (binary search)
+    blocks, entry_key, entry_mask = blocks[order], entry_key[order], entry_mask[order]
+    kind = np.full(packet_keys.size, DELIVER_MISS, dtype=np.int64)
+    row = np.full(packet_keys.size, -1, dtype=np.int64)
+    if blocks.size == 0:
+        return kind, row
+    hits = (packet_keys[:, None] & entry_mask[None, :]) == entry_key[None, :]
+    found = hits.any(axis=1)
+    entry = hits.argmax(axis=1)
+    index = (packet_keys & ~entry_mask[entry]).astype(np.int64)
+    code_rows = rows.block[mine] * (1 << 32) + rows.index[mine]
+    code_want = blocks[entry] * (1 << 32) + index
+    pos = np.searchsorted(code_rows, code_want)
+    pos = np.minimum(pos, max(code_rows.size - 1, 0))
+    exact = found & (code_rows[pos] == code_want)
+    kind[found] = DELIVER_EMPTY
+    kind[exact] = DELIVER_ROW
+    row[exact] = mine[pos[exact]]
+    return kind, row
+
+
+def _lookup_delay_core(core: Any, packet_keys: np.ndarray, build: Any, delay_base: dict[int, int]):
+    """A delay core accepts the keys of the core it extends: input ``key & ~mask``."""
+    key, mask = build.routing.keys[core.extends]
+    index = (packet_keys & ~np.uint32(mask)).astype(np.int64)
+    ok = ((packet_keys & np.uint32(mask)) == np.uint32(key)) & (index < core.neurons)
+    kind = np.where(ok, DELIVER_DELAY, DELIVER_MISS).astype(np.int64)
+    row = np.where(ok, delay_base[core.id] + index, -1).astype(np.int64)
+    return kind, row
+
+
+def lookups(build: Any, packets: Packets, rows: Rows, delay_base: dict[int, int]):
+    """For every delivery (packet g reaches core c): what the core does with it."""
+    ptr, target = packets.delivered
+    g = np.repeat(np.arange(ptr.size - 1), np.diff(ptr))
+    keys = packets.key[g]
+    kind = np.full(g.size, DELIVER_MISS, dtype=np.int64)
+    row = np.full(g.size, -1, dtype=np.int64)
+    cores = {c.id: c for c in build.partition.cores}
+    for core_id in np.unique(target):
+        pick = np.flatnonzero(target == core_id)
+        core = cores[int(core_id)]
+        if core.kind == "neuron":
+            kind[pick], row[pick] = _lookup_neuron_core(int(core_id), keys[pick], rows, build)
+        elif core.kind == "delay":
+            kind[pick], row[pick] = _lookup_delay_core(core, keys[pick], build, delay_base)
+    return kind, row

@@ -1,0 +1,238 @@
+"""The emulated machine: a build loaded onto chips, cores and routers, and its run.
+
+``EmuMachine(build)`` loads (``loader``) and walks the routes once; ``run(steps)`` runs the tick
+loop (``engine.run_ticks``) and returns the spikes and the provenance counters. The arrays are
+attributes, so a test can corrupt a synaptic row (``machine.rows.weight``) and see the spikes
+change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from snnc.backends.spikes import SpikeRecord
+from snnc.ir.errors import NetworkError
+from snnc.ir.sources import source_spikes
+
+from .cost import CostModel
+from .engine import run_ticks
+from .loader import (Packets, Rows, _base_array, _core_slices, build_rows, lookups, neuron_params,
+                     route_packets)
+from .router import N_LINKS, mesh_of
+
+SPIKE_CHUNK = 1 << 20
+
+
+@dataclass
+class Counters:
+    """Provenance counters the tick loop fills (per core, per router, per link, per packet)."""
+
+    sent: np.ndarray
+    received: np.ndarray
+    events: np.ndarray
+    failed_lookups: np.ndarray
+    saturations: np.ndarray
+    cycles_total: np.ndarray
+    cycles_max: np.ndarray
+    overruns: np.ndarray
+    late: np.ndarray
+    received_peak: np.ndarray
+    router_tick: np.ndarray
+    router_peak: np.ndarray
+    link_tick: np.ndarray
+    link_peak: np.ndarray
+    emitted: np.ndarray
+
+    @staticmethod
+    def zeros(n_cores: int, n_chips: int, n_packets: int) -> "Counters":
+        per_core = [np.zeros(n_cores, np.int64) for _ in range(10)]
+        return Counters(*per_core, np.zeros(n_chips, np.int64), np.zeros(n_chips, np.int64),
+                        np.zeros(n_chips * N_LINKS, np.int64),
+                        np.zeros(n_chips * N_LINKS, np.int64), np.zeros(n_packets, np.int64))
+
+    def as_tuple(self) -> tuple:
+        return tuple(vars(self).values())
+
+
+def _next_pow2(n: int) -> int:
+    return 1 << max(0, int(n - 1).bit_length())
+
+
+class EmuMachine:
+    """A compiled build loaded onto the emulated SpiNNaker machine."""
+
+    def __init__(self, build: Any, cost: CostModel | None = None) -> None:
+        self.build = build
+        self.cost = cost or CostModel()
+        hardware = build.hardware
+        self.slots = int(getattr(hardware, "delay_slots", 16))
+        self.cores = {c.id: c for c in build.partition.cores}
+        used = {(int(x), int(y)) for x, y, _ in build.placement.location.values()}
+        used |= {tuple(chip) for chip in build.routing.tables}
+        self.mesh = mesh_of(hardware, used)
+        self.neuron_base, self.n_neurons = _core_slices(build)
+        self.params, self.v_init = neuron_params(build, self.neuron_base, self.n_neurons)
+        self.packets: Packets = route_packets(build, self.mesh)
+        self._ring_layout()
+        self.rows: Rows = build_rows(build, self.slots, self.neuron_bits, self.slot_bits)
+        self._delay_cores()
+        self.deliver_kind, self.deliver_row = lookups(build, self.packets, self.rows,
+                                                      self.delay_base)
+        self._neuron_packets()
+        self._static_cycles()
+
+    # ---- loading helpers ------------------------------------------------------------------------
+    def _ring_layout(self) -> None:
+        """Each neuron core's ring: ``ring_slots`` slots x 2 receptors x 2^neuron_bits entries."""
+        biggest = max((c.neurons for c in self.cores.values() if c.kind == "neuron"), default=1)
+        self.neuron_bits = max(0, int(biggest - 1).bit_length())
+        self.ring_slots = _next_pow2(self.slots)
+        self.slot_bits = self.ring_slots.bit_length() - 1
+        per_core = self.ring_slots << (self.neuron_bits + 1)
+        self.ring_base = np.zeros(len(self.cores), np.int64)
+        self.ring_pos = np.zeros(self.n_neurons, np.int64)
+        for k, (cid, first) in enumerate(sorted(self.neuron_base.items())):
+            self.ring_base[cid] = per_core * k
+            n = self.cores[cid].neurons
+            self.ring_pos[first:first + n] = self.ring_base[cid] + np.arange(n)
+        self.ring_size = per_core * len(self.neuron_base)
+        self.layout = (np.int64(self.neuron_bits + 1), np.int64(self.ring_slots - 1),
+                       np.int64((1 << (self.neuron_bits + 1)) - 1))
+
+    def _delay_cores(self) -> None:
+        """Delay-core inputs (one per source neuron) and what each stage sends."""
+        self.delay_base, total = {}, 0
+        inputs, stages, packets = [], [], []
+        last_stage = 0
+        for core in self.cores.values():
+            if core.kind != "delay":
+                continue
+            self.delay_base[core.id] = total
+            first = self.packets.offset.get(core.id)
+            for stage in self.build.routing.delay_stages.get(core.id, ()):
+                local = np.arange(core.neurons)
+                inputs.append(total + local)
+                stages.append(np.full(core.neurons, stage))
+                packets.append(first + (stage - 1) * core.neurons + local)
+                last_stage = max(last_stage, stage)
+            total += core.neurons
+        self.n_delay_inputs = total
+        self.pending_rows = last_stage * self.slots + 1
+        cat = (lambda parts: np.concatenate(parts).astype(np.int64) if parts
+               else np.zeros(0, np.int64))
+        self.delay_sends = (np.int64(self.slots), cat(inputs), cat(stages), cat(packets))
+
+    def _neuron_packets(self) -> None:
+        """Packet number of every neuron's spike; population and index of every neuron."""
+        net = self.build.network
+        self.neuron_g = np.full(self.n_neurons, -1, np.int64)
+        self.population_of = np.zeros(self.n_neurons, np.int64)
+        self.index_in_population = np.zeros(self.n_neurons, np.int64)
+        self.population_names = [p.name for p in net.neuron_populations()]
+        self.global_index: dict[str, np.ndarray] = {}
+        for k, pop in enumerate(net.neuron_populations()):
+            core, local = self.build.partition.where(pop.name, pop.size)
+            idx = _base_array(self.neuron_base)[core] + local
+            self.global_index[pop.name] = idx
+            first = self._first_packet()[core]
+            self.neuron_g[idx] = np.where(first >= 0, first + local, -1)
+            self.population_of[idx] = k
+            self.index_in_population[idx] = np.arange(pop.size)
+
+    def _first_packet(self) -> np.ndarray:
+        """First packet number of every core (by id); -1 for cores that send nothing."""
+        first = np.full(len(self.cores), -1, np.int64)
+        first[list(self.packets.offset)] = list(self.packets.offset.values())
+        return first
+
+    def _static_cycles(self) -> None:
+        static = np.zeros(len(self.cores), np.int64)
+        stages = self.build.routing.delay_stages
+        for core in self.cores.values():
+            static[core.id] = self.cost.static_cycles(core.kind, core.neurons,
+                                                      len(stages.get(core.id, ())))
+        self.static = static
+
+    # ---- running --------------------------------------------------------------------------------
+    def _sources(self, steps: int, dt: float) -> tuple[np.ndarray, np.ndarray]:
+        """Packets the source cores send, grouped by tick: (ptr over ticks, packet numbers).
+
+        Also keeps each source population's spikes in ``self.source_events`` (they are recorded).
+        """
+        times, packets = [], []
+        self.source_events = {}
+        for pop in self.build.network.source_populations():
+            t, i = source_spikes(pop.source, pop.size, steps, dt)
+            # a neuron spikes at most once per tick: a repeated (time, id) is one packet
+            unique = np.unique(t.astype(np.int64) << 32 | i.astype(np.int64))
+            t, i = unique >> 32, unique & 0xFFFFFFFF
+            self.source_events[pop.name] = (t, i)
+            core, local = self.build.partition.where(pop.name, pop.size)
+            first = self._first_packet()[core[i]]
+            keep = first >= 0
+            times.append(t[keep].astype(np.int64))
+            packets.append(first[keep] + local[i][keep])
+        t = np.concatenate(times) if times else np.zeros(0, np.int64)
+        g = np.concatenate(packets) if packets else np.zeros(0, np.int64)
+        order = np.argsort(t, kind="stable")
+        ptr = np.zeros(steps + 1, np.int64)
+        np.cumsum(np.bincount(t, minlength=steps)[:steps], out=ptr[1:])
+        return ptr, g[order]
+
+    def _route_arrays(self) -> tuple:
+        """Per-packet delivery and route lists, as the tick loop takes them."""
+        p = self.packets
+        r = self.rows
+        return (p.delivered[0], p.delivered[1], self.deliver_kind, self.deliver_row, r.ptr,
+                r.length, r.words, p.routers[0], p.routers[1], p.links[0], p.links[1])
+
+    def _record_indices(self, record_v: Sequence[str]) -> np.ndarray:
+        for name in record_v:
+            if name not in self.global_index:
+                raise NetworkError(f"no neuron population '{name}' to record", where="--record-v")
+        parts = [self.global_index[name] for name in record_v]
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+    def run(self, steps: int, record_v: Sequence[str] = ()) -> tuple[SpikeRecord, Counters]:
+        """Run ``steps`` ticks from the initial state; spikes (and voltages) and counters."""
+        dt = float(self.build.network.dt)
+        p = self.params
+        ring = np.zeros(self.ring_size, np.uint16)
+        pending = np.zeros((self.pending_rows, self.n_delay_inputs), np.int32)
+        state = (self.v_init.astype(np.int64).copy(), np.zeros((2, self.n_neurons), np.int64),
+                 np.zeros(self.n_neurons, np.int64), ring, pending)
+        neuron = (p.v_thresh, p.v_reset, p.v_rest, p.i_offset, p.exp_tc, p.r_membrane, p.decay,
+                  p.init, p.shift, p.delta, p.t_refract)
+        src_ptr, src_g = self._sources(steps, dt)
+        net = (self.neuron_g, self.packets.core, src_ptr, src_g, self.ring_pos, self.ring_base, self.layout)
+        counters = Counters.zeros(len(self.cores), len(self.mesh.chips), self.packets.key.size)
+        rec_index = self._record_indices(record_v)
+        v_rec = np.zeros((steps, rec_index.size), np.int64)
+        cost = self.cost.as_arrays(self.static, dt)
+        spike_t, spike_n, t = [], [], 0
+        while t < steps:
+            buf_t = np.empty(max(SPIKE_CHUNK, self.n_neurons), np.int64)
+            buf_n = np.empty_like(buf_t)
+            t, written = run_ticks(t, steps, state, neuron, net, self._route_arrays(),
+                                   self.delay_sends, cost, counters.as_tuple(), buf_t, buf_n,
+                                   rec_index, v_rec)
+            spike_t.append(buf_t[:written])
+            spike_n.append(buf_n[:written])
+        return self._record(steps, dt, spike_t, spike_n, record_v, v_rec), counters
+
+    def _record(self, steps, dt, spike_t, spike_n, record_v, v_rec) -> SpikeRecord:
+        times = np.concatenate(spike_t) if spike_t else np.zeros(0, np.int64)
+        neurons = np.concatenate(spike_n) if spike_n else np.zeros(0, np.int64)
+        events = dict(self.source_events)
+        for k, name in enumerate(self.population_names):
+            pick = self.population_of[neurons] == k
+            events[name] = (times[pick], self.index_in_population[neurons[pick]])
+        voltages, col = {}, 0
+        for name in record_v:
+            size = self.global_index[name].size
+            voltages[name] = v_rec[:, col:col + size]
+            col += size
+        return SpikeRecord.from_events(steps, dt, events, voltages)

@@ -1,0 +1,179 @@
+"""Routing: keys per sending core, one multicast tree per sending core, per-chip tables.
+
+Keys (``artifacts.py``): every sending core owns an aligned block of ``2**block_bits`` keys,
+``base = core_id << block_bits``, ``mask = 0xFFFFFFFF << block_bits``; ``block_bits`` fits the
+largest core's neurons and the delay cores' stage bits. Consecutive cores have consecutive blocks,
+which is what makes their entries mergeable.
+
+Trees: from the source core's chip, each target chip is reached along a shortest path (longest
+dimension first, ``mesh.next_link``); when the path meets a chip already in the tree it continues
+from there, so every chip has one parent and receives each packet once.
+
+Tables (SpiNNaker only; Loihi cores address destination cores directly and ``tables`` is empty):
+
+1. one entry per (sending core, tree chip): route word = links to children | processors of targets;
+2. default-route elision: an entry is dropped where the packet arrives on link L, leaves only on the
+   opposite link and is delivered to no processor there (the router's default route does that);
+3. compression: entries with the same route whose key blocks differ in one bit are merged
+   (``key & ~b``, ``mask & ~b``) as long as the merged entry covers no key routed differently on
+   that chip (nor a key that passes through by default route); repeated until nothing merges.
+   This is PACMAN's pair-merging idea without its order dependence: merged entries never overlap a
+   differently routed key, so any order is correct; tables are sorted by (key, mask).
+4. hard limit: ``router_entries_per_chip`` (1023 on SpiNNaker) is checked by the report.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from ..artifacts import PROCESSOR_BIT0, Placement, Routing, RoutingTable
+from ..hardware import HardwareSpec
+from ..mapping.mesh import next_link, shortest_vector, step
+from .partition import PartitionResult
+
+FULL_MASK = 0xFFFFFFFF
+
+
+def _bits(n: int) -> int:
+    """Bits needed to number ``n`` items (0 for n <= 1)."""
+    return max(0, int(n - 1).bit_length())
+
+
+def multicast_targets(result: PartitionResult) -> dict[int, tuple[int, ...]]:
+    """Cores that must receive each sending core's packets (its multicast group)."""
+    targets: dict[int, tuple[int, ...]] = {}
+    for s in range(result.pairs.shape[0]):
+        direct = np.flatnonzero(result.pairs[s] & 1).tolist()
+        if s in result.delay_core:
+            targets[result.delay_core[s]] = tuple(np.flatnonzero(result.pairs[s] & 2).tolist())
+            direct.append(result.delay_core[s])
+        targets[s] = tuple(sorted(direct))
+    return dict(sorted(targets.items()))
+
+
+def allocate_keys(result: PartitionResult) -> tuple[dict[int, tuple[int, int]], dict[int, int]]:
+    """(base, mask) and neuron bits of every sending core (see module docstring)."""
+    cores = result.partitioning.cores
+    neuron_bits = {c.id: _bits(c.neurons) for c in cores}
+    stage_bits = {d: _bits(int(result.stage_mask[s]).bit_length() - 1)
+                  for s, d in result.delay_core.items()}
+    block = max([neuron_bits[c] + stage_bits.get(c, 0) for c in neuron_bits] or [0])
+    if len(cores) << block > FULL_MASK + 1:
+        from snnc.ir import RoutingError
+
+        raise RoutingError(f"{len(cores)} cores x 2^{block} keys do not fit 32-bit keys",
+                           where="routing")
+    mask = (FULL_MASK << block) & FULL_MASK
+    keys = {c.id: ((c.id << block) & FULL_MASK, mask) for c in cores}
+    return keys, neuron_bits
+
+
+def delay_stages(result: PartitionResult) -> dict[int, tuple[int, ...]]:
+    """Stages (>= 1) each delay core emits."""
+    return {d: tuple(k for k in range(1, 64) if int(result.stage_mask[s]) >> k & 1)
+            for s, d in sorted(result.delay_core.items())}
+
+
+def build_tree(spec: HardwareSpec, root: tuple[int, int], chips: list[tuple[int, int]]):
+    """Multicast tree: ``{chip: (arrival link or None, set of outgoing links)}``."""
+    tree: dict[tuple[int, int], tuple[int | None, set[int]]] = {root: (None, set())}
+    for target in chips:
+        here = root
+        while here != target:
+            dx, dy = shortest_vector(spec, target[0] - here[0], target[1] - here[1])
+            link = next_link(spec, dx, dy)
+            there = step(spec, here, link)
+            if there not in tree:
+                tree[here][1].add(link)
+                tree[there] = ((link + 3) % 6, set())
+            here = there
+    return tree
+
+
+def _core_entries(spec, key, mask, root, targets, placement):
+    """Raw entries (chip, key, mask, route, defaultable) of one sending core's tree."""
+    by_chip: dict[tuple[int, int], int] = defaultdict(int)
+    for core in targets:
+        if core in placement.location:
+            x, y, p = placement.location[core]
+            by_chip[(x, y)] |= 1 << (PROCESSOR_BIT0 + p)
+    tree = build_tree(spec, root, sorted(by_chip))
+    for chip, (arrival, links) in tree.items():
+        route = by_chip.get(chip, 0)
+        for link in links:
+            route |= 1 << link
+        defaultable = arrival is not None and route == 1 << ((arrival + 3) % 6)
+        yield chip, key, mask, route, defaultable
+
+
+def _intersects(key: int, mask: int, keys: np.ndarray, masks: np.ndarray) -> bool:
+    """Whether ternary entry (key, mask) overlaps any of (keys, masks)."""
+    if keys.size == 0:
+        return False
+    return bool(np.any(((keys ^ np.uint32(key)) & masks & np.uint32(mask)) == 0))
+
+
+def compress(entries: list[tuple[int, int, int]], passing: list[tuple[int, int]]):
+    """Merge same-route entries whose blocks differ in one bit (see module docstring)."""
+    by_route: dict[int, set[tuple[int, int]]] = defaultdict(set)
+    for key, mask, route in entries:
+        by_route[route].add((key, mask))
+    out = []
+    for route, group in by_route.items():
+        foreign = [(k, m) for k, m, r in entries if r != route] + passing
+        f_keys = np.array([k for k, _ in foreign], dtype=np.uint32)
+        f_masks = np.array([m for _, m in foreign], dtype=np.uint32)
+        out += [(k, m, route) for k, m in _merge_group(group, f_keys, f_masks)]
+    return sorted(out)
+
+
+def _merge_group(group: set[tuple[int, int]], f_keys: np.ndarray, f_masks: np.ndarray):
+    changed = True
+    while changed:
+        changed = False
+        for key, mask in sorted(group):
+            if (key, mask) not in group:
+                continue
+            for bit in range(32):
+                b = 1 << bit
+                buddy = (key ^ b, mask)
+                if not mask & b or buddy not in group:
+                    continue
+                merged = (key & ~b & FULL_MASK, mask & ~b & FULL_MASK)
+                if _intersects(*merged, f_keys, f_masks):
+                    continue
+                group -= {(key, mask), buddy}
+                group.add(merged)
+                changed = True
+                break
+    return group
+
+
+def route(result: PartitionResult, placement: Placement, spec: HardwareSpec, *,
+          compress_tables: bool = True) -> Routing:
+    """Keys, multicast groups and (SpiNNaker) per-chip routing tables."""
+    keys, neuron_bits = allocate_keys(result)
+    targets = multicast_targets(result)
+    tables: dict[tuple[int, int], RoutingTable] = {}
+    raw_counts: dict[tuple[int, int], int] = {}
+    if spec.family == "spinnaker":
+        kept: dict[tuple[int, int], list] = defaultdict(list)
+        passing: dict[tuple[int, int], list] = defaultdict(list)
+        for core, wanted in targets.items():
+            if core not in placement.location or not wanted:
+                continue
+            key, mask = keys[core]
+            for chip, k, m, r, defaultable in _core_entries(
+                    spec, key, mask, placement.chip(core), wanted, placement):
+                raw_counts[chip] = raw_counts.get(chip, 0) + 1
+                (passing[chip].append((k, m)) if defaultable else kept[chip].append((k, m, r)))
+        for chip in sorted(set(kept) | set(passing)):
+            entries = kept.get(chip, [])
+            if compress_tables:
+                entries = compress(entries, passing.get(chip, []))
+            tables[chip] = RoutingTable(*(np.array(col, dtype=np.uint32) for col in (
+                [e[0] for e in entries], [e[1] for e in entries], [e[2] for e in entries])))
+    return Routing(keys=keys, tables=tables, neuron_bits=neuron_bits, targets=targets,
+                   delay_stages=delay_stages(result), entries_raw=dict(sorted(raw_counts.items())))

@@ -1,0 +1,304 @@
+"""The quantization pass: float ``lif`` networks to each target's exact fixed-point neuron kind.
+
+``quantize(network, target, options) -> (QuantizedNetwork, QuantizationReport)`` is pure: it never
+changes its input. Every ``lif`` population becomes a ``loihi_lif`` (target ``loihi``) or a
+``spinnaker_lif`` (target ``spinnaker``) population; the projections into it get integer weights
+(and, on Loihi, ``weight_exp`` and ``num_weight_bits``). Populations already in the target's integer
+kind pass unchanged with their projections; sources and connectivity are kept. Anything the target
+cannot express raises ``UnsupportedOnTarget`` naming the population and field.
+
+The number formats and how scales are chosen are in ``quantize_loihi.py``, ``quantize_spinnaker.py``
+and docs/quantization.md; the report in ``quantize_report.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Literal, Optional, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from snnc.ir import Network, Population, Projection, Synapses, expand
+from snnc.ir.connect import Explicit, FixedProbability
+from snnc.ir.errors import QuantizationError, SnncError, UnsupportedOnTarget
+from snnc.ir.neurons import LIF
+from snnc.ir.values import Normal, Uniform, freeze
+
+from .quantize_report import (
+    PopulationQuantization,
+    ProjectionQuantization,
+    QuantizationReport,
+    passthrough_projection,
+    projection_warnings,
+    reach_warning,
+)
+
+TARGET_ALIASES = {"loihi": "loihi", "loihi-sim": "loihi",
+                  "spinnaker": "spinnaker", "spinnaker-emu": "spinnaker"}
+NATIVE_KIND = {"loihi": "loihi_lif", "spinnaker": "spinnaker_lif"}
+
+
+class QuantizeOptions(BaseModel):
+    """Options of the pass, as data (``snnc quantize --option key=value``).
+
+    ``weight_bits``: Loihi ``num_weight_bits`` (1..8; a mixed-sign projection keeps one bit fewer).
+    ``rounding``: how weights are rounded to integers: ``nearest``, ``floor`` (toward minus
+    infinity) or ``stochastic`` (up with probability equal to the fraction, drawn from ``seed``).
+    ``power_of_two_scale``: Loihi voltage scales are powers of two (exact for binary-friendly
+    parameters; at most a factor 2 coarser than the finest scale).
+    SpiNNaker ring-buffer shifts follow sPyNNaker: ``ring_buffer_sigma`` and ``spikes_per_second``
+    feed its expected-maximum rule, and ``max_expected_summed_weight`` (float weight units; one
+    value, or ``exc,inh``) overrides it as sPyNNaker's option of that name does.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: ClassVar[str] = "quantize"
+
+    weight_bits: int = Field(default=8, ge=1, le=8)
+    rounding: Literal["nearest", "floor", "stochastic"] = "nearest"
+    seed: int = 0
+    power_of_two_scale: bool = True
+    ring_buffer_sigma: float = Field(default=5.0, gt=0)
+    spikes_per_second: float = Field(default=30.0, gt=0)
+    max_expected_summed_weight: Optional[tuple[float, float]] = None
+
+    @field_validator("max_expected_summed_weight", mode="before")
+    @classmethod
+    def _pair(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [v for v in value.replace(" ", "").split(",") if v]
+        if isinstance(value, (int, float)):
+            value = (value, value)
+        if isinstance(value, (list, tuple)) and len(value) == 1:
+            value = (value[0], value[0])
+        return value
+
+    @staticmethod
+    def parse(pairs: list[str] | tuple[str, ...]) -> "QuantizeOptions":
+        """Options from ``key=value`` strings; a bad key or value is an SnncError at ``--option``."""
+        fields: dict[str, Any] = {}
+        for pair in pairs:
+            key, sep, value = pair.partition("=")
+            if not sep or key not in QuantizeOptions.model_fields:
+                known = ", ".join(QuantizeOptions.model_fields)
+                raise SnncError(f"expected key=value with key one of: {known}; got '{pair}'",
+                                where="--option")
+            fields[key] = value
+        try:
+            return QuantizeOptions(**fields)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            key = ".".join(str(p) for p in error["loc"] if not isinstance(p, int))
+            raise SnncError(f"{error['msg']} (got {error.get('input')!r})",
+                            where=f"--option {key}") from None
+
+
+@dataclass(frozen=True, eq=False)
+class QuantizedNetwork:
+    """The pass's result: the integer ``network`` every backend of ``target`` runs, and its report."""
+
+    network: Network
+    target: str
+    report: QuantizationReport
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One projection into a population being quantized, expanded."""
+
+    index: int  # position in network.projections
+    projection: Projection
+    synapses: Synapses
+
+
+@dataclass
+class PopulationResult:
+    """What a target's population quantizer returns."""
+
+    neuron: Any
+    projections: dict[int, Projection]  # index -> new projection
+    population: PopulationQuantization
+    projection_reports: dict[int, ProjectionQuantization]
+
+
+def canonical_target(target: str) -> str:
+    """``loihi``/``loihi-sim`` -> ``loihi``; ``spinnaker``/``spinnaker-emu`` -> ``spinnaker``."""
+    if target not in TARGET_ALIASES:
+        raise SnncError(f"cannot quantize for target '{target}' "
+                        f"(known: {', '.join(TARGET_ALIASES)})", where="--target")
+    return TARGET_ALIASES[target]
+
+
+def quantize(network: Network, target: str,
+             options: QuantizeOptions | None = None) -> tuple[QuantizedNetwork, QuantizationReport]:
+    """Quantize every ``lif`` population of ``network`` for ``target`` (see the module docstring)."""
+    target = canonical_target(target)
+    options = options or QuantizeOptions()
+    quantizer = _population_quantizer(target)
+    populations: dict[str, Population] = {}
+    projections = list(network.projections)
+    proj_reports: dict[int, ProjectionQuantization] = {}
+    pop_reports: list[PopulationQuantization] = []
+    for name, population in network.populations.items():
+        if population.is_source:
+            populations[name] = population
+            continue
+        _check_kind(population, target)
+        incoming = _incoming(network, name)
+        if population.kind == NATIVE_KIND[target]:
+            populations[name] = population
+            pop_reports.append(_passthrough_population(population))
+            for item in incoming:
+                proj_reports[item.index] = passthrough_projection(
+                    item.projection.name, item.projection.pre, name, len(item.synapses))
+            continue
+        result = quantizer(population, incoming, network, options)
+        populations[name] = Population(name=name, size=population.size, neuron=result.neuron)
+        pop_reports.append(result.population)
+        for index, projection in result.projections.items():
+            projections[index] = projection
+        proj_reports.update(result.projection_reports)
+    quantized = Network(network.name, dt=network.dt, populations=populations,
+                        projections=projections, metadata=dict(network.metadata))
+    report = _report(target, options, pop_reports, [proj_reports[i] for i in sorted(proj_reports)])
+    return QuantizedNetwork(network=quantized, target=target, report=report), report
+
+
+def _population_quantizer(target: str) -> Callable[..., PopulationResult]:
+    if target == "loihi":
+        from .quantize_loihi import quantize_population
+    else:
+        from .quantize_spinnaker import quantize_population
+    return quantize_population
+
+
+def _check_kind(population: Population, target: str) -> None:
+    kind = population.kind
+    where = f"populations.{population.name}.neuron.kind"
+    if kind == "li":
+        raise UnsupportedOnTarget(f"'{population.name}' is a non-spiking 'li' readout: only the "
+                                  f"reference's float numerics run it, not {target}", where=where)
+    if kind not in ("lif", NATIVE_KIND[target]):
+        raise UnsupportedOnTarget(f"'{population.name}' is '{kind}', which {target} cannot run "
+                                  f"(expected lif or {NATIVE_KIND[target]})", where=where)
+
+
+def _incoming(network: Network, name: str) -> list[Incoming]:
+    return [Incoming(i, p, expand(network, p))
+            for i, p in enumerate(network.projections) if p.post == name]
+
+
+def _passthrough_population(population: Population) -> PopulationQuantization:
+    return PopulationQuantization(name=population.name, size=population.size,
+                                  kind=population.kind, quantized_kind=population.kind,
+                                  passthrough=True)
+
+
+def _report(target: str, options: QuantizeOptions, populations: list[PopulationQuantization],
+            projections: list[ProjectionQuantization]) -> QuantizationReport:
+    warnings = [line for p in projections if not p.passthrough for line in projection_warnings(p)]
+    warnings += [line for p in populations for line in reach_warning(p)]
+    return QuantizationReport(target=target, options=options.model_dump(mode="json"),
+                              projections=projections, populations=populations, warnings=warnings)
+
+
+# ---- helpers shared by the target quantizers -----------------------------------------------------
+def per_neuron(neuron: LIF, field: str, size: int) -> np.ndarray:
+    """A neuron parameter as a float64 array of ``size`` (distributions drawn from their seed)."""
+    from snnc.ir import resolve
+
+    return np.asarray(resolve(getattr(neuron, field), size), dtype=np.float64)
+
+
+def decay_factors(neuron: LIF, size: int, dt: float, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """Float decay factors per neuron: ``alpha_m``, ``alpha_s`` (0 where ``tau_syn`` is 0)."""
+    tau_m = per_neuron(neuron, "tau_mem", size)
+    tau_s = per_neuron(neuron, "tau_syn", size)
+    safe_s = np.where(tau_s > 0, tau_s, 1.0)
+    if neuron.integrator == "euler":
+        alpha_m = 1.0 - dt / tau_m
+        alpha_s = np.where(tau_s > 0, 1.0 - dt / safe_s, 0.0)
+        if np.any(alpha_m < 0) or np.any(alpha_s < 0):
+            raise QuantizationError(f"euler integration needs tau >= dt ({dt:g} ms)",
+                                    where=f"{where}.integrator")
+    else:
+        alpha_m = np.exp(-dt / tau_m)
+        alpha_s = np.where(tau_s > 0, np.exp(-dt / safe_s), 0.0)
+    return alpha_m, alpha_s
+
+
+def round_weights(values: np.ndarray, options: QuantizeOptions, stream: int) -> np.ndarray:
+    """Round scaled weights to integers (int64) by the chosen rule; ``stream`` seeds stochastic."""
+    if options.rounding == "nearest":
+        return np.rint(values).astype(np.int64)
+    if options.rounding == "floor":
+        return np.floor(values).astype(np.int64)
+    rng = np.random.default_rng([options.seed, stream])
+    return np.floor(values + rng.random(values.shape)).astype(np.int64)
+
+
+def compact(values: np.ndarray) -> Union[int, np.ndarray]:
+    """An integer array as a Python int when all its elements are equal, else a read-only int64 array."""
+    values = np.asarray(values, dtype=np.int64)
+    if values.size and np.all(values == values.flat[0]):
+        return int(values.flat[0])
+    return freeze(values)
+
+
+def with_weights(item: Incoming, weights: np.ndarray, **fields: Any) -> Projection:
+    """A copy of a projection with integer weights (scalar kept scalar) and other fields replaced.
+
+    Weights drawn from a distribution on a ``fixed_probability`` rule cannot be stored as an array
+    on that rule (its connection count is not known before expansion), so that projection is
+    written as ``explicit`` with the same pairs in the same order: the same synapses, whose delays
+    (drawn from the same seed and count) are unchanged.
+    """
+    projection = item.projection
+    data = dict(projection)
+    scalar = not isinstance(projection.weight, (np.ndarray, Normal, Uniform))
+    if scalar and (weights.size == 0 or np.all(weights == weights.flat[0])):
+        data["weight"] = int(weights.flat[0]) if weights.size else 0
+    else:  # arrays, distributions, and a scalar that stochastic rounding made differ per synapse
+        data["weight"] = freeze(np.ascontiguousarray(weights))
+        if isinstance(projection.connect, FixedProbability):
+            data["connect"] = Explicit(pre=item.synapses.pre, post=item.synapses.post)
+    data.update(fields)
+    return Projection(**data)
+
+
+def input_extremes(incoming: list[Incoming], size: int,
+                   weights: Optional[dict[int, np.ndarray]] = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per target neuron, the summed positive and summed |negative| weight of all its synapses.
+
+    This is the largest input one step can bring (every presynaptic neuron's spike arriving at
+    once). ``weights`` replaces the float weights (by projection index), e.g. by dequantized ones.
+    """
+    positive = np.zeros(size)
+    negative = np.zeros(size)
+    for item in incoming:
+        w = item.synapses.weight if weights is None else weights[item.index]
+        w = np.asarray(w, dtype=np.float64)
+        positive += np.bincount(item.synapses.post, weights=np.maximum(w, 0.0), minlength=size)
+        negative += np.bincount(item.synapses.post, weights=np.maximum(-w, 0.0), minlength=size)
+    return positive, negative
+
+
+def unreachable(drive: np.ndarray, alpha_m: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """Neurons whose steady state under constant maximal ``drive`` stays at or below ``theta``.
+
+    ``drive`` is the per-step increment of ``v - v_reset`` at the fixed point's input
+    (max input / (1 - alpha_s) + bias); the steady state is ``drive / (1 - alpha_m)``.
+    """
+    leak = 1.0 - alpha_m
+    with np.errstate(divide="ignore", invalid="ignore"):
+        steady = np.where(leak > 0, drive / np.where(leak > 0, leak, 1.0),
+                          np.where(drive > 0, np.inf, 0.0))
+    return steady <= theta
+
+
+def fmt_range(values: np.ndarray | int) -> str:
+    """``3`` or ``3..9`` for report parameter summaries."""
+    array = np.asarray(values)
+    lo, hi = array.min(), array.max()
+    return f"{lo:g}" if lo == hi else f"{lo:g}..{hi:g}"

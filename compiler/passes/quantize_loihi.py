@@ -1,0 +1,234 @@
+r"""``lif`` -> ``loihi_lif``: Lava's fixed-point CUBA LIF (research/lava_nir.md §1-2).
+
+Shift voltages so that reset is 0 (:math:`v' = v - v_{reset}`); the float model becomes
+
+.. math::
+
+    v'[t] = \alpha_m v'[t-1] + i[t] + b, \qquad b = bias + (1 - \alpha_m)(v_{leak} - v_{reset}),
+
+threshold :math:`\theta = v_{th} - v_{reset}`, reset to 0, initial :math:`v_{init} - v_{reset}`.
+Loihi holds ``u`` and ``v`` in one integer voltage unit per population: ``S`` units per float unit.
+
+- ``dv = round(4096 (1 - alpha_m))``; ``du = round(4096 (1 - alpha_s)) - 1`` (Lava decays ``u`` by
+  ``du + 1``), both clamped to 0..4095; ``tau_syn = 0`` gives ``du = 4095`` (a delta synapse).
+- An integer weight ``w`` adds ``w * 2**weight_exp * 64`` voltage units (``a << weight_exp``, then
+  ``<< 6``), so a float weight ``x`` becomes ``w = round(x S / (64 * 2**weight_exp))``.
+- ``vth = round(S theta / 64)`` (Lava compares with ``vth << 6``); ``bias_mant << bias_exp = round(S b)``
+  (bias is NOT shifted by 6); ``v_init = round(S (v_init - v_reset))``.
+
+``S`` is the finest scale (a power of two by default) that keeps the threshold (17 bit), the bias
+(13-bit mantissa, exponent <= 7), every weight (8-bit, ``weight_exp`` <= 7) representable and keeps
+``u`` and ``v`` inside 24 bits even when every input of a neuron arrives in the same step. Weights
+are multiples of Lava's truncation step ``2**k`` (``k = 8 - num_weight_bits``, one more for a
+mixed-sign projection), so Lava's sign-mode truncation leaves them unchanged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from snnc.ir.errors import UnsupportedOnTarget
+from snnc.ir.neurons import (
+    LIF,
+    LOIHI_BIAS_EXP_MAX,
+    LOIHI_BIAS_MANT_MAX,
+    LOIHI_BIAS_MANT_MIN,
+    LOIHI_DECAY_MAX,
+    LOIHI_STATE_MAX,
+    LOIHI_VTH_MAX,
+    LoihiLIF,
+)
+
+from .quantize import (
+    Incoming,
+    PopulationResult,
+    QuantizeOptions,
+    compact,
+    decay_factors,
+    fmt_range,
+    input_extremes,
+    per_neuron,
+    round_weights,
+    unreachable,
+    with_weights,
+)
+from .quantize_report import PopulationQuantization, weight_entry
+
+VTH_SHIFT = 6  # Lava compares v with vth << 6 and adds input as a << 6
+WEIGHT_EXP_MAX = 7
+DEFAULT_SCALE = 64.0  # when nothing bounds the scale: one float unit = one integer weight unit
+
+
+# ---- Lava's weight layout -------------------------------------------------------------------------
+def sign_mode(weights: np.ndarray) -> str:
+    """Lava's ``determine_sign_mode``: exc if all >= 0, inh if all <= 0, else mixed."""
+    if weights.size == 0 or weights.min() >= 0:
+        return "exc"
+    return "inh" if weights.max() <= 0 else "mixed"
+
+
+def weight_limits(mode: str, num_weight_bits: int) -> tuple[int, int, int]:
+    """``(k, lo, hi)``: Lava keeps multiples of ``2**k`` within ``[lo, hi]`` unchanged.
+
+    Lava clips to [-256, 255] (mixed), [0, 255] (exc) or [-255, 0] (inh), then truncates with
+    ``k = 8 - num_weight_bits + (mode == mixed)`` (``(w >> k) << k``, on ``-w`` for inh).
+    """
+    k = 8 - num_weight_bits + (mode == "mixed")
+    top = (255 >> k) << k
+    if mode == "mixed":
+        return k, -256, top
+    return (k, 0, top) if mode == "exc" else (k, -top, 0)
+
+
+def _weight_exp(max_pos: float, max_neg: float, scale: float, lo: int, hi: int) -> int:
+    """Smallest shift 0..7 that fits the projection's largest weights at voltage scale ``scale``."""
+    for exp in range(WEIGHT_EXP_MAX + 1):
+        unit = 64.0 * 2**exp / scale
+        if max_pos / unit <= hi and max_neg / unit <= -lo:
+            return exp
+    return WEIGHT_EXP_MAX
+
+
+# ---- the voltage scale ----------------------------------------------------------------------------
+def choose_scale(theta: np.ndarray, bias: np.ndarray, v0: np.ndarray, peak_u: np.ndarray,
+                 incoming: list[Incoming], options: QuantizeOptions) -> float:
+    """Integer voltage units per float unit: the largest that fits every field (see module doc)."""
+    with np.errstate(over="ignore", divide="ignore"):
+        return _largest_scale(theta, bias, v0, peak_u, incoming, options)
+
+
+def _largest_scale(theta, bias, v0, peak_u, incoming, options) -> float:
+    bounds = [np.inf]
+    if theta.max() > 0:
+        bounds.append(LOIHI_VTH_MAX * 64.0 / theta.max())
+    if np.abs(bias).max() > 0:
+        bounds.append(LOIHI_BIAS_MANT_MAX * 2.0**LOIHI_BIAS_EXP_MAX / np.abs(bias).max())
+    state = np.maximum(theta, np.abs(v0)) + peak_u + np.abs(bias)
+    if state.max() > 0:
+        bounds.append(LOIHI_STATE_MAX / state.max())
+    for item in incoming:
+        w = item.synapses.weight
+        if w.size == 0:
+            continue
+        _, lo, hi = weight_limits(sign_mode(w), options.weight_bits)
+        if w.max() > 0 and hi > 0:
+            bounds.append(64.0 * 2**WEIGHT_EXP_MAX * hi / w.max())
+        if w.min() < 0 and lo < 0:
+            bounds.append(64.0 * 2**WEIGHT_EXP_MAX * -lo / -w.min())
+    best = min(bounds)
+    if not np.isfinite(best):
+        return DEFAULT_SCALE
+    if options.power_of_two_scale:
+        return float(2.0 ** np.floor(np.log2(best)))
+    return float(best) * (1 - 1e-12)  # stay below the bound whatever the float rounding
+
+
+def _bias_parts(bias_units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(mant, exp)`` per neuron with ``mant << exp`` nearest to ``bias_units``, smallest exp first."""
+    exp = np.full(bias_units.shape, LOIHI_BIAS_EXP_MAX, dtype=np.int64)
+    for trial in range(LOIHI_BIAS_EXP_MAX, -1, -1):
+        mant = np.rint(bias_units / 2.0**trial)
+        fits = (mant >= LOIHI_BIAS_MANT_MIN) & (mant <= LOIHI_BIAS_MANT_MAX)
+        exp = np.where(fits, trial, exp)
+    mant = np.clip(np.rint(bias_units / 2.0**exp), LOIHI_BIAS_MANT_MIN, LOIHI_BIAS_MANT_MAX)
+    return mant.astype(np.int64), exp
+
+
+# ---- one population -------------------------------------------------------------------------------
+def _check_supported(name: str, neuron: LIF) -> None:
+    where = f"populations.{name}.neuron"
+    if neuron.refractory > 0:
+        raise UnsupportedOnTarget(f"'{name}': Lava's fixed-point LIF has no refractory period "
+                                  f"(refractory = {neuron.refractory})", where=f"{where}.refractory")
+    if neuron.reset == "subtract":
+        raise UnsupportedOnTarget(f"'{name}': Lava's fixed-point LIF resets v to 0; "
+                                  "reset: subtract is not available", where=f"{where}.reset")
+
+
+def quantize_population(population, incoming: list[Incoming], network,
+                        options: QuantizeOptions) -> PopulationResult:
+    """Quantize one ``lif`` population and the projections into it for Loihi."""
+    name, size, neuron, dt = population.name, population.size, population.neuron, network.dt
+    _check_supported(name, neuron)
+    where = f"populations.{name}.neuron"
+    alpha_m, alpha_s = decay_factors(neuron, size, dt, where)
+    v_reset = per_neuron(neuron, "v_reset", size)
+    theta = per_neuron(neuron, "v_th", size) - v_reset
+    if theta.min() < 0:
+        raise UnsupportedOnTarget(f"'{name}': v_th below v_reset cannot be expressed "
+                                  "(Loihi's threshold is unsigned)", where=f"{where}.v_th")
+    bias = per_neuron(neuron, "bias", size) + (1 - alpha_m) * (
+        per_neuron(neuron, "v_leak", size) - v_reset)
+    v0 = per_neuron(neuron, "v_init", size) - v_reset
+
+    du = np.clip(np.rint(4096 * (1 - alpha_s)) - 1, 0, LOIHI_DECAY_MAX).astype(np.int64)
+    dv = np.clip(np.rint(4096 * (1 - alpha_m)), 0, LOIHI_DECAY_MAX).astype(np.int64)
+    alpha_s_q = (4096 - (du + 1)) / 4096.0
+    alpha_m_q = (4096 - dv) / 4096.0
+    x_pos, x_neg = input_extremes(incoming, size)
+    peak_u = np.maximum(x_pos, x_neg) / (1 - alpha_s_q)
+    scale = choose_scale(theta, bias, v0, peak_u, incoming, options)
+
+    projections, reports, dequantized = {}, {}, {}
+    for item in incoming:
+        projection, report, deq = _quantize_projection(item, scale, theta, options)
+        projections[item.index], reports[item.index], dequantized[item.index] = (
+            projection, report, deq)
+
+    vth = np.clip(np.rint(scale * theta / 64.0), 0, LOIHI_VTH_MAX).astype(np.int64)
+    bias_mant, bias_exp = _bias_parts(scale * bias)
+    v_init = np.clip(np.rint(scale * v0), -LOIHI_STATE_MAX, LOIHI_STATE_MAX).astype(np.int64)
+    quantized = LoihiLIF(du=compact(du), dv=compact(dv), vth=compact(vth),
+                         bias_mant=compact(bias_mant), bias_exp=compact(bias_exp),
+                         v_init=compact(v_init), u_init=0)
+
+    theta_q = vth * 64.0 / scale
+    bias_q = bias_mant * 2.0**bias_exp / scale
+    x_pos_q, _ = input_extremes(incoming, size, dequantized)
+    lost_q = unreachable(x_pos_q / (1 - alpha_s_q) + bias_q, alpha_m_q, theta_q)
+    lost_f = unreachable(x_pos / (1 - alpha_s) + bias, alpha_m, theta)
+    entry = PopulationQuantization(
+        name=name, size=size, kind="lif", quantized_kind="loihi_lif", scale=1.0 / scale,
+        threshold=float(theta.max()),
+        threshold_error=float(np.abs(theta_q - theta).max()),
+        threshold_error_frac=_frac(np.abs(theta_q - theta), theta),
+        bias_error=float(np.abs(bias_q - bias).max()),
+        bias_error_frac=_frac(np.abs(bias_q - bias), theta),
+        mem_decay_error=float(np.abs(alpha_m_q - alpha_m).max()),
+        syn_decay_error=float(np.abs(alpha_s_q - alpha_s).max()),
+        max_input=float(x_pos.max(initial=0.0)),
+        unreachable=int(lost_q.sum()), unreachable_float=int((lost_q & lost_f).sum()),
+        parameters={"du": fmt_range(du), "dv": fmt_range(dv), "vth": fmt_range(vth),
+                    "bias": f"{fmt_range(bias_mant)}<<{fmt_range(bias_exp)}"},
+    )
+    return PopulationResult(quantized, projections, entry, reports)
+
+
+def _frac(error: np.ndarray, theta: np.ndarray) -> float:
+    """Largest error as a fraction of each neuron's own v_th - v_reset (neurons with theta > 0)."""
+    positive = theta > 0
+    return float((error[positive] / theta[positive]).max()) if positive.any() else 0.0
+
+
+def _quantize_projection(item: Incoming, scale: float, theta: np.ndarray,
+                         options: QuantizeOptions):
+    """Integer weights, weight_exp and num_weight_bits for one projection; its report entry."""
+    w = item.synapses.weight
+    mode = sign_mode(w)
+    k, lo, hi = weight_limits(mode, options.weight_bits)
+    max_pos = float(w.max()) if w.size and w.max() > 0 else 0.0
+    max_neg = float(-w.min()) if w.size and w.min() < 0 else 0.0
+    exp = _weight_exp(max_pos, max_neg, scale, lo, hi)
+    unit = 64.0 * 2**exp / scale  # float value of integer weight 1
+    steps = round_weights(w / (unit * 2**k), options, stream=item.index)
+    raw = steps * 2**k
+    quantized = np.clip(raw, lo, hi)
+    dequantized = quantized * unit
+    projection = with_weights(item, quantized.astype(np.int16), weight_exp=exp,
+                              num_weight_bits=options.weight_bits)
+    base = dict(name=item.projection.name, pre=item.projection.pre, post=item.projection.post,
+                scale=unit, step=unit * 2**k, weight_exp=exp,
+                num_weight_bits=options.weight_bits, sign_mode=mode)
+    report = weight_entry(base, w, quantized, dequantized, raw != quantized,
+                          theta[item.synapses.post])
+    return projection, report, dequantized

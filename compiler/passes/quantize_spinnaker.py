@@ -1,0 +1,283 @@
+r"""``lif`` -> ``spinnaker_lif``: sPyNNaker's ``IF_curr_exp`` in s16.15 (research/spinnaker.md §2).
+
+Voltages keep the network's float units, held as s16.15 raw integers (value x 2**15, LSB 2**-15).
+sPyNNaker's update is :math:`V \leftarrow e V + (1 - e)(R I + V_{rest})` with
+:math:`e` = ``exp_tc``, so a current :math:`I` moves V by :math:`g I` per step, with the gain
+:math:`g = (1 - e) R`. Matching the float model :math:`v = \alpha_m v + (1-\alpha_m) v_{leak} + i + bias`:
+
+- ``exp_tc = round(alpha_m * 2**15)``; ``R = tau_mem / c_m`` with ``c_m = 1`` (so ``g ~ dt``);
+  ``v_rest = v_leak``; ``i_offset = bias / g`` (g from the *quantized* ``exp_tc`` and ``R``, so the
+  rounding of ``exp_tc`` changes the leak, not the drive);
+- exponential synapses: ``decay = round(alpha_s * 2**32)`` and
+  ``init = round((tau_syn/dt)(1 - alpha_s) * 2**32)`` (u0.32, as sPyNNaker computes them);
+  ``tau_syn = 0`` everywhere gives ``synapse: delta`` (the current lasts one step);
+- a float weight ``x`` is the current ``x / (g init)`` (``init = 1`` for delta); its 16-bit ring-buffer
+  magnitude is ``round(|x / (g init)| * 2**(15 - p))`` on the receptor of its sign, with the
+  per-receptor shift ``p`` chosen by sPyNNaker's rule (``ceil(log2(max summed weight))``, plus one when
+  that is an exact power of two; the max summed weight is the worst case when all delays are equal,
+  else the Poisson mean + ``ring_buffer_sigma`` standard deviations at ``spikes_per_second``, clamped
+  between the biggest weight and the worst case; ``max_expected_summed_weight`` overrides it);
+- ``v_thresh`` is one LSB above the float threshold: sPyNNaker spikes on ``V >= v_thresh``, the float
+  model on ``v > v_th``; ``refractory`` steps become ``t_refract``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import special
+
+from snnc.ir.errors import QuantizationError, UnsupportedOnTarget
+from snnc.ir.neurons import INT32_MAX, INT32_MIN, UINT32_MAX, SpinnakerLIF
+from snnc.ir.sources import Poisson
+from snnc.ir.values import resolve
+
+from .quantize import (
+    Incoming,
+    PopulationResult,
+    QuantizeOptions,
+    compact,
+    decay_factors,
+    fmt_range,
+    input_extremes,
+    per_neuron,
+    round_weights,
+    unreachable,
+    with_weights,
+)
+from .quantize_report import PopulationQuantization, weight_entry
+
+ACCUM = 2.0**15  # s16.15
+U032 = 2.0**32  # u0.32
+RING_MAX = 0xFFFF  # 16-bit ring-buffer weights and sums
+SHIFT_MAX = 31
+POISSON_SIGMA_SUMMATION_LIMIT = 3.0  # sPyNNaker's constant for the weight-variance sum
+
+
+# ---- sPyNNaker's ring-buffer shift ---------------------------------------------------------------
+class _Running:
+    """sPyNNaker's ``RunningStats.add_items``: pooled mean and sample variance of groups."""
+
+    def __init__(self) -> None:
+        self.n, self.mean, self.m2 = 0, 0.0, 0.0
+
+    def add(self, mean: float, variance: float, count: int) -> None:
+        if count <= 0:
+            return
+        total = self.n + count
+        delta = mean - self.mean
+        self.m2 += variance * (count - 1.0) + delta * delta * self.n * count / total
+        self.mean = (self.n * self.mean + count * mean) / total
+        self.n = total
+
+    @property
+    def variance(self) -> float:
+        return self.m2 / (self.n - 1.0) if self.n > 1 else 0.0
+
+
+def expected_upper_bound(mean: float, std: float, rate: float, count: int, sigma: float,
+                         dt: float) -> float:
+    """sPyNNaker's ``_ring_buffer_expected_upper_bound``: mean + sigma SD of one slot's sum."""
+    spikes = count * rate * dt / 1000.0  # expected spikes per time step
+    poisson_variance = spikes * mean**2
+    upper = int(round(spikes + POISSON_SIGMA_SUMMATION_LIMIT * math.sqrt(spikes)))
+    weight_variance = 0.0
+    if std > 0 and spikes > 0:
+        lngamma = special.gammaln(1 + upper)
+        gammai = special.gammaincc(1 + upper, spikes)
+        big_ratio = math.log(spikes) * upper - lngamma
+        if -701.0 < big_ratio < 701.0 and big_ratio != 0.0:
+            weight_variance = math.exp(-spikes + math.log(spikes) + 2.0 * math.log(std)
+                                       + math.log(math.exp(spikes) * gammai - math.exp(big_ratio)))
+    return spikes * mean + sigma * math.sqrt(poisson_variance + weight_variance)
+
+
+def _pre_rate(pre, options: QuantizeOptions) -> float:
+    """Spikes per second assumed for a presynaptic population (a Poisson source's own rate)."""
+    source = pre.source
+    if isinstance(source, Poisson):
+        rate = float(np.max(resolve(source.rate_hz, pre.size)))
+        if rate > 0:
+            return rate
+    return options.spikes_per_second
+
+
+def max_summed_weight(groups: list[tuple[np.ndarray, np.ndarray, np.ndarray, float]],
+                      size: int, dt: float, options: QuantizeOptions) -> float:
+    """sPyNNaker's ``get_max_weight`` for one receptor; groups are (|w|, post, delays, pre rate)."""
+    weights, delays, rates, biggest, total = _Running(), _Running(), _Running(), 0.0, 0.0
+    for w, post, delay, rate in groups:
+        if w.size == 0:
+            continue
+        count = int(np.bincount(post, minlength=size).max())
+        weights.add(float(w.mean()), float(w.var()), count)
+        delays.add(0.0, float(np.var(delay)), count)
+        rates.add(rate, 0.0, count)
+        biggest = max(biggest, float(w.max()))
+        total += max(1.0, rate * dt / 1000.0) * float(w.max()) * count
+    if delays.variance == 0.0:
+        return max(total, biggest)
+    bound = expected_upper_bound(weights.mean, math.sqrt(weights.variance), rates.mean,
+                                 weights.n, options.ring_buffer_sigma, dt)
+    return max(min(bound, total), biggest)
+
+
+def ring_buffer_shift(max_weight: float) -> int:
+    """``ceil(log2(max))``, one more if ``2**p <= max`` (the range is just under ``2**p``)."""
+    if max_weight <= 0:
+        return 0
+    power = int(math.ceil(max(0.0, math.log2(max_weight))))
+    return power + 1 if 2.0**power <= max_weight else power
+
+
+# ---- one population -------------------------------------------------------------------------------
+def _raw(values: np.ndarray, field: str, where: str) -> np.ndarray:
+    """Float values as s16.15 raw int64, or a QuantizationError naming the field."""
+    raw = np.rint(values * ACCUM)
+    if raw.min() < INT32_MIN or raw.max() > INT32_MAX:
+        raise QuantizationError(f"{field} outside the s16.15 range (|value| < 65536)",
+                                where=f"{where}.{field}")
+    return raw.astype(np.int64)
+
+
+def _membrane(neuron, size: int, alpha_m: np.ndarray, where: str):
+    """``exp_tc``, ``r_membrane`` (c_m = 1) and the gain g = (1 - e) R of the quantized values."""
+    exp_tc = np.clip(np.rint(alpha_m * ACCUM), 0, ACCUM).astype(np.int64)
+    r_membrane = _raw(per_neuron(neuron, "tau_mem", size), "tau_mem", where)
+    gain = (1 - exp_tc / ACCUM) * (r_membrane / ACCUM)
+    if gain.min() <= 0:
+        raise QuantizationError("tau_mem too long for s16.15: exp(-dt/tau_mem) rounds to 1, so "
+                                "no input could move the voltage", where=f"{where}.tau_mem")
+    return exp_tc, r_membrane, gain
+
+
+def _synapse(neuron, size: int, dt: float, alpha_s: np.ndarray):
+    """``(kind, decay, init, init as a fraction)``; delta when every tau_syn is 0."""
+    if np.all(alpha_s == 0):
+        zeros = np.zeros(size, dtype=np.int64)
+        return "delta", zeros, zeros, np.ones(size)
+    tau_s = per_neuron(neuron, "tau_syn", size)
+    init_f = np.where(alpha_s > 0, (tau_s / dt) * (1 - alpha_s), 1.0)
+    decay = np.clip(np.rint(alpha_s * U032), 0, UINT32_MAX).astype(np.int64)
+    init = np.clip(np.rint(init_f * U032), 0, UINT32_MAX).astype(np.int64)
+    return "exp", decay, init, init / U032
+
+
+def _shifts(incoming: list[Incoming], currents: dict[int, np.ndarray], gain: np.ndarray,
+            network_pops: dict, size: int, dt: float, options: QuantizeOptions) -> dict[str, int]:
+    """Per receptor shift by sPyNNaker's rule, or from ``max_expected_summed_weight``."""
+    shifts = {}
+    for index, receptor in enumerate(("exc", "inh")):
+        if options.max_expected_summed_weight is not None:
+            biggest = options.max_expected_summed_weight[index] / gain.min()
+        else:
+            groups = []
+            for item in incoming:
+                current = currents[item.index]
+                mask = current > 0 if receptor == "exc" else current < 0
+                groups.append((np.abs(current[mask]), item.synapses.post[mask],
+                               item.synapses.delay, _pre_rate(network_pops[item.projection.pre],
+                                                              options)))
+            biggest = max_summed_weight(groups, size, dt, options)
+        shifts[receptor] = ring_buffer_shift(biggest)
+        if shifts[receptor] > SHIFT_MAX:
+            raise QuantizationError(f"summed {receptor} weights too large for a ring-buffer shift "
+                                    f"<= {SHIFT_MAX}", where="projections")
+    return shifts
+
+
+def quantize_population(population, incoming: list[Incoming], network,
+                        options: QuantizeOptions) -> PopulationResult:
+    """Quantize one ``lif`` population and the projections into it for SpiNNaker."""
+    name, size, neuron, dt = population.name, population.size, population.neuron, network.dt
+    where = f"populations.{name}.neuron"
+    if neuron.reset == "subtract":
+        raise UnsupportedOnTarget(f"'{name}': sPyNNaker's LIF resets V to v_reset; "
+                                  "reset: subtract is not available", where=f"{where}.reset")
+    alpha_m, alpha_s = decay_factors(neuron, size, dt, where)
+    exp_tc, r_membrane, gain_m = _membrane(neuron, size, alpha_m, where)
+    synapse, decay, init, init_q = _synapse(neuron, size, dt, alpha_s)
+    gain = gain_m * init_q  # volts (float units) per unit of ring-buffer current
+
+    currents = {item.index: item.synapses.weight / gain[item.synapses.post] for item in incoming}
+    shifts = _shifts(incoming, currents, gain, network.populations, size, dt, options)
+    v_th = per_neuron(neuron, "v_th", size)
+    v_reset = per_neuron(neuron, "v_reset", size)
+    theta = v_th - v_reset
+    projections, reports, dequantized = {}, {}, {}
+    for item in incoming:
+        projections[item.index], reports[item.index], dequantized[item.index] = _projection(
+            item, currents[item.index], gain, shifts, theta, options)
+
+    v_thresh = np.floor(v_th * ACCUM).astype(np.int64) + 1  # V >= v_thresh  <=>  v > v_th
+    _raw(v_th, "v_th", where)
+    raw = {field: _raw(per_neuron(neuron, source, size), source, where) for field, source in (
+        ("v_reset", "v_reset"), ("v_rest", "v_leak"), ("v_init", "v_init"))}
+    bias = per_neuron(neuron, "bias", size)
+    i_offset = _raw(bias / gain_m, "bias", where)
+    quantized = SpinnakerLIF(
+        v_thresh=compact(v_thresh), v_reset=compact(raw["v_reset"]), v_rest=compact(raw["v_rest"]),
+        v_init=compact(raw["v_init"]), i_offset=compact(i_offset), exp_tc=compact(exp_tc),
+        r_membrane=compact(r_membrane), synapse=synapse, decay_exc=compact(decay),
+        init_exc=compact(init), decay_inh=compact(decay), init_inh=compact(init),
+        t_refract=neuron.refractory, weight_shift_exc=shifts["exc"],
+        weight_shift_inh=shifts["inh"])
+    entry = _population_entry(population, incoming, dequantized, theta, bias, alpha_m, alpha_s,
+                              exp_tc, decay, synapse, v_thresh, raw, i_offset, gain_m, shifts)
+    return PopulationResult(quantized, projections, entry, reports)
+
+
+def _projection(item: Incoming, current: np.ndarray, gain: np.ndarray, shifts: dict[str, int],
+                theta: np.ndarray, options: QuantizeOptions):
+    """Signed 16-bit ring-buffer weights of one projection; its report entry."""
+    post = item.synapses.post
+    shift = np.where(current < 0, shifts["inh"], shifts["exc"])
+    steps = round_weights(np.abs(current) * 2.0 ** (15 - shift), options, stream=item.index)
+    magnitude = np.minimum(steps, RING_MAX)
+    signed = np.where(current < 0, -magnitude, magnitude)
+    scale = 2.0 ** (shift - 15) * gain[post]  # float value of one integer unit, per synapse
+    dequantized = signed * scale
+    present = [r for r, mask in (("exc", current > 0), ("inh", current < 0)) if mask.any()]
+    coarsest = float(scale.max()) if scale.size else 2.0 ** (shifts["exc"] - 15) * gain.max()
+    base = dict(name=item.projection.name, pre=item.projection.pre, post=item.projection.post,
+                scale=coarsest, step=coarsest,
+                receptor_shift={r: shifts[r] for r in present or ["exc"]})
+    report = weight_entry(base, item.synapses.weight, signed, dequantized,
+                          steps > RING_MAX, theta[post])
+    return with_weights(item, signed.astype(np.int32)), report, dequantized
+
+
+def _population_entry(population, incoming, dequantized, theta, bias, alpha_m, alpha_s, exp_tc,
+                      decay, synapse, v_thresh, raw, i_offset, gain_m, shifts):
+    """Report entry: threshold, drive and decay errors, reachability, chosen parameters."""
+    size, neuron = population.size, population.neuron
+    a_mq = exp_tc / ACCUM
+    a_sq = np.zeros(size) if synapse == "delta" else decay / U032
+    v_leak = per_neuron(neuron, "v_leak", size)
+    v_reset = per_neuron(neuron, "v_reset", size)
+    theta_q = (v_thresh - 1 - raw["v_reset"]) / ACCUM
+    drive = bias + (1 - alpha_m) * (v_leak - v_reset)
+    drive_q = i_offset / ACCUM * gain_m + (1 - a_mq) * (raw["v_rest"] - raw["v_reset"]) / ACCUM
+    x_pos, _ = input_extremes(incoming, size)
+    x_pos_q, _ = input_extremes(incoming, size, dequantized)
+    lost_q = unreachable(x_pos_q / (1 - a_sq) + drive_q, a_mq, theta_q)
+    lost_f = unreachable(x_pos / (1 - alpha_s) + drive, alpha_m, theta)
+    positive = theta > 0
+    threshold_error = np.abs((v_thresh - 1) / ACCUM - per_neuron(neuron, "v_th", size))
+    bias_error = np.abs(i_offset / ACCUM * gain_m - bias)
+    return PopulationQuantization(
+        name=population.name, size=size, kind="lif", quantized_kind="spinnaker_lif",
+        scale=1.0 / ACCUM, threshold=float(theta.max()),
+        threshold_error=float(threshold_error.max()),
+        threshold_error_frac=float((threshold_error[positive] / theta[positive]).max(initial=0)),
+        bias_error=float(bias_error.max()),
+        bias_error_frac=float((bias_error[positive] / theta[positive]).max(initial=0)),
+        mem_decay_error=float(np.abs(a_mq - alpha_m).max()),
+        syn_decay_error=float(np.abs(a_sq - alpha_s).max()),
+        max_input=float(x_pos.max(initial=0.0)),
+        unreachable=int(lost_q.sum()), unreachable_float=int((lost_q & lost_f).sum()),
+        parameters={"exp_tc": fmt_range(exp_tc), "synapse": synapse,
+                    "shift": f"exc {shifts['exc']}, inh {shifts['inh']}",
+                    "v_thresh": fmt_range(v_thresh)},
+    )

@@ -1,0 +1,82 @@
+"""``compile_network``: the one driver, validate -> quantize -> partition -> place -> route -> report.
+
+Each stage is a named step with a short reason; ``hook(stage, seconds, artifact)`` is called after
+each (print, time, verify), as tinygrad's lowering and xDSL's ``PassPipeline`` callback do. A network
+that does not fit still compiles: ``build.report.fits`` is False and ``report.violations`` says why,
+so the caller can write the partial report (DESIGN.md §5: exit 1).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from snnc.ir import Network, verify
+
+from .artifacts import CompiledBuild
+from .hardware import HardwareSpec, hardware_for
+from .mapping.graph import build_graph
+from .mapping.partition import STRATEGIES, partition
+from .mapping.place import hop_traffic, place
+from .mapping.route import route
+from .report import build_report
+
+Hook = Callable[[str, float, Any], None]
+COMPILE_TARGETS = ("loihi-sim", "spinnaker-emu", "reference")
+
+
+def _quantize(network: Network, target: str) -> tuple[Network, Any]:
+    """Fixed point of the target (the reference runs the float network as it is)."""
+    if target == "reference":
+        return network, None
+    from .passes.quantize import quantize
+
+    quantized, report = quantize(network, target)
+    return quantized.network, report
+
+
+def compile_network(network: Network, target: str, hardware: "str | HardwareSpec | None" = None,
+                    *, strategy: str = "greedy", max_neurons_per_core: int | None = None,
+                    hook: Hook | None = None) -> CompiledBuild:
+    """Compile ``network`` for ``target`` on ``hardware`` (the target's default when None)."""
+    from snnc.ir import SnncError
+
+    if target not in COMPILE_TARGETS:
+        raise SnncError(f"unknown target '{target}' (known: {', '.join(COMPILE_TARGETS)})",
+                        where="--target")
+    if strategy not in STRATEGIES:
+        raise SnncError(f"unknown strategy '{strategy}' (known: {', '.join(STRATEGIES)})",
+                        where="--strategy")
+    spec = hardware_for(target, hardware)
+    timings: dict[str, float] = {}
+
+    def stage(name: str, run: Callable[[], Any]) -> Any:
+        start = time.perf_counter()
+        artifact = run()
+        timings[name] = time.perf_counter() - start
+        if hook is not None:
+            hook(name, timings[name], artifact)
+        return artifact
+
+    # The IR must be valid before anything maps it (a pass leaves the IR valid).
+    stage("validate", lambda: verify(network))
+    # Integer weights and parameters of the target; every backend then runs this network.
+    quantized, quantization = stage("quantize", lambda: _quantize(network, target))
+    # One flat synapse graph; delays above the target's maximum are errors naming the projection.
+    graph = stage("expand", lambda: build_graph(quantized, spec,
+                                                check_delays=target != "reference"))
+    # Slices onto cores under every per-core limit.
+    parts = stage("partition", lambda: partition(graph, spec, strategy=strategy,
+                                                 max_neurons_per_core=max_neurons_per_core))
+    # Cores onto chips, linked cores close together.
+    placement = stage("place", lambda: place(parts, spec))
+    # Keys, multicast trees and compressed per-chip tables.
+    routing = stage("route", lambda: route(parts, placement, spec))
+    report = stage("report", lambda: build_report(
+        target=target, spec=spec, network=quantized, graph=graph, parts=parts,
+        placement=placement, routing=routing, quantization=quantization,
+        hop_traffic=hop_traffic(parts, placement, spec),
+        max_neurons_per_core=max_neurons_per_core))
+    return CompiledBuild(target=target, hardware=spec, network=quantized,
+                         quantization=quantization, partition=parts.partitioning,
+                         placement=placement, routing=routing, report=report, timings=timings)

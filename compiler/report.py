@@ -1,0 +1,334 @@
+"""``ResourceReport``: what each core holds, against the hardware's limits, and why it does not fit.
+
+Data first (a pydantic model dumped to ``report.json`` with the DESIGN.md §6 keys plus ``routing``,
+``quantization`` and ``violations``), then renderers: ``to_text`` (the table of ``report.txt``),
+``to_csv`` (one row per core) and ``plot`` (a PNG heat map of per-core utilisation on the chips).
+A violation is one line: where (core and chip, or chip), the resource, needed vs available, the fix.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any, Optional
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from .hardware import BUILTIN, HardwareSpec, load_hardware
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SliceEntry(_Model):
+    population: str
+    start: int
+    stop: int
+
+
+class CoreEntry(_Model):
+    """One core: DESIGN.md §6 keys first, then kind, processor and utilisation (0..1 per limit)."""
+
+    id: int
+    chip: Optional[list[int]]
+    neurons: int
+    synapses: int
+    memory_bytes: int
+    fan_in: int
+    fan_out: int
+    slices: list[SliceEntry]
+    kind: str
+    processor: Optional[int]
+    extends: Optional[int] = None
+    utilization: dict[str, float]
+
+
+class ChipRouting(_Model):
+    chip: list[int]
+    entries: int
+    entries_raw: int
+
+
+class RoutingSection(_Model):
+    """Router use: entries per chip after default-route elision and compression."""
+
+    entries_limit: Optional[int]
+    total_entries: int
+    total_entries_raw: int
+    max_entries: int
+    multicast_groups: int
+    chips: list[ChipRouting]
+
+
+class ResourceReport(_Model):
+    """The whole report (``report.json``)."""
+
+    target: str
+    hardware: str
+    fits: bool
+    strategy: str
+    limits: dict[str, Optional[int]]
+    totals: dict[str, Any]
+    cores: list[CoreEntry]
+    routing: RoutingSection
+    quantization: Optional[dict[str, Any]]
+    violations: list[str]
+
+    def to_json(self) -> str:
+        """``report.json`` text (stable key order, same input -> same bytes)."""
+        return json.dumps(self.model_dump(mode="json"), indent=1) + "\n"
+
+    def to_text(self) -> str:
+        """``report.txt``: summary, per-core table, per-chip routing, violations."""
+        return render_text(self)
+
+    def to_csv(self) -> str:
+        """One row per core."""
+        out = io.StringIO()
+        out.write("id,kind,chip_x,chip_y,processor,neurons,synapses,memory_bytes,fan_in,fan_out,"
+                  "slices\n")
+        for c in self.cores:
+            x, y = c.chip if c.chip else ("", "")
+            slices = ";".join(f"{s.population}[{s.start}:{s.stop}]" for s in c.slices)
+            proc = "" if c.processor is None else c.processor
+            out.write(f"{c.id},{c.kind},{x},{y},{proc},{c.neurons},{c.synapses},"
+                      f"{c.memory_bytes},{c.fan_in},{c.fan_out},{slices}\n")
+        return out.getvalue()
+
+
+def _ratio(used: int, limit: int | None) -> float:
+    return round(used / limit, 4) if limit else 0.0
+
+
+def _core_entries(parts, placement, spec: HardwareSpec) -> list[CoreEntry]:
+    entries = []
+    for core in parts.partitioning.cores:
+        i = core.id
+        loc = placement.location.get(i)
+        entries.append(CoreEntry(
+            id=i, chip=list(loc[:2]) if loc else None, processor=loc[2] if loc else None,
+            neurons=int(parts.neurons[i]), synapses=int(parts.synapses[i]),
+            memory_bytes=int(parts.memory_bytes[i]), fan_in=int(parts.fan_in[i]),
+            fan_out=int(parts.fan_out[i]), kind=core.kind, extends=core.extends,
+            slices=[SliceEntry(population=s.population, start=s.start, stop=s.stop)
+                    for s in core.slices],
+            utilization={
+                "neurons": _ratio(int(parts.neurons[i]), spec.source_capacity
+                                  if core.kind != "neuron" else spec.neurons_per_core),
+                "memory": _ratio(int(parts.memory_bytes[i]), spec.memory_bytes_per_core),
+                "fan_in": _ratio(int(parts.fan_in[i]), spec.fan_in_per_core),
+                "fan_out": _ratio(int(parts.fan_out[i]), spec.fan_out_per_core),
+            }))
+    return entries
+
+
+def _routing_section(routing, spec: HardwareSpec) -> RoutingSection:
+    chips = sorted(set(routing.tables) | set(routing.entries_raw))
+    rows = [ChipRouting(chip=list(c), entries=len(routing.tables[c]) if c in routing.tables else 0,
+                        entries_raw=routing.entries_raw.get(c, 0)) for c in chips]
+    return RoutingSection(
+        entries_limit=spec.router_entries_per_chip,
+        total_entries=sum(r.entries for r in rows), total_entries_raw=sum(r.entries_raw for r in rows),
+        max_entries=max([r.entries for r in rows] or [0]),
+        multicast_groups=sum(1 for t in routing.targets.values() if t), chips=rows)
+
+
+def build_report(*, target: str, spec: HardwareSpec, network, graph, parts, placement, routing,
+                 quantization, hop_traffic: float, max_neurons_per_core: int | None,
+                 ) -> ResourceReport:
+    """Assemble the report of a compilation and check every limit."""
+    cores = _core_entries(parts, placement, spec)
+    kinds = [c.kind for c in cores]
+    routing_section = _routing_section(routing, spec)
+    violations = core_violations(cores, spec, max_neurons_per_core)
+    violations += machine_violations(cores, spec) + router_violations(routing_section, spec)
+    chips_used = {tuple(c.chip) for c in cores if c.chip}
+    totals = {
+        "cores": len(cores), "chips": len(chips_used),
+        "neurons": int(graph.neuron_ids().size), "synapses": graph.synapse_count,
+        "neuron_cores": kinds.count("neuron"), "source_cores": kinds.count("source"),
+        "delay_cores": kinds.count("delay"), "source_neurons": int(graph.source_ids().size),
+        "lower_bound": parts.partitioning.lower_bound,
+        "traffic_cut": round(float(parts.partitioning.traffic_cut), 6),
+        "hop_traffic": round(hop_traffic, 6),
+    }
+    q = quantization.to_json() if quantization is not None else None
+    return ResourceReport(
+        target=target, hardware=spec.name, fits=not violations, strategy=parts.partitioning.strategy,
+        limits=spec.limits(), totals=totals, cores=cores, routing=routing_section, quantization=q,
+        violations=violations)
+
+
+def _bigger_builtin(spec: HardwareSpec, field: str, used: int) -> str:
+    """' or use NAME' for a built-in spec of the same family with room for ``used``."""
+    for name in BUILTIN:
+        other = load_hardware(name)
+        limit = getattr(other, field)
+        if name != spec.name and other.family == spec.family and (limit is None or limit >= used):
+            return f" or use --hardware {name}"
+    return ""
+
+
+def _main_population(core: CoreEntry) -> str:
+    return max(core.slices, key=lambda s: s.stop - s.start).population if core.slices else "-"
+
+
+def _where(core: CoreEntry) -> str:
+    chip = f"chip {core.chip[0]},{core.chip[1]}" if core.chip else "not placed"
+    return f"core {core.id} ({chip})"
+
+
+def _fix_per_core(core: CoreEntry, used: int, limit: int, field: str, spec: HardwareSpec) -> str:
+    if core.neurons > 1:
+        fewer = max(1, core.neurons * limit // max(used, 1))
+        return (f"reduce neurons per core with --max-neurons-per-core {fewer}"
+                + _bigger_builtin(spec, field, used))
+    return ("a single neuron needs more than a core has: give it fewer incoming synapses"
+            + _bigger_builtin(spec, field, used))
+
+
+def core_violations(cores: list[CoreEntry], spec: HardwareSpec,
+                    max_neurons_per_core: int | None) -> list[str]:
+    """One line per core and exceeded per-core limit."""
+    lines = []
+    for core in cores:
+        what = (f"{core.neurons} neurons of population '{_main_population(core)}' with fan-in "
+                f"{core.fan_in:,}")
+        cap = spec.source_capacity if core.kind == "source" else spec.neurons_per_core
+        if core.neurons > cap and core.kind != "delay":  # a delay core mirrors a checked core
+            lines.append(f"{_where(core)}: neurons {core.neurons:,} > {cap:,} — use "
+                         f"--max-neurons-per-core {cap} or less")
+        if core.memory_bytes > spec.memory_bytes_per_core:
+            lines.append(f"{_where(core)}: synaptic memory {core.memory_bytes:,} B > "
+                         f"{spec.memory_bytes_per_core:,} B; {what} — "
+                         + _fix_per_core(core, core.memory_bytes, spec.memory_bytes_per_core,
+                                         "memory_bytes_per_core", spec))
+        if spec.fan_in_per_core is not None and core.fan_in > spec.fan_in_per_core:
+            lines.append(f"{_where(core)}: fan-in {core.fan_in:,} axons > "
+                         f"{spec.fan_in_per_core:,}; {what} — "
+                         + _fix_per_core(core, core.fan_in, spec.fan_in_per_core,
+                                         "fan_in_per_core", spec))
+        if spec.fan_out_per_core is not None and core.fan_out > spec.fan_out_per_core:
+            lines.append(f"{_where(core)}: fan-out {core.fan_out:,} axons > "
+                         f"{spec.fan_out_per_core:,}; {core.neurons} neurons of population "
+                         f"'{_main_population(core)}' — "
+                         + _fix_per_core(core, core.fan_out, spec.fan_out_per_core,
+                                         "fan_out_per_core", spec))
+    return lines
+
+
+def machine_violations(cores: list[CoreEntry], spec: HardwareSpec) -> list[str]:
+    """Cores that found no place on the machine."""
+    unplaced = [c.id for c in cores if c.chip is None]
+    if not unplaced:
+        return []
+    chips = len(spec.chips())
+    return [f"machine '{spec.name}': cores {len(cores):,} > {spec.max_cores:,} "
+            f"({chips} chips x {spec.cores_per_chip}); cores {unplaced[0]}.. not placed — use a "
+            f"larger machine: --hardware SPEC.yaml with 'base: {spec.name}' and more chips"]
+
+
+def router_violations(routing: RoutingSection, spec: HardwareSpec) -> list[str]:
+    """Chips whose routing table exceeds the router's capacity."""
+    limit = spec.router_entries_per_chip
+    if limit is None:
+        return []
+    return [f"chip {r.chip[0]},{r.chip[1]}: router entries {r.entries:,} > {limit:,} — try "
+            "--strategy graph, or a larger machine so that fewer routes share this chip"
+            for r in routing.chips if r.entries > limit]
+
+
+# ---- text ----------------------------------------------------------------------------------------
+def _pct(value: float) -> str:
+    return f"{100 * value:.0f}%"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(header)]
+    line = lambda cells: "  ".join(c.rjust(w) if k else c.ljust(w)  # noqa: E731
+                                   for k, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    return [line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]
+
+
+def render_text(report: ResourceReport) -> str:
+    """The report as tables a person reads."""
+    t = report.totals
+    lines = [
+        f"snnc compile report: target {report.target}, hardware {report.hardware}, "
+        f"strategy {report.strategy}",
+        f"fits: {'yes' if report.fits else 'NO'}",
+        f"neurons {t['neurons']:,} (+{t['source_neurons']:,} source)  synapses {t['synapses']:,}  "
+        f"cores {t['cores']:,} (neuron {t['neuron_cores']}, source {t['source_cores']}, "
+        f"delay {t['delay_cores']})  lower bound {t['lower_bound']:,}  chips {t['chips']}",
+        f"inter-core spikes/step (est.) {t['traffic_cut']:.4g}  hops x spikes/step {t['hop_traffic']:.4g}",
+        "limits: " + ", ".join(f"{k} {v:,}" for k, v in report.limits.items() if v is not None),
+        "",
+    ]
+    rows = [[str(c.id), c.kind, f"{c.chip[0]},{c.chip[1]},{c.processor}" if c.chip else "-",
+             f"{c.neurons:,}", _pct(c.utilization["neurons"]), f"{c.synapses:,}",
+             f"{c.memory_bytes:,}", _pct(c.utilization["memory"]), f"{c.fan_in:,}",
+             f"{c.fan_out:,}", ", ".join(f"{s.population}[{s.start}:{s.stop}]" for s in c.slices)]
+            for c in report.cores]
+    lines += _table(["core", "kind", "x,y,p", "neurons", "use", "synapses", "memory B", "use",
+                     "fan-in", "fan-out", "slices"], rows)
+    r = report.routing
+    if r.chips:
+        lines += ["", f"routing: {r.multicast_groups} multicast groups, entries {r.total_entries:,} "
+                  f"(raw {r.total_entries_raw:,}), max per chip {r.max_entries:,}"
+                  + (f" of {r.entries_limit:,}" if r.entries_limit else "")]
+        lines += _table(["chip", "entries", "raw"],
+                        [[f"{c.chip[0]},{c.chip[1]}", f"{c.entries:,}", f"{c.entries_raw:,}"]
+                         for c in r.chips])
+    else:
+        lines += ["", f"routing: {r.multicast_groups} multicast groups (cores address their "
+                  "destination cores directly; no chip tables)"]
+    if report.quantization is not None:
+        q = report.quantization
+        lines += ["", f"quantization ({q.get('target')}): {len(q.get('populations', []))} "
+                  f"populations, {len(q.get('projections', []))} projections, "
+                  f"{len(q.get('warnings', []))} warnings"]
+        lines += [f"  warning: {w}" for w in q.get("warnings", [])]
+    if report.violations:
+        lines += ["", "does not fit:"] + [f"  {v}" for v in report.violations]
+    return "\n".join(lines) + "\n"
+
+
+# ---- plot ----------------------------------------------------------------------------------------
+def plot(report: ResourceReport, spec: HardwareSpec, path: str) -> None:
+    """PNG heat map: each chip a square of its cores, coloured by max(neuron, memory) use."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        from snnc.ir import SnncError
+
+        raise SnncError("--plot needs matplotlib: pip install 'snnc[plot]'", where="--plot") from None
+    side = int(np.ceil(np.sqrt(spec.cores_per_chip)))
+    grid = np.full((spec.chips_y * side, spec.chips_x * side), np.nan)
+    for c in report.cores:
+        if c.chip is None:
+            continue
+        x, y, p = c.chip[0], c.chip[1], c.processor
+        use = max(c.utilization["neurons"], c.utilization["memory"], c.utilization["fan_in"])
+        grid[y * side + p // side, x * side + p % side] = use
+    fig, ax = plt.subplots(figsize=(6, 6 * spec.chips_y / max(spec.chips_x, 1) + 0.5))
+    image = ax.imshow(grid, origin="lower", cmap="viridis", vmin=0, vmax=1,
+                      extent=(0, spec.chips_x, 0, spec.chips_y))
+    ax.set_xticks(range(spec.chips_x + 1))
+    ax.set_yticks(range(spec.chips_y + 1))
+    ax.grid(color="white", linewidth=0.5)
+    ax.set_xlabel("chip x")
+    ax.set_ylabel("chip y")
+    ax.set_title(f"{report.target} on {report.hardware}: per-core use (max of limits)")
+    fig.colorbar(image, ax=ax, label="utilisation")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
+    plt.close(fig)
+    from snnc.ir.io import atomic_write
+
+    atomic_write(path, lambda h: h.write(buffer.getvalue()), mode="wb")

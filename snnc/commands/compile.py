@@ -1,0 +1,126 @@
+"""``snnc compile``, ``snnc report`` and ``snnc targets``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from snnc.ir.errors import SnncError
+
+from .common import NET_ARGUMENT, load_network
+
+BUILD_FILES = ("network.yaml", "network.npz", "routing.npz")
+
+
+@click.command("compile")
+@NET_ARGUMENT
+@click.option("--target", "-t", required=True,
+              type=click.Choice(["loihi-sim", "spinnaker-emu", "reference"]))
+@click.option("--hardware", default=None, metavar="NAME|SPEC.yaml",
+              help="loihi2, loihi1, spinnaker1 or a spec file (default: the target's).")
+@click.option("--strategy", type=click.Choice(["greedy", "graph"]), default="greedy",
+              show_default=True, help="greedy: network order; graph: traffic-aware (Louvain).")
+@click.option("--max-neurons-per-core", type=click.IntRange(min=1), default=None)
+@click.option("--plot", is_flag=True, help="Also write BUILD_DIR/report.png (needs matplotlib).")
+@click.option("--output", "-o", "build_dir", required=True, metavar="BUILD_DIR")
+def compile_command(net: str, target: str, hardware: str | None, strategy: str,
+                    max_neurons_per_core: int | None, plot: bool, build_dir: str) -> None:
+    """Validate, quantize, partition, place and route NET for TARGET; write BUILD_DIR.
+
+    Exit 1 when the network does not fit: one line per violated limit, partial report written.
+    """
+    from snnc.compiler import compile_network, save_build
+    from snnc.compiler.build import write_report_files
+
+    network = load_network(net)
+
+    def hook(stage: str, seconds: float, _artifact: object) -> None:
+        click.echo(f"  {stage:<10} {seconds:8.3f} s", err=True)
+
+    try:
+        build = compile_network(network, target, hardware, strategy=strategy,
+                                max_neurons_per_core=max_neurons_per_core, hook=hook)
+    except SnncError as error:
+        raise error.located(file=net)
+    report = build.report
+    if not report.fits:
+        for name in BUILD_FILES:  # a stale runnable build must not survive a failed compile
+            Path(build_dir, name).unlink(missing_ok=True)
+        write_report_files(report, build_dir)
+        for line in report.violations:
+            click.echo(f"{net}: {line}", err=True)
+        click.echo(f"{net}: does not fit {report.hardware} ({len(report.violations)} violations); "
+                   f"partial report in {build_dir}/report.txt", err=True)
+        sys.exit(1)
+    save_build(build, build_dir)
+    if plot:
+        from snnc.compiler.report import plot as plot_report
+
+        plot_report(report, build.hardware, str(Path(build_dir) / "report.png"))
+    t = report.totals
+    click.echo(f"{net}: compiled for {target} on {report.hardware}: {t['cores']} cores "
+               f"(lower bound {t['lower_bound']}), {t['chips']} chips, {t['neurons']:,} neurons, "
+               f"{t['synapses']:,} synapses, {report.routing.total_entries} router entries "
+               f"-> {build_dir}")
+
+
+def _read_report(build_dir: str):
+    from snnc.compiler.report import ResourceReport
+
+    path = Path(build_dir) / "report.json"
+    if not path.exists():
+        raise SnncError("no report.json: compile first with 'snnc compile NET --target T -o DIR'",
+                        file=build_dir)
+    return ResourceReport.model_validate_json(path.read_text())
+
+
+@click.command("report")
+@click.argument("build_dir", metavar="BUILD_DIR", type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True)
+@click.option("--plot", is_flag=True, help="Write BUILD_DIR/report.png (needs matplotlib).")
+def report_command(build_dir: str, fmt: str, plot: bool) -> None:
+    """Print the resource report of a build (also of one that did not fit)."""
+    report = _read_report(build_dir)
+    text = {"table": report.to_text, "json": report.to_json, "csv": report.to_csv}[fmt]()
+    click.echo(text, nl=False)
+    if plot:
+        from snnc.compiler.hardware import HardwareSpec, load_hardware
+        from snnc.compiler.report import plot as plot_report
+
+        mapping = Path(build_dir) / "mapping.json"
+        spec = (HardwareSpec(**json.loads(mapping.read_text())["hardware"]) if mapping.exists()
+                else load_hardware(report.hardware))
+        plot_report(report, spec, str(Path(build_dir) / "report.png"))
+        click.echo(f"wrote {Path(build_dir) / 'report.png'}", err=True)
+
+
+@click.command("targets")
+def targets_command() -> None:
+    """List targets, hardware specs and every limit (⚠ = uncertain, see the note)."""
+    from snnc.compiler.hardware import BUILTIN, DEFAULT_HARDWARE, load_hardware
+
+    click.echo("targets:")
+    for target, hardware in DEFAULT_HARDWARE.items():
+        note = " (float network, no quantization)" if target == "reference" else ""
+        click.echo(f"  {target:<14} default hardware {hardware}{note}")
+    for name in BUILTIN:
+        spec = load_hardware(name)
+        click.echo(f"\n{name}: {spec.description}")
+        click.echo(f"  {'topology':<26} {spec.topology}, {len(spec.chips())} chips "
+                   f"({spec.chips_x}x{spec.chips_y}{', torus' if spec.wrap else ''})")
+        fields = spec.model_dump(exclude={"name", "family", "description", "topology", "chips_x",
+                                          "chips_y", "uncertain", "chip_layout", "wrap"})
+        for field, value in fields.items():
+            flag = " ⚠" if field in spec.uncertain else ""
+            shown = "not limited" if value is None else (f"{value:,}" if isinstance(value, int)
+                                                         and not isinstance(value, bool) else value)
+            click.echo(f"  {field:<26} {shown}{flag}")
+        for field, note in spec.uncertain.items():
+            click.echo(f"  ⚠ {field}: {note}")
+
+
+COMMANDS = [compile_command, report_command, targets_command]

@@ -1,0 +1,38 @@
+"""``snnc plot``: a raster and rate plots of a spikes file (matplotlib, the ``plot`` extra).
+
+The per-core utilization heat map of a build is ``snnc report BUILD_DIR --plot`` (compile commands).
+"""
+
+from __future__ import annotations
+
+import click
+
+from snnc.backends.spikes import SpikeRecord
+
+from .common import load_network
+
+
+@click.command()
+@click.argument("spikes", metavar="SPIKES.npz", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="PNG file to write.")
+@click.option("--population", "populations", multiple=True, metavar="P",
+              help="Plot only this population (repeat for several; default: all).")
+@click.option("--net", metavar="NET.yaml", type=click.Path(dir_okay=False),
+              help="The network, for exact population sizes (else the largest id that spiked).")
+@click.option("--title", default="", help="Figure title.")
+def plot(spikes: str, output: str, populations: tuple[str, ...], net: str | None, title: str) -> None:
+    """Raster, population rate over time and rate histogram of SPIKES.npz, as a PNG."""
+    from snnc.plot import plot_spikes, require_matplotlib
+
+    require_matplotlib()  # fail first, with one line, if the extra is missing
+    record = SpikeRecord.load(spikes)
+    sizes = None
+    if net:
+        network = load_network(net)
+        sizes = {p.name: p.size for p in network.populations.values()}
+    plot_spikes(record, output, populations, sizes, title)
+    click.echo(f"wrote {output}")
+
+
+COMMANDS = [plot]

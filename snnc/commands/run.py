@@ -1,0 +1,195 @@
+"""``snnc run`` (simulate on a target, write spikes) and ``snnc verify`` (a target vs the reference).
+
+    snnc run NET.yaml|BUILD_DIR --target reference --numerics loihi --steps 1000 -o spikes.npz
+    snnc verify NET.yaml|BUILD_DIR --target loihi-sim --steps 200
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from snnc.backends import SpikeRecord, first_divergence, get_backend
+from snnc.ir import Network, spike_times
+from snnc.ir.errors import NetworkError, SnncError, VerificationError
+
+from .common import load_network
+
+NUMERICS = ("float", "loihi", "spinnaker")
+TARGET_NUMERICS = {"reference": "float", "loihi-sim": "loihi", "spinnaker-emu": "spinnaker"}
+VERIFY_TARGETS = ("loihi-sim", "spinnaker-emu")
+
+
+def load_source(path: str) -> Any:
+    """A network YAML, or a build directory written by ``snnc compile`` (its CompiledBuild)."""
+    if Path(path).is_dir():
+        from snnc.compiler import load_build  # lazy: only builds need the compiler
+
+        return load_build(path)
+    if not Path(path).exists():
+        raise NetworkError("no such file or build directory", file=path)
+    return load_network(path)
+
+
+def network_of(source: Any) -> Network:
+    """The network a source runs: the network itself, or a build's quantized network."""
+    return source if isinstance(source, Network) else source.network
+
+
+def _input_spikes(spec: str, network: Network) -> tuple[str, np.ndarray, np.ndarray]:
+    """Parse and check one ``--input POP=FILE.npz``; returns (population, times, ids)."""
+    name, sep, file = spec.partition("=")
+    if not sep or not name or not file:
+        raise SnncError(f"expected POP=FILE.npz, got '{spec}'", where="--input")
+    pop = network.populations.get(name)
+    if pop is None or not pop.is_source:
+        sources = ", ".join(p.name for p in network.source_populations()) or "none"
+        raise NetworkError(f"'{name}' is not a spike-source population (sources: {sources})",
+                           where=f"--input {name}")
+    try:
+        with np.load(file, allow_pickle=False) as data:
+            missing = [k for k in ("times", "ids") if k not in data.files]
+            if missing:
+                raise NetworkError(f"missing key(s) {', '.join(missing)} (needs 'times' and 'ids')",
+                                   file=file, where=f"--input {name}")
+            times, ids = np.asarray(data["times"]), np.asarray(data["ids"])
+    except (OSError, ValueError) as exc:
+        raise NetworkError(f"cannot read spikes file: {exc}", file=file,
+                           where=f"--input {name}") from None
+    _check_input(times, ids, pop.size, file, name)
+    return name, times.astype(np.int64), ids.astype(np.int64)
+
+
+def _check_input(times: np.ndarray, ids: np.ndarray, size: int, file: str, name: str) -> None:
+    where = f"--input {name}"
+    if times.ndim != 1 or times.shape != ids.shape:
+        raise NetworkError(f"'times' and 'ids' must be 1-D of equal length, got shapes "
+                           f"{times.shape} and {ids.shape}", file=file, where=where)
+    for key, array in (("times", times), ("ids", ids)):
+        if array.size and (array.dtype.kind not in "iu" or array.min() < 0):
+            raise NetworkError(f"'{key}' must be non-negative integers", file=file, where=where)
+    if ids.size and ids.max() >= size:
+        raise NetworkError(f"neuron id {int(ids.max())} out of range for '{name}' of size {size}",
+                           file=file, where=where)
+
+
+def replace_inputs(source: Any, specs: tuple[str, ...]) -> Any:
+    """The source with each ``--input`` population's spikes replaced (a copy; input untouched)."""
+    if not specs:
+        return source
+    network = network_of(source)
+    populations = dict(network.populations)
+    for spec in specs:
+        name, times, ids = _input_spikes(spec, network)
+        populations[name] = populations[name].model_copy(update={"source": spike_times(times, ids)})
+    replaced = network.model_copy(update={"populations": populations})
+    if isinstance(source, Network):
+        return replaced
+    return dataclasses.replace(source, network=replaced)
+
+
+def _numerics_for(target: str, numerics: str | None, source: Any) -> str | None:
+    if target != "reference":
+        return None
+    if numerics is not None:
+        return numerics
+    build_target = getattr(source, "target", "reference")
+    return TARGET_NUMERICS.get(build_target, "float")
+
+
+def _populations_with_spikes(record: SpikeRecord) -> int:
+    return sum(1 for times, _ in record.spikes.values() if times.size)
+
+
+@click.command()
+@click.argument("source", metavar="NET.yaml|BUILD_DIR", type=click.Path())
+@click.option("--target", required=True, help="reference, loihi-sim or spinnaker-emu.")
+@click.option("--steps", required=True, type=click.IntRange(min=0), help="Steps to simulate.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Spikes file to write (NPZ, DESIGN.md §6).")
+@click.option("--numerics", type=click.Choice(NUMERICS), default=None,
+              help="Reference numerics (default: float, or the build's target numerics).")
+@click.option("--input", "inputs", multiple=True, metavar="POP=FILE.npz",
+              help="Replace a source population's spikes (keys 'times', 'ids'). Repeatable.")
+@click.option("--record-v", "record_v", multiple=True, metavar="POP",
+              help="Also store POP's voltage per step as 'POP.v'. Repeatable.")
+def run(source: str, target: str, steps: int, output: str, numerics: str | None,
+        inputs: tuple[str, ...], record_v: tuple[str, ...]) -> None:
+    """Simulate a network or a build on a target and write its spikes."""
+    if target != "reference" and numerics is not None:
+        raise SnncError("--numerics applies to --target reference only", where="--numerics")
+    backend = get_backend(target)
+    loaded = replace_inputs(load_source(source), inputs)
+    chosen = _numerics_for(target, numerics, loaded)
+    options: dict[str, Any] = {"numerics": chosen, "progress": True} if chosen else {}
+    started = time.perf_counter()
+    try:
+        record = backend.run(loaded, steps, record_v=record_v, **options)
+    except SnncError as error:
+        raise error.located(file=source)
+    elapsed = time.perf_counter() - started
+    record.save(output)
+    how = f"{target}, {chosen} numerics" if chosen else target
+    click.echo(f"{output}: {record.total:,} spikes from {_populations_with_spikes(record)} "
+               f"populations in {steps:,} steps ({how}, {elapsed:.2f} s)")
+    _write_provenance(backend, output)
+
+
+def _write_provenance(backend: Any, output: str) -> None:
+    """Targets that report what the hardware would do (spinnaker-emu) write provenance.json
+    beside the spikes file and print it as tables."""
+    if not hasattr(backend, "save_provenance"):
+        return
+    path = Path(output).with_name("provenance.json")
+    backend.save_provenance(path)
+    from .common import console
+
+    for item in backend.provenance_renderables():
+        console().print(item)
+    click.echo(f"{path}: provenance written")
+
+
+def _compiled(source: Any, target: str) -> Any:
+    """A build for ``target``: the loaded build itself, or the network compiled now."""
+    if not isinstance(source, Network):
+        if source.target != target:
+            raise SnncError(f"build was compiled for '{source.target}', not '{target}'",
+                            where="--target")
+        return source
+    from snnc.compiler import compile_network  # lazy: the compiler is only needed here
+
+    return compile_network(source, target)
+
+
+@click.command()
+@click.argument("source", metavar="NET.yaml|BUILD_DIR", type=click.Path())
+@click.option("--target", required=True, type=click.Choice(VERIFY_TARGETS))
+@click.option("--steps", required=True, type=click.IntRange(min=0))
+@click.option("--input", "inputs", multiple=True, metavar="POP=FILE.npz",
+              help="Replace a source population's spikes (keys 'times', 'ids'). Repeatable.")
+def verify(source: str, target: str, steps: int, inputs: tuple[str, ...]) -> None:
+    """Run a target and the reference (with the target's numerics); compare spike for spike."""
+    backend = get_backend(target)
+    build = replace_inputs(_compiled(load_source(source), target), inputs)
+    numerics = TARGET_NUMERICS[target]
+    try:
+        got = backend.run(build, steps)
+        expected = get_backend("reference").run(build, steps, numerics=numerics, progress=True)
+    except SnncError as error:
+        raise error.located(file=source)
+    neurons = [p.name for p in build.network.neuron_populations()]
+    divergence = first_divergence(expected, got, neurons)
+    if divergence is not None:
+        raise VerificationError(f"{target} differs from the reference ({numerics} numerics): "
+                                f"{divergence}", file=source)
+    count = sum(expected.spikes[name][0].size for name in neurons)
+    click.echo(f"{source}: {target} matches the reference ({numerics} numerics): "
+               f"{count:,} neuron spikes identical over {steps:,} steps")
+
+
+COMMANDS = [run, verify]

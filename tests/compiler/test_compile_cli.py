@@ -1,0 +1,131 @@
+"""`snnc compile/report/targets`: goldens, byte-identical builds, does-not-fit messages, specs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from snnc.cli import cli
+from snnc.compiler import compile_network, load_build
+from snnc.compiler.mapping.check import check_routes
+from snnc.compiler.hardware import hardware_for, load_hardware
+from snnc.ir import LoihiLIF, Network, SnncError, all_to_all, load, spike_times
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = ROOT / "tests" / "golden"
+EXAMPLES = [("design_note", "reference"), ("design_note", "loihi-sim"),
+            ("spinnaker_delays", "spinnaker-emu")]
+
+
+def _compile(args, expect=0):
+    result = CliRunner().invoke(cli, ["compile", *args])
+    assert result.exit_code == expect, (result.stdout, result.stderr)
+    return result
+
+
+@pytest.mark.parametrize("example,target", EXAMPLES)
+def test_golden_reports(example, target, tmp_path):
+    _compile([str(ROOT / "examples" / example / "net.yaml"), "--target", target, "-o",
+              str(tmp_path)])
+    for name in ("report.json", "report.txt"):
+        golden = GOLDEN / example / target / name
+        assert (tmp_path / name).read_text() == golden.read_text(), f"{golden} differs"
+
+
+def test_same_input_gives_byte_identical_builds(tmp_path):
+    net = str(ROOT / "examples" / "design_note" / "net.yaml")
+    for out in ("a", "b"):
+        _compile([net, "--target", "reference", "-o", str(tmp_path / out)])
+    files = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert files == sorted(p.name for p in (tmp_path / "b").iterdir())
+    assert "network.yaml" in files and "mapping.json" in files
+    for name in files:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    build = load_build(tmp_path / "a")
+    assert build.target == "reference" and build.report.fits
+    assert [c.slices for c in build.partition.cores][0][0].population == "hid"
+
+
+def _wide(tmp_path, inputs: int) -> str:
+    """``inputs`` sources all-to-all into 3 loihi_lif neurons."""
+    net = Network("wide")
+    net.source("inp", inputs, spike_times())
+    net.population("out", 3, LoihiLIF(du=4095, dv=0, vth=10))
+    net.connect("inp", "out", all_to_all(), weight=1)
+    path = tmp_path / "wide.yaml"
+    net.save(str(path))
+    return str(path)
+
+
+@pytest.mark.parametrize("inputs,hardware,expected", [
+    # 5000 input axons per neuron > Loihi 1's 4096: each neuron alone overflows its core
+    (5000, "loihi1", [f"core {k} (chip 0,0): fan-in 5,000 axons > 4,096; 1 neurons of population "
+                      "'out' with fan-in 5,000 — a single neuron needs more than a core has: give "
+                      "it fewer incoming synapses or use --hardware loihi2" for k in range(3)]),
+    # 40,000 synapses x (29 + 32) bits = 305,000 B > 128 KiB on Loihi 2
+    (40000, "loihi2", [f"core {k} (chip 0,0): synaptic memory 305,000 B > 131,072 B; 1 neurons of "
+                       "population 'out' with fan-in 40,000 — a single neuron needs more than a "
+                       "core has: give it fewer incoming synapses" for k in range(3)]),
+])
+def test_does_not_fit_prints_one_line_per_violation_and_writes_the_report(
+        tmp_path, inputs, hardware, expected):
+    path = _wide(tmp_path, inputs)
+    out = tmp_path / "build"
+    (out).mkdir()
+    (out / "network.yaml").write_text("stale")  # a failed compile must not leave a runnable build
+    result = _compile([path, "--target", "reference", "--hardware", hardware, "-o", str(out)],
+                      expect=1)
+    lines = [line for line in result.stderr.splitlines() if line.startswith(path)]
+    assert lines == [f"{path}: {line}" for line in expected] + [
+        f"{path}: does not fit {hardware} (3 violations); partial report in {out}/report.txt"]
+    assert "does not fit:" in (out / "report.txt").read_text()
+    assert not (out / "network.yaml").exists()
+    report = CliRunner().invoke(cli, ["report", str(out), "--format", "json"])
+    assert report.exit_code == 0 and '"fits": false' in report.stdout
+
+
+def test_report_formats_and_targets(tmp_path):
+    _compile([str(ROOT / "examples" / "design_note" / "net.yaml"), "--target", "reference",
+              "-o", str(tmp_path)])
+    runner = CliRunner()
+    csv = runner.invoke(cli, ["report", str(tmp_path), "--format", "csv"]).stdout.splitlines()
+    assert csv[0].startswith("id,kind,chip_x") and csv[1].startswith("0,neuron,0,0,0,5,51,")
+    table = runner.invoke(cli, ["report", str(tmp_path)]).stdout
+    assert table == (tmp_path / "report.txt").read_text()
+    targets = runner.invoke(cli, ["targets"]).stdout
+    for word in ("loihi-sim", "spinnaker-emu", "router_entries_per_chip", "1,023", "8,192 ⚠"):
+        assert word in targets
+
+
+def test_hardware_spec_files(tmp_path):
+    spec = tmp_path / "big.yaml"
+    spec.write_text("base: spinnaker1\nname: three_boards\nchips_x: 12\nchips_y: 12\n"
+                    "chip_layout: full\nwrap: true\n")
+    big = load_hardware(str(spec))
+    assert big.max_cores == 144 * 16 and big.router_entries_per_chip == 1023
+    assert len(load_hardware("spinnaker1").chips()) == 48
+    with pytest.raises(SnncError, match="needs a spinnaker one"):
+        hardware_for("spinnaker-emu", "loihi2")
+    spec.write_text("base: spinnaker1\nneurons_per_core: -1\n")
+    with pytest.raises(SnncError, match="neurons_per_core"):
+        load_hardware(str(spec))
+    with pytest.raises(SnncError, match="unknown hardware 'nope'"):
+        load_hardware("nope")
+
+
+def test_compiled_example_routes_check_and_round_trip(tmp_path):
+    net = load(ROOT / "examples" / "spinnaker_delays" / "net.yaml")
+    build = compile_network(net, "spinnaker-emu")
+    assert build.report.totals["delay_cores"] == 3 and build.routing.tables
+    assert check_routes(build.network, build.partition, build.placement, build.routing,
+                        build.hardware) == []
+    from snnc.compiler import save_build
+
+    save_build(build, tmp_path)
+    again = load_build(tmp_path)
+    assert again.partition == build.partition and again.placement == build.placement
+    assert again.routing.keys == build.routing.keys
+    assert check_routes(again.network, again.partition, again.placement, again.routing,
+                        again.hardware) == []

@@ -1,0 +1,217 @@
+"""lif -> loihi_lif: properties over random networks, a hand-computed case, and traces."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from quantize_nets import lava_truncate, lif_networks, loihi_networks
+
+from snnc.compiler.passes.quantize import QuantizeOptions, quantize
+from snnc.ir import (
+    LI,
+    LIF,
+    Network,
+    SpinnakerLIF,
+    UnsupportedOnTarget,
+    all_to_all,
+    diagnostics,
+    equal,
+    expand,
+    explicit,
+    resolve,
+    spike_times,
+)
+
+PROPERTY = settings(max_examples=60, deadline=None, derandomize=True)
+
+
+def _float_params(neuron: LIF, size: int, dt: float) -> dict[str, np.ndarray]:
+    """theta, drive constant, initial v (shifted so reset is 0) and decays, computed afresh."""
+    get = {f: np.asarray(resolve(getattr(neuron, f), size), dtype=float)
+           for f in ("tau_mem", "tau_syn", "v_th", "v_reset", "v_leak", "bias", "v_init")}
+    if neuron.integrator == "euler":
+        a_m = 1 - dt / get["tau_mem"]
+        a_s = np.where(get["tau_syn"] > 0, 1 - dt / np.maximum(get["tau_syn"], 1e-300), 0.0)
+    else:
+        a_m = np.exp(-dt / get["tau_mem"])
+        a_s = np.where(get["tau_syn"] > 0, np.exp(-dt / np.maximum(get["tau_syn"], 1e-300)), 0.0)
+    return {"theta": get["v_th"] - get["v_reset"], "a_m": a_m, "a_s": a_s,
+            "b": get["bias"] + (1 - a_m) * (get["v_leak"] - get["v_reset"]),
+            "v0": get["v_init"] - get["v_reset"]}
+
+
+@PROPERTY
+@given(net=lif_networks(), weight_bits=st.integers(2, 8))
+def test_weights_survive_lava_and_dequantize_within_half_a_step(net, weight_bits):
+    quantized, report = quantize(net, "loihi", QuantizeOptions(weight_bits=weight_bits))
+    assert not diagnostics(quantized.network)
+    for projection in net.projections:
+        new = quantized.network.projection(projection.name)
+        w = expand(net, projection).weight
+        q = expand(quantized.network, new).weight.astype(np.int64)
+        assert np.array_equal(lava_truncate(q, new.num_weight_bits), q)
+        assert 0 <= new.weight_exp <= 7 and new.num_weight_bits == weight_bits
+        assert q.min(initial=0) >= -256 and q.max(initial=0) <= 255
+        v_lsb = report.population(projection.post).scale
+        scale = 64 * 2**new.weight_exp * v_lsb
+        entry = report.projection(projection.name)
+        assert math.isclose(entry.scale, scale)
+        mixed = w.size and w.min() < 0 < w.max()
+        step = scale * 2 ** (8 - weight_bits + (1 if mixed else 0))
+        assert entry.clipped == 0
+        assert np.all(np.abs(w - q * scale) <= step / 2 * (1 + 1e-9))
+
+
+@PROPERTY
+@given(net=lif_networks())
+def test_parameters_in_lava_ranges_and_errors_within_half_a_step(net):
+    quantized, report = quantize(net, "loihi")
+    for name, population in net.populations.items():
+        if population.is_source:
+            continue
+        size = population.size
+        neuron = quantized.network.populations[name].neuron
+        assert neuron.kind == "loihi_lif"
+        du, dv, vth, mant, exp, v_init = (np.asarray(resolve(getattr(neuron, f), size))
+                                          for f in ("du", "dv", "vth", "bias_mant",
+                                                    "bias_exp", "v_init"))
+        assert du.min() >= 0 and du.max() <= 4095 and dv.min() >= 0 and dv.max() <= 4095
+        assert vth.min() >= 0 and vth.max() <= 2**17 - 1
+        assert mant.min() >= -4096 and mant.max() <= 4095 and exp.min() >= 0 and exp.max() <= 7
+        assert np.abs(v_init).max() <= 2**23 - 1
+        p = _float_params(population.neuron, size, net.dt)
+        lsb = report.population(name).scale
+        assert np.all(np.abs(vth * 64 * lsb - p["theta"]) <= 32 * lsb * (1 + 1e-9))
+        assert np.all(np.abs(mant * 2.0**exp * lsb - p["b"]) <= 2.0**exp / 2 * lsb * (1 + 1e-9))
+        assert np.all(np.abs(v_init * lsb - p["v0"]) <= lsb / 2 * (1 + 1e-9))
+        # the 24-bit bound: threshold (or initial v) plus every input at once plus bias fits
+        peak = np.zeros(size)
+        for projection in net.projections:
+            if projection.post == name:
+                syn = expand(net, projection)
+                peak += np.bincount(syn.post, np.abs(syn.weight), minlength=size)
+        u_peak = peak / ((du + 1) / 4096)
+        state = np.maximum(p["theta"], np.abs(p["v0"])) + u_peak + np.abs(p["b"])
+        assert np.all(state / lsb <= 2**23 - 1)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(net=loihi_networks())
+def test_loihi_lif_networks_pass_unchanged(net):
+    quantized, report = quantize(net, "loihi-sim")
+    assert equal(quantized.network, net)
+    assert all(p.passthrough for p in report.projections + report.populations)
+    assert report.warnings == []
+
+
+def _w1_neuron(**changes) -> LIF:
+    tau = -1.0 / math.log(1 - 200 / 4096)  # alpha_m = 1 - 200/4096 exactly: dv = 200
+    fields = dict(tau_mem=tau, tau_syn=0.0, v_th=640.0, bias=32.0)
+    fields.update(changes)
+    return LIF(**fields)
+
+
+def test_hand_computed_w1_neuron():
+    # S: threshold 131071*64/640 = 13107, 24 bit (2^23-1)/(640+8+32) = 12336, so S = 2^13.
+    net = Network("w1", dt=1.0)
+    net.source("inp", 1, spike_times())
+    net.population("hid", 1, _w1_neuron())
+    net.connect("inp", "hid", explicit([0], [0]), weight=8.0)
+    quantized, report = quantize(net, "loihi")
+    neuron = quantized.network.populations["hid"].neuron
+    assert (neuron.du, neuron.dv) == (4095, 200)
+    assert neuron.vth == 640 * 8192 // 64 == 81920
+    assert (neuron.bias_mant, neuron.bias_exp) == (2048, 7)  # 32 * 8192 = 2048 << 7
+    projection = quantized.network.projections[0]
+    assert (projection.weight, projection.weight_exp) == (128, 3)  # 8 * 8192 / 64 = 128 << 3
+    assert report.population("hid").scale == 1 / 8192
+    assert report.projection("inp->hid").max_abs_error == 0.0
+
+
+@pytest.mark.parametrize("neuron, field", [
+    (_w1_neuron(refractory=2), "refractory"),
+    (_w1_neuron(reset="subtract"), "reset"),
+    (LI(tau_mem=10.0), "kind"),
+    (SpinnakerLIF(v_thresh=10, exp_tc=30000, r_membrane=1000), "kind"),
+])
+def test_what_loihi_cannot_express_is_refused_by_name(neuron, field):
+    net = Network("bad", dt=1.0)
+    net.population("pop", 2, neuron)
+    with pytest.raises(UnsupportedOnTarget) as error:
+        quantize(net, "loihi")
+    assert error.value.where == f"populations.pop.neuron.{field}"
+
+
+# ---- traces: the quantized neuron against the float one, within a hand-derived bound ---------------
+def _dec(x: int, d: int) -> int:
+    magnitude = (abs(x) * (4096 - d)) >> 12
+    return magnitude if x >= 0 else -magnitude
+
+
+def _loihi_trace(n, weights: dict[int, int], wexp: int, steps: int):
+    """Lava's PyLifModelBitAcc for one neuron (LoihiLIF docstring), input a[t] given per step."""
+    u, v, vs, spikes = 0, n.v_init, [], []
+    for t in range(steps):
+        a = weights.get(t, 0) << wexp
+        u = _dec(u, n.du + 1) + (a << 6)
+        u = u - 2**24 if u > 2**23 else (u + 2**24 if u <= -(2**23) else u)
+        v = max(-(2**23 - 1), min(2**23 - 1, _dec(v, n.dv) + u + (n.bias_mant << n.bias_exp)))
+        spikes.append(v > n.vth << 6)
+        v = 0 if spikes[-1] else v
+        vs.append(v)
+    return np.array(vs), spikes
+
+
+def test_single_neuron_trace_matches_float_within_the_error_budget():
+    lif = LIF(tau_mem=10.0, tau_syn=3.0, v_th=1.0, v_reset=-0.2, v_leak=0.1, bias=0.03,
+              v_init=0.1)
+    arrivals = {2: 0.3137, 5: 0.41, 6: -0.2, 11: 0.5, 12: 0.45, 25: 0.61, 26: 0.33}
+    net = Network("trace", dt=1.0)
+    net.source("inp", len(arrivals), spike_times(times=[t - 1 for t in arrivals],
+                                                 ids=list(range(len(arrivals)))))
+    net.population("hid", 1, lif)
+    net.connect("inp", "hid", explicit(list(range(len(arrivals))), [0] * len(arrivals)),
+                weight=np.array(list(arrivals.values())))
+    quantized, report = quantize(net, "loihi")
+    n = quantized.network.populations["hid"].neuron
+    projection = quantized.network.projections[0]
+    q_by_step = dict(zip(arrivals, (int(w) for w in projection.weight)))
+    steps = 40
+    v_q, spikes_q = _loihi_trace(n, q_by_step, projection.weight_exp, steps)
+    lsb = report.population("hid").scale
+    unit = report.projection("inp->hid").scale
+    # float model, shifted so reset is 0, and the bound e_v on |v_q * lsb - v_f| carried alongside
+    a_m, a_s = math.exp(-0.1), math.exp(-1 / 3)
+    a_mq, a_sq = (4096 - n.dv) / 4096, (4096 - n.du - 1) / 4096
+    b = 0.03 + (1 - a_m) * 0.3
+    db = abs((n.bias_mant << n.bias_exp) * lsb - b)
+    i_f, v_f, e_u, e_v, spikes_f = 0.0, 0.3, 0.0, abs(n.v_init * lsb - 0.3), []
+    for t in range(steps):
+        x = arrivals.get(t, 0.0)
+        dx = abs(q_by_step.get(t, 0) * unit - x)
+        e_u = a_sq * e_u + abs(a_sq - a_s) * abs(i_f) + lsb + dx  # decay error, truncation, weight
+        i_f = a_s * i_f + x
+        e_v = a_mq * e_v + abs(a_mq - a_m) * abs(v_f) + lsb + e_u + db
+        v_f = a_m * v_f + i_f + b
+        spikes_f.append(v_f > 1.2)
+        if spikes_f[-1]:
+            v_f, e_v = 0.0, 0.0
+        assert spikes_q[t] == spikes_f[t], f"step {t}"
+        assert abs(v_q[t] * lsb - v_f) <= e_v + 1e-12, f"step {t}"
+    assert sum(spikes_f) >= 2  # the trace exercises threshold and reset
+
+
+def test_input_array_is_not_modified():
+    net = Network("pure", dt=1.0)
+    net.source("inp", 2, spike_times())
+    net.population("hid", 2, LIF(tau_mem=5.0, v_th=1.0))
+    weights = np.array([0.1, -0.2, 0.3, 0.0])
+    net.connect("inp", "hid", all_to_all(), weight=weights)
+    before = net.model_copy(deep=True)
+    quantize(net, "loihi")
+    assert equal(net, before)
+    assert net.populations["hid"].kind == "lif"
