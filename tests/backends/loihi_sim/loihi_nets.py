@@ -12,7 +12,7 @@ import numpy as np
 from snnc.ir import (LIF, LoihiLIF, Network, all_to_all, explicit, one_to_one, poisson, spike_times,
                      uniform)
 
-FLOAT_SHARE = 0.0  # sub-networks of float lif, quantized by snnc (needs the quantize pass)
+FLOAT_SHARE = 0.4  # sub-networks of float lif, which the quantize pass converts
 EXPONENTS = (0, 0, 0, 1, 2, 3, 6, 7)  # weight_exp drawn for integer projections (few groups)
 
 

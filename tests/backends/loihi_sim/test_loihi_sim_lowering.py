@@ -110,14 +110,37 @@ def test_voltages_and_spikes_match_the_reference_and_no_process_leaks():
     assert multiprocessing.active_children() == []
 
 
-def test_a_perturbed_weight_diverges_and_is_named():
-    net = _layered(2, size=4)
-    perturbed = _layered(2, size=4)
-    perturbed.projections[1] = perturbed.projections[1].model_copy(update={"weight": 40})
-    expected = simulate(net, 10, "loihi")
-    got = LoihiSimBackend().run(perturbed, 10)
-    from snnc.backends import first_divergence
+def _verify(tmp_path, net: Network, steps: int):
+    from click.testing import CliRunner
 
-    divergence = first_divergence(expected, got)
-    assert (divergence.population, divergence.neuron, divergence.step) == ("p1", 0, 2)
-    assert divergence.expected and not divergence.got
+    from snnc.cli import cli
+
+    path = tmp_path / "net.yaml"
+    net.save(str(path))
+    return CliRunner().invoke(cli, ["verify", str(path), "--target", "loihi-sim",
+                                    "--steps", str(steps)])
+
+
+def test_snnc_verify_passes_then_catches_a_perturbed_weight(tmp_path, monkeypatch):
+    net = _layered(3, size=4)
+    net.connect("p2", "p0", all_to_all(), weight=-40, delay=7)
+    result = _verify(tmp_path, net, 20)
+    assert result.exit_code == 0, result.output
+    assert "loihi-sim matches the reference" in result.output
+
+    import snnc.backends.loihi_sim.runner as runner
+
+    honest = runner.quantized_weights
+
+    def perturbed(block):  # a lowering bug: p0 -> p1's first synapse loses most of its weight
+        weight = honest(block)
+        if not block.from_sources and block.pre.size:
+            weight[np.argmin(block.pre)] = 40
+        return weight
+
+    monkeypatch.setattr(runner, "quantized_weights", perturbed)
+    result = _verify(tmp_path, net, 20)
+    assert result.exit_code == 1
+    assert "first divergence: population 'p1', neuron 0, step 2: expected spike, got no spike" \
+        in result.output
+    assert len(result.output.strip().splitlines()) == 1
