@@ -37,14 +37,14 @@ def snnc(*args: str) -> str:
     return result.stdout
 
 
-def run_all(steps: int, out: Path) -> dict[str, SpikeRecord]:
+def run_all(steps: int, out: Path, targets: tuple[str, ...] = TARGETS) -> dict[str, SpikeRecord]:
     """Compile, run, verify and plot on every target; the spike records by target."""
     out.mkdir(parents=True, exist_ok=True)
     records = {}
     spikes = out / "reference.npz"
     snnc("run", str(NET), "--target", "reference", "--steps", str(steps), "-o", str(spikes))
     records["reference (float)"] = SpikeRecord.load(spikes)
-    for target in TARGETS:
+    for target in targets:
         build = out / f"build-{target}"
         spikes = out / f"{target}.npz"
         snnc("compile", str(NET), "--target", target, "-o", str(build), "--plot")
@@ -69,8 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--targets", default=",".join(TARGETS))
     args = parser.parse_args(argv)
-    records = run_all(args.steps, args.out)
+    records = run_all(args.steps, args.out, tuple(args.targets.split(",")))
     print(f"\n{'target':<20}{'spikes':>8}{'exc (Hz)':>10}{'inh (Hz)':>10}")
     for target, record in records.items():
         exc, inh = rates(record)
