@@ -12,6 +12,7 @@ inhibitory neurons per target.
 from __future__ import annotations
 
 import argparse
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -29,7 +30,7 @@ N_EXC = 800  # W1: the first 80% of the 1000 neurons are excitatory
 def snnc(*args: str) -> str:
     """Run one ``snnc`` command (the one installed next to this Python), echoing it; its stdout."""
     command = [str(Path(sys.executable).with_name("snnc")), *args]
-    print("$ snnc " + " ".join(args), flush=True)
+    print("$ snnc " + shlex.join(args), flush=True)
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise SystemExit(f"snnc {args[0]} failed (exit {result.returncode}): "
