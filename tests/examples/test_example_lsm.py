@@ -1,11 +1,10 @@
-"""examples/liquid_state_machine: well above chance (1/3) in float and on loihi-sim."""
+"""examples/liquid_state_machine: well above chance (1/3) in float."""
 
 import numpy as np
 import pytest
 from example_loader import load_example
 
-from snnc.backends.reference import simulate
-from snnc.backends.spikes import SpikeRecord, first_divergence
+from snnc.backends.spikes import SpikeRecord
 
 lsm = load_example("liquid_state_machine")
 FLOOR = 0.75  # test accuracy floor at the quick size (chance 0.33; full size: 0.98 float, 0.99 Loihi)
