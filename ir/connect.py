@@ -89,8 +89,12 @@ def _bernoulli_chunks(p: float, total: int, seed: int) -> Iterator[np.ndarray]:
         return
     rng = np.random.default_rng(seed)
     position = -1
+    # The first chunk is sized to the expected count (numpy draws geometric gaps one after the
+    # other from the stream, so chunk sizes never change the result, only the wasted draws).
+    size = int(min(_GAP_CHUNK, p * total * 1.05 + 64))
     while True:
-        chunk = np.cumsum(rng.geometric(p, size=_GAP_CHUNK), dtype=np.int64)
+        chunk = np.cumsum(rng.geometric(p, size=size), dtype=np.int64)
+        size = _GAP_CHUNK
         chunk += position
         if chunk[-1] >= total:
             yield chunk[: np.searchsorted(chunk, total)]

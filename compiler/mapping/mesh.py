@@ -37,11 +37,19 @@ def hops(spec: HardwareSpec, dx, dy) -> np.ndarray:
     return np.min([measure(a, b) for a, b in _candidates(spec, dx, dy)], axis=0)
 
 
+def _scalar_hops(spec: HardwareSpec, dx: int, dy: int) -> int:
+    if spec.topology == "hexagonal" and dx * dy >= 0:
+        return max(abs(dx), abs(dy))
+    return abs(dx) + abs(dy)
+
+
 def shortest_vector(spec: HardwareSpec, dx: int, dy: int) -> tuple[int, int]:
-    """The shortest (wrapped) vector from one chip to another."""
-    best = min(_candidates(spec, np.asarray(dx), np.asarray(dy)),
-               key=lambda v: int(hops(spec.model_copy(update={"wrap": False}), v[0], v[1])))
-    return int(best[0]), int(best[1])
+    """The shortest (wrapped) vector from one chip to another (plain ints: called per hop)."""
+    if not spec.wrap:
+        return dx, dy
+    w, h = spec.chips_x, spec.chips_y
+    return min(((dx + a * w, dy + b * h) for a in (-1, 0, 1) for b in (-1, 0, 1)),
+               key=lambda v: _scalar_hops(spec, v[0], v[1]))
 
 
 def next_link(spec: HardwareSpec, dx: int, dy: int) -> int:

@@ -246,10 +246,15 @@ def _block_weights(ids, block, n_blocks, position, ptr, in_pre, rate):  # pragma
 
 
 def lower_bound(graph: SynapseGraph, spec: HardwareSpec, cap: int) -> int:
-    """Fewest neuron (+ source) cores any partition needs, from resource totals alone."""
+    """Fewest neuron (+ source) cores any partition needs, from resource totals alone.
+
+    Memory counts every synapse and at least one row per pre neuron that has synapses (a row is
+    per core, so any partition has at least that many).
+    """
     neurons = int(graph.neuron_ids().size)
-    memory = graph.synapse_count * spec.synapse_bits / 8 / spec.memory_bytes_per_core
-    bound = max(-(-neurons // cap), int(np.ceil(memory)))
+    senders = int(np.count_nonzero(np.bincount(graph.in_pre, minlength=graph.n)))
+    bits = graph.synapse_count * spec.synapse_bits + senders * spec.axon_bits
+    bound = max(-(-neurons // cap), -(-bits // (8 * spec.memory_bytes_per_core)))
     if spec.sources_on_cores:
         bound += -(-int(graph.source_ids().size) // spec.source_capacity)
     return bound

@@ -120,12 +120,15 @@ def compress(entries: list[tuple[int, int, int]], passing: list[tuple[int, int]]
     by_route: dict[int, set[tuple[int, int]]] = defaultdict(set)
     for key, mask, route in entries:
         by_route[route].add((key, mask))
+    keys = np.array([e[0] for e in entries] + [k for k, _ in passing], dtype=np.uint32)
+    masks = np.array([e[1] for e in entries] + [m for _, m in passing], dtype=np.uint32)
+    routes = np.array([e[2] for e in entries] + [-1] * len(passing), dtype=np.int64)
     out = []
     for route, group in by_route.items():
-        foreign = [(k, m) for k, m, r in entries if r != route] + passing
-        f_keys = np.array([k for k, _ in foreign], dtype=np.uint32)
-        f_masks = np.array([m for _, m in foreign], dtype=np.uint32)
-        out += [(k, m, route) for k, m in _merge_group(group, f_keys, f_masks)]
+        if len(group) > 1:
+            foreign = routes != route
+            group = _merge_group(group, keys[foreign], masks[foreign])
+        out += [(k, m, route) for k, m in group]
     return sorted(out)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,24 @@ def test_compiled_example_routes_check_and_round_trip(tmp_path):
     assert again.routing.keys == build.routing.keys
     assert check_routes(again.network, again.partition, again.placement, again.routing,
                         again.hardware) == []
+
+
+def test_plot_writes_a_png_and_says_so_without_matplotlib(tmp_path, monkeypatch):
+    net = str(ROOT / "examples" / "spinnaker_delays" / "net.yaml")
+    _compile([net, "--target", "spinnaker-emu", "--plot", "-o", str(tmp_path)])
+    assert (tmp_path / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    result = CliRunner().invoke(cli, ["report", str(tmp_path), "--plot"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == \
+        "error: --plot: --plot needs matplotlib: pip install 'snnc[plot]'"
+
+
+def test_pipeline_runs_its_stages_in_order_through_the_hook():
+    seen = []
+    build = compile_network(load(ROOT / "examples" / "design_note" / "net.yaml"), "loihi-sim",
+                            hook=lambda stage, seconds, artifact: seen.append(stage))
+    assert seen == ["validate", "quantize", "expand", "partition", "place", "route", "report"]
+    assert list(build.timings) == seen
+    assert build.network.populations["hid"].kind == "loihi_lif"  # the quantized network
+    assert build.quantization is not None and build.report.quantization["target"] == "loihi"
