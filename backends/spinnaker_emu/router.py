@@ -196,7 +196,7 @@ def csr(pairs: list[tuple[np.ndarray, np.ndarray]], n: int) -> tuple[np.ndarray,
         values = np.concatenate([v for _, v in pairs]).astype(np.int64)
     else:
         packets = values = np.zeros(0, np.int64)
-    order = np.lexsort((values, packets))  # by packet, then value (cores in order)
+    order = np.argsort(packets << 32 | values, kind="stable")  # by packet, then value
     ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(packets, minlength=n), out=ptr[1:])
     return ptr, values[order]
