@@ -2,8 +2,8 @@ r"""NIR export: ``to_nir(network)`` writes a network of ``lif``/``li`` populatio
 
 The graph is chosen so that ``from_nir`` gives the network back exactly (with the same ``dt``,
 ``integrator``, ``reset`` and ``current``, recorded in the graph's metadata): each population
-becomes a ``LIF``/``CubaLIF`` (``LI``/``CubaLI``; ``IF``/``I`` without leak) whose ``r`` is picked so
-that the importer's input gain is exactly 1.0 in float64, and its time constants so that
+becomes a ``LIF``/``CubaLIF`` (``LI``/``CubaLI``; ``IF``/``I`` without leak) whose ``r`` is
+picked so that the importer's input gain is exactly 1.0 in float64, and its time constants so that
 ``1000 tau`` gives back the IR's milliseconds bit for bit. Every projection becomes a ``Linear``
 (``Affine`` where a bias must be carried) per distinct delay; a delay of ``d`` steps becomes the hop
 (one step) plus a ``Delay`` node of ``(d - 1) dt`` seconds.
@@ -18,7 +18,7 @@ import numpy as np
 from .errors import UnsupportedOnTarget
 from .expand import expand
 from .network import Network
-from .nir import NO_LEAK_TAU_MS, Discretization, _neuron, tau_ms
+from .nir_neurons import NO_LEAK_TAU_MS, Discretization, neuron_model, tau_ms
 from .sources import Poisson, SpikeTimes
 from .values import resolve
 
@@ -135,7 +135,7 @@ class _Exporter:
             r, w_in = self.unit_r_w_in(steps.gain(t_m), steps.gain(t_s), size)
             common = {"tau_syn": t_s, "tau_mem": t_m, "r": r, "v_leak": v_leak, "w_in": w_in}
             node = nir.CubaLIF(**common, **spike) if spiking else nir.CubaLI(**common)
-        self.gains[name] = _neuron(node, steps, where).gain
+        self.gains[name] = neuron_model(node, steps, where).gain
         bias = _per_neuron(n.bias, size, where)
         if np.any(bias):
             if current:

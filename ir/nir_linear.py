@@ -1,14 +1,16 @@
 """NIR's linear nodes as sparse matrices on flattened (C-order) signals, for ``from_nir``.
 
-Every node maps a signal of shape ``in_shape`` to one of shape ``out_shape``; both are flattened in
-C order, so a node is a ``scipy.sparse`` matrix of shape ``(prod(out_shape), prod(in_shape))`` plus a
-bias vector. Convolutions and poolings are built by vectorised index arithmetic (one numpy array
-per kernel tap dimension, never a Python loop per synapse), the same arithmetic as
-``torch.nn.functional.conv2d``: output ``(o_y, o_x)`` reads input ``(o_y s_y - p_y + k_y d_y, ...)``.
+Every node maps a signal of shape ``in_shape`` to one of shape ``out_shape``; both are flattened
+in C order, so a node is a ``scipy.sparse`` matrix of shape ``(prod(out_shape), prod(in_shape))``
+plus a bias vector. Convolutions and poolings are built by vectorised index arithmetic (one numpy
+axis per kernel tap dimension, never a Python loop per synapse), the same arithmetic as
+``torch.nn.functional.conv2d``: output ``(o_y, o_x)`` reads ``(o_y s_y - p_y + k_y d_y, ...)``.
+A ``Signal`` is what reaches a node: sparse maps from the neuron and input populations.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -117,3 +119,131 @@ def scale_matrix(scale: np.ndarray) -> sp.csr_matrix:
 def identity(size: int) -> sp.csr_matrix:
     """The identity on a flat signal of ``size`` elements."""
     return sp.identity(size, dtype=np.float64, format="csr")
+
+
+# ---- signals: what reaches a node, as sparse maps from neuron or input populations --------------
+@dataclass
+class Signal:
+    """A flat signal: ``sum terms[(source, extra_delay)] @ spikes(source) + sum bias[extra_delay]``.
+
+    A bias is a constant, but it is delivered like the spikes: through the same hop and Delay
+    nodes, so it is present from the step its path's delay first reaches (see ``_build``).
+    """
+
+    terms: dict[tuple[str, int], sp.csr_matrix]
+    bias: dict[int, np.ndarray]
+    shape: tuple[int, ...]
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    def mapped(self, matrix: sp.csr_matrix, bias: Any, shape: tuple) -> "Signal":
+        terms = {key: (matrix @ m).tocsr() for key, m in self.terms.items()}
+        biases = {delay: matrix @ b for delay, b in self.bias.items()}
+        if np.any(bias):
+            biases[0] = biases.get(0, 0.0) + np.broadcast_to(bias, matrix.shape[:1])
+        return Signal(terms, biases, tuple(shape))
+
+    def add(self, other: "Signal") -> None:
+        """Sum another signal of the same size into this one (NIR sums a node's inputs)."""
+        for key, matrix in other.terms.items():
+            self.terms[key] = self.terms[key] + matrix if key in self.terms else matrix
+        for delay, bias in other.bias.items():
+            self.bias[delay] = self.bias.get(delay, 0.0) + bias
+
+
+def shape_of(value: Any) -> tuple[int, ...]:
+    """A NIR shape (array, list or int) as a tuple of ints."""
+    return tuple(int(v) for v in np.atleast_1d(np.asarray(value)).ravel())
+
+
+def _delayed(signal: Signal, delay_s: np.ndarray, dt_s: float, where: str) -> Signal:
+    steps = np.asarray(delay_s, dtype=np.float64).ravel() / dt_s
+    whole = np.rint(steps)
+    if np.any(np.abs(steps - whole) > 1e-6 * np.maximum(1.0, whole)) or np.any(whole < 0):
+        raise NetworkError(f"delays {np.unique(delay_s).tolist()} s are not whole numbers of "
+                           f"steps of dt = {dt_s:g} s", where=where)
+    delayed = Signal({}, {}, signal.shape)
+    for extra in np.unique(whole).astype(int):
+        chosen = (whole == extra).astype(np.float64)
+        mask = sp.diags(chosen, format="csr")
+        delayed.add(Signal({(source, delay + int(extra)): (mask @ matrix).tocsr()
+                             for (source, delay), matrix in signal.terms.items()},
+                            {delay + int(extra): chosen * bias
+                             for delay, bias in signal.bias.items()}, signal.shape))
+    return delayed
+
+
+def _conv_input_shape(node: Any, signal: Signal, dims: int, where: str) -> tuple[int, ...]:
+    channels = int(node.weight.shape[1]) * int(node.groups)
+    if node.input_shape is not None:
+        shape = (channels, *shape_of(node.input_shape))
+    elif len(signal.shape) == dims + 1:
+        shape = signal.shape
+    else:
+        raise NetworkError("input shape unknown: set input_shape", where=where)
+    return shape
+
+
+def _pool_input_shape(node: Any, signal: Signal, where: str) -> tuple[int, ...]:
+    declared = (node.input_type or {}).get("input")
+    if declared is not None and len(shape_of(declared)) == 3:
+        return shape_of(declared)
+    if len(signal.shape) == 3:
+        return signal.shape
+    raise NetworkError(f"needs a [C, H, W] input, got shape {list(signal.shape)}", where=where)
+
+
+def apply_node(node: Any, signal: Signal, dt_s: float, where: str) -> Signal:
+    """The signal after one linear node (input size already checked against ``node_input_size``)."""
+    kind = type(node).__name__
+    if kind in ("Affine", "Linear"):
+        weight = np.asarray(node.weight, dtype=np.float64)
+        if weight.ndim != 2:
+            raise NetworkError(f"weight must be 2-D [out, in], got shape {list(weight.shape)}",
+                               where=where)
+        bias = np.asarray(node.bias, dtype=np.float64).ravel() if kind == "Affine" else 0.0
+        return signal.mapped(sp.csr_matrix(weight), np.broadcast_to(bias, weight.shape[:1]),
+                             weight.shape[:1])
+    if kind == "Scale":
+        return signal.mapped(scale_matrix(node.scale), 0.0, shape_of(node.scale.shape))
+    if kind in ("Conv1d", "Conv2d"):
+        dims = 2 if kind == "Conv2d" else 1
+        shape = _conv_input_shape(node, signal, dims, where)
+        if int(np.prod(shape)) != signal.size:
+            raise NetworkError(f"input has {signal.size} values, expected {list(shape)}",
+                               where=where)
+        build = conv2d_matrix if dims == 2 else conv1d_matrix
+        matrix, out = build(np.asarray(node.weight, dtype=np.float64), shape, node.stride,
+                            node.padding, node.dilation, node.groups, where)
+        bias = np.repeat(np.asarray(node.bias, dtype=np.float64).ravel(), int(np.prod(out[1:])))
+        return signal.mapped(matrix, bias, out)
+    if kind in ("SumPool2d", "AvgPool2d"):
+        shape = _pool_input_shape(node, signal, where)
+        if int(np.prod(shape)) != signal.size:
+            raise NetworkError(f"input has {signal.size} values, expected {list(shape)}",
+                               where=where)
+        matrix, out = pool2d_matrix(shape, node.kernel_size, node.stride, node.padding,
+                                           kind == "AvgPool2d", where)
+        return signal.mapped(matrix, 0.0, out)
+    if kind == "Flatten":  # C-order flattening is the identity on flat signals
+        declared = (node.output_type or {}).get("output")
+        out = shape_of(declared) if declared is not None else (signal.size,)
+        return Signal(signal.terms, signal.bias, out if np.prod(out) == signal.size
+                       else (signal.size,))
+    if kind == "Delay":
+        return _delayed(signal, node.delay, dt_s, where)
+    return signal  # Identity and the Input/Output nodes of nested graphs
+
+
+def node_input_size(node: Any) -> int | None:
+    """The input size a node requires, where its parameters fix it."""
+    kind = type(node).__name__
+    if kind in ("Affine", "Linear"):
+        return int(np.asarray(node.weight).shape[-1])
+    if kind == "Scale":
+        return int(np.asarray(node.scale).size)
+    if kind == "Delay":
+        return int(np.asarray(node.delay).size)
+    return None

@@ -29,8 +29,10 @@ DELIVER_ROW, DELIVER_DELAY, DELIVER_MISS = 0, 1, 2
 
 @njit(cache=True)
 def _deliver(g, t, dptr, dcore, dkind, drow, rptr, rlen, words, layout, ring_base, ring,
-             pending, pending_row, recv, events, failed, saturations):
-    """Deliver one packet ``g`` to every core the routing walk reached.
+             pending, pending_row, events, failed, saturations):
+    """Deliver one packet ``g`` to every core the routing walk reached that has work to do.
+
+    (Cores whose lookup finds an empty row only count the packet: see ``_count_patterns``.)
 
     A row word is ``weight << 16 | delay << (neuron_bits + 1) | receptor << neuron_bits |
     neuron`` (sPyNNaker's ``synapse_row.h``); its ring entry is the core's
@@ -39,7 +41,6 @@ def _deliver(g, t, dptr, dcore, dkind, drow, rptr, rlen, words, layout, ring_bas
     delay_shift, slot_mask, low_mask = layout
     for k in range(dptr[g], dptr[g + 1]):
         core = dcore[k]
-        recv[core] += 1
         kind = dkind[k]
         if kind == DELIVER_ROW:
             row = drow[k]
@@ -61,11 +62,19 @@ def _deliver(g, t, dptr, dcore, dkind, drow, rptr, rlen, words, layout, ring_bas
 
 
 @njit(cache=True)
-def _count_routes(g, rptr, rchip, lptr, lid, router_tick, link_tick):
-    for k in range(rptr[g], rptr[g + 1]):
-        router_tick[rchip[k]] += 1
-    for k in range(lptr[g], lptr[g + 1]):
-        link_tick[lid[k]] += 1
+def _count_patterns(touched, n_touched, pattern_count, pc_ptr, pc, pr_ptr, pr, pl_ptr, pl,
+                    recv, router_tick, link_tick):
+    """This tick's packets per core received, per router and per link, pattern by pattern."""
+    for j in range(n_touched):
+        p = touched[j]
+        count = pattern_count[p]
+        for k in range(pc_ptr[p], pc_ptr[p + 1]):
+            recv[pc[k]] += count
+        for k in range(pr_ptr[p], pr_ptr[p + 1]):
+            router_tick[pr[k]] += count
+        for k in range(pl_ptr[p], pl_ptr[p + 1]):
+            link_tick[pl[k]] += count
+        pattern_count[p] = 0
 
 
 @njit(cache=True)
@@ -94,7 +103,8 @@ def run_ticks(t_start, t_stop, state, neuron, net, routes, delays, cost, counter
     (v_thresh, v_reset, v_rest, i_offset, exp_tc, r_membrane, decay, init, shift, delta,
      t_refract) = neuron
     (neuron_g, g_core, src_ptr, src_g, ring_pos, ring_base, layout) = net
-    (dptr, dcore, dkind, drow, rptr, rlen, words, r_ptr, r_chip, l_ptr, l_id) = routes
+    (dptr, dcore, dkind, drow, rptr, rlen, words, pattern_of, pc_ptr, pc, pr_ptr, pr, pl_ptr,
+     pl) = routes
     (slots, d_input, d_stage, d_g) = delays
     (static_cycles, cyc_packet, cyc_event, cyc_send, budget) = cost
     (sent, recv, events, failed, saturations, cyc_total, cyc_max, overruns, late, recv_peak,
@@ -106,6 +116,8 @@ def run_ticks(t_start, t_stop, state, neuron, net, routes, delays, cost, counter
     tick_recv = np.zeros(n_cores, dtype=np.int64)
     tick_events = np.zeros(n_cores, dtype=np.int64)
     tick_sent = np.zeros(n_cores, dtype=np.int64)
+    pattern_count = np.zeros(pc_ptr.size - 1, dtype=np.int64)
+    touched = np.empty(pc_ptr.size - 1, dtype=np.int64)
     n_spikes = 0
     for t in range(t_start, t_stop):
         if n_spikes + n_neurons > spike_t.size:
@@ -134,13 +146,20 @@ def run_ticks(t_start, t_stop, state, neuron, net, routes, delays, cost, counter
         n_out = _delay_sends(t, slots, pending, d_input, d_stage, d_g, out, n_out)
         pending[pending_row, :] = 0
         # 3. routers deliver every packet sent this tick
+        n_touched = 0
         for k in range(n_out):
             g = out[k]
             tick_sent[g_core[g]] += 1
             emitted[g] += 1
-            _count_routes(g, r_ptr, r_chip, l_ptr, l_id, router_tick, link_tick)
+            p = pattern_of[g]
+            if pattern_count[p] == 0:
+                touched[n_touched] = p
+                n_touched += 1
+            pattern_count[p] += 1
             _deliver(g, t, dptr, dcore, dkind, drow, rptr, rlen, words, layout, ring_base, ring,
-                     pending, pending_row, tick_recv, tick_events, failed, saturations)
+                     pending, pending_row, tick_events, failed, saturations)
+        _count_patterns(touched, n_touched, pattern_count, pc_ptr, pc, pr_ptr, pr, pl_ptr, pl,
+                        tick_recv, router_tick, link_tick)
         # 4. cost model and peaks
         for c in range(n_cores):
             cycles = (static_cycles[c] + cyc_packet * tick_recv[c] + cyc_event * tick_events[c]

@@ -25,7 +25,7 @@ from snnc.ir.expand import expand
 
 from .engine import DELIVER_DELAY, DELIVER_MISS, DELIVER_ROW
 from .neuron import NeuronParams
-from .router import Mesh, Table, WalkLog, csr, mesh_of, walk
+from .router import Mesh, Table, WalkLog, csr, first_match, mesh_of, walk
 
 DELIVER_EMPTY = 3  # the key matches an entry but its row holds no synapse
 RING_WEIGHT_MAX = 0xFFFF
@@ -269,9 +269,9 @@ def _lookup_neuron_core(core: int, packet_keys: np.ndarray, rows: Rows, build: A
     row = np.full(packet_keys.size, -1, dtype=np.int64)
     if blocks.size == 0:
         return kind, row
-    hits = (packet_keys[:, None] & entry_mask[None, :]) == entry_key[None, :]
-    found = hits.any(axis=1)
-    entry = hits.argmax(axis=1)
+    entry = first_match(entry_key, entry_mask, packet_keys)
+    found = entry >= 0
+    entry = np.maximum(entry, 0)
     index = (packet_keys & ~entry_mask[entry]).astype(np.int64)
     code_rows = rows.block[mine] * (1 << 32) + rows.index[mine]
     code_want = blocks[entry] * (1 << 32) + index
@@ -302,11 +302,75 @@ def lookups(build: Any, packets: Packets, rows: Rows, delay_base: dict[int, int]
     kind = np.full(g.size, DELIVER_MISS, dtype=np.int64)
     row = np.full(g.size, -1, dtype=np.int64)
     cores = {c.id: c for c in build.partition.cores}
-    for core_id in np.unique(target):
-        pick = np.flatnonzero(target == core_id)
+    by_core = np.argsort(target, kind="stable")
+    ids, starts = np.unique(target[by_core], return_index=True)
+    bounds = np.append(starts, target.size)
+    for k, core_id in enumerate(ids):
+        pick = by_core[bounds[k]:bounds[k + 1]]
         core = cores[int(core_id)]
         if core.kind == "neuron":
             kind[pick], row[pick] = _lookup_neuron_core(int(core_id), keys[pick], rows, build)
         elif core.kind == "delay":
             kind[pick], row[pick] = _lookup_delay_core(core, keys[pick], build, delay_base)
     return kind, row
+
+
+@dataclass
+class Patterns:
+    """Packets that reach the same cores through the same routers and links share a pattern.
+
+    In a compiled build every key of a core follows the same route (tables route key blocks),
+    so a tick's counting is per pattern: ``count`` packets of pattern ``p`` add ``count`` to
+    each of its cores' received packets, routers and links, instead of one by one.
+    """
+
+    of: np.ndarray  # pattern of each packet g
+    cores: tuple[np.ndarray, np.ndarray]  # (ptr, core id) per pattern
+    routers: tuple[np.ndarray, np.ndarray]
+    links: tuple[np.ndarray, np.ndarray]
+
+
+def _same_lists(ptr: np.ndarray, values: np.ndarray, first: int, stop: int) -> bool:
+    """Whether packets first..stop-1 all have the same list as packet ``first``."""
+    lengths = np.diff(ptr[first:stop + 1])
+    if (lengths != lengths[0]).any():
+        return False
+    block = values[ptr[first]:ptr[stop]].reshape(stop - first, lengths[0])
+    return bool((block == block[0]).all())
+
+
+def route_patterns(packets: Packets) -> Patterns:
+    """Group each sending core's packets into one pattern when their routes are identical."""
+    lists = (packets.delivered, packets.routers, packets.links)
+    n = packets.key.size
+    of = np.zeros(n, np.int64)
+    members: list[tuple[int, int]] = []  # (first packet, packet count) of each pattern
+    for core, first in sorted(packets.offset.items(), key=lambda item: item[1]):
+        stop = first + int(np.count_nonzero(packets.core == core))
+        if stop > first and all(_same_lists(ptr, v, first, stop) for ptr, v in lists):
+            of[first:stop] = len(members)
+            members.append((first, stop))
+        else:
+            of[first:stop] = len(members) + np.arange(stop - first)
+            members.extend((g, g + 1) for g in range(first, stop))
+    leaders = np.array([first for first, _ in members], dtype=np.int64)
+    return Patterns(of, *(_select(ptr, values, leaders) for ptr, values in lists))
+
+
+def _select(ptr: np.ndarray, values: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The CSR lists of ``rows`` only."""
+    lengths = ptr[rows + 1] - ptr[rows]
+    new_ptr = np.zeros(rows.size + 1, np.int64)
+    np.cumsum(lengths, out=new_ptr[1:])
+    index = np.repeat(ptr[rows] - new_ptr[:-1], lengths) + np.arange(new_ptr[-1])
+    return new_ptr, values[index]
+
+
+def active_deliveries(packets: Packets, kind: np.ndarray, row: np.ndarray):
+    """Per packet, only the deliveries that do work (a row, a delay input, a failed lookup)."""
+    ptr, core = packets.delivered
+    g = np.repeat(np.arange(ptr.size - 1), np.diff(ptr))
+    keep = kind != DELIVER_EMPTY
+    new_ptr = np.zeros(ptr.size, np.int64)
+    np.cumsum(np.bincount(g[keep], minlength=ptr.size - 1), out=new_ptr[1:])
+    return new_ptr, core[keep], kind[keep], row[keep]

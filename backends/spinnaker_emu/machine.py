@@ -19,8 +19,8 @@ from snnc.ir.sources import source_spikes
 
 from .cost import CostModel
 from .engine import run_ticks
-from .loader import (Packets, Rows, _base_array, _core_slices, build_rows, lookups, neuron_params,
-                     route_packets)
+from .loader import (Packets, Rows, _base_array, _core_slices, active_deliveries, build_rows,
+                     lookups, neuron_params, route_packets, route_patterns)
 from .router import N_LINKS, mesh_of
 
 SPIKE_CHUNK = 1 << 20
@@ -79,8 +79,9 @@ class EmuMachine:
         self._ring_layout()
         self.rows: Rows = build_rows(build, self.slots, self.neuron_bits, self.slot_bits)
         self._delay_cores()
-        self.deliver_kind, self.deliver_row = lookups(build, self.packets, self.rows,
-                                                      self.delay_base)
+        kind, row = lookups(build, self.packets, self.rows, self.delay_base)
+        self.active = active_deliveries(self.packets, kind, row)
+        self.patterns = route_patterns(self.packets)
         self._neuron_packets()
         self._static_cycles()
 
@@ -183,11 +184,10 @@ class EmuMachine:
         return ptr, g[order]
 
     def _route_arrays(self) -> tuple:
-        """Per-packet delivery and route lists, as the tick loop takes them."""
-        p = self.packets
-        r = self.rows
-        return (p.delivered[0], p.delivered[1], self.deliver_kind, self.deliver_row, r.ptr,
-                r.length, r.words, p.routers[0], p.routers[1], p.links[0], p.links[1])
+        """Per-packet deliveries that do work, rows, and the route patterns (the loop's tuple)."""
+        r, pat = self.rows, self.patterns
+        return (*self.active, r.ptr, r.length, r.words, pat.of, *pat.cores, *pat.routers,
+                *pat.links)
 
     def _record_indices(self, record_v: Sequence[str]) -> np.ndarray:
         for name in record_v:

@@ -79,15 +79,44 @@ class Table:
     keys: np.ndarray
     masks: np.ndarray
     routes: np.ndarray
+    groups: tuple = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "groups", mask_groups(self.keys, self.masks))
 
     def first_match(self, packets: np.ndarray) -> np.ndarray:
         """Index of the first entry each packet matches, -1 where none does."""
-        if self.keys.size == 0:
-            return np.full(packets.size, -1, dtype=np.int64)
-        hits = (packets[:, None] & self.masks[None, :]) == self.keys[None, :]
-        first = hits.argmax(axis=1).astype(np.int64)
-        first[~hits.any(axis=1)] = -1
-        return first
+        return first_match(self.keys, self.masks, packets, self.groups)
+
+
+def mask_groups(keys: np.ndarray, masks: np.ndarray) -> tuple:
+    """Entries grouped by mask: (mask, entry indices sorted by key, their sorted keys) each."""
+    groups = []
+    for mask in np.unique(masks):
+        group = np.flatnonzero(masks == mask)
+        order = group[np.argsort(keys[group], kind="stable")]  # equal keys: lowest index first
+        groups.append((mask, order, keys[order]))
+    return tuple(groups)
+
+
+def first_match(keys: np.ndarray, masks: np.ndarray, packets: np.ndarray,
+                groups: tuple | None = None) -> np.ndarray:
+    """For each packet, the lowest ``i`` with ``packet & masks[i] == keys[i]`` (-1 if none).
+
+    Entries are grouped by mask (a table has few distinct masks); within a group the matching
+    key is found by binary search, so the cost is O(packets x masks x log entries), not
+    O(packets x entries).
+    """
+    best = np.full(packets.size, -1, dtype=np.int64)
+    for mask, order, sorted_keys in (groups if groups is not None else
+                                     mask_groups(keys, masks)):
+        wanted = packets & mask
+        pos = np.minimum(np.searchsorted(sorted_keys, wanted), order.size - 1)
+        hit = sorted_keys[pos] == wanted
+        candidate = order[pos]
+        better = hit & ((best < 0) | (candidate < best))
+        best[better] = candidate[better]
+    return best
 
 
 @dataclass

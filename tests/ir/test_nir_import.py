@@ -1,7 +1,7 @@
-"""NIR import on real files written by other frameworks (tests/data/nir, from the NIR paper's repository).
+"""NIR import on real files written by other frameworks (tests/data/nir, from the NIR paper).
 
-Expectations are independent of the importer: spike steps and voltages from the paper's CSVs, synapse
-counts from the layer shapes, weights and convolutions recomputed with plain numpy.
+Expectations are independent of the importer: spike steps and voltages from the paper's CSVs,
+synapse counts from the layer shapes, weights and convolutions recomputed with plain numpy.
 """
 
 from pathlib import Path
@@ -27,7 +27,7 @@ def with_input(net, population, times, ids):
     return net
 
 
-# ---- lif_norse.nir against the exact ODE solution -------------------------------------------------
+# ---- lif_norse.nir against the exact ODE solution ----------------------------------------------
 def lif_exact():
     table = np.loadtxt(DATA / "lif_exact.csv", delimiter=",")
     return np.flatnonzero(table[:, 0]), table[:, 1], np.flatnonzero(table[:, 2])
@@ -107,7 +107,7 @@ def test_cnn_sinabs_counts(cnn):
 def test_cnn_sinabs_weights_are_the_kernels(cnn):
     graph = nir.read(DATA / "cnn_sinabs.nir")
     rng = np.random.default_rng(0)
-    # input -> 1: stride 2, padding 1; post (co, oy, ox) reads pre (ci, 2 oy - 1 + ky, 2 ox - 1 + kx)
+    # input -> 1: stride 2, padding 1: post (co, oy, ox) reads pre (ci, 2 oy - 1 + ky, ...)
     syn = expand(cnn, "input->1")
     pick = rng.choice(len(syn), 200, replace=False)
     co, oy, ox = np.unravel_index(syn.post[pick], (16, 16, 16))
@@ -205,7 +205,8 @@ def test_nested_subgraph_file_fails_with_one_line(tmp_path):
     result, _ = import_cli(tmp_path, path, "--integrator", "euler")
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"error: {path}: lif: nir.read rejects the file: ")
+    assert len(lines) == 1
+    assert lines[0].startswith(f"error: {path}: lif: nir.read rejects the file: ")
     assert "references destination node 'lif'" in lines[0]
 
 
@@ -229,7 +230,8 @@ def lif(n):
 
 @pytest.mark.parametrize("nodes,edges,error,where,message", [
     ({"in": nir.Input(np.array([3])), "w": nir.Linear(np.ones((2, 3))), "a": lif(3)},
-     [("in", "w"), ("w", "a")], NetworkError, "a", "shape mismatch: 'w' sends 2 values [2], 'a' takes 3"),
+     [("in", "w"), ("w", "a")], NetworkError, "a",
+     "shape mismatch: 'w' sends 2 values [2], 'a' takes 3"),
     ({"in": nir.Input(np.array([2])), "s": nir.Linear(np.ones((2, 2))), "a": lif(2),
       "o": nir.Output(np.array([2]))},
      [("in", "s"), ("s", "a"), ("s", "o")], UnsupportedOnTarget, "o",
@@ -239,6 +241,12 @@ def lif(n):
     ({"in": nir.Input(np.array([2])), "x": nir.Linear(np.eye(2)), "y": nir.Linear(np.eye(2)),
       "a": lif(2)}, [("in", "x"), ("x", "y"), ("y", "x"), ("y", "a")], UnsupportedOnTarget, "y",
      "a cycle of linear nodes"),
+    ({"in": nir.Input(np.array([2])), "w": nir.Affine(np.ones((2, 2, 2)), np.zeros(2)),
+      "a": lif(2)}, [("in", "w"), ("w", "a")], NetworkError, "w",
+     "weight must be 2-D [out, in], got shape [2, 2, 2]"),
+    ({"in": nir.Input(np.array([2, 4, 4])), "a": lif(2),
+      "w": nir.Conv2d(None, np.ones((2, 2, 3)), 1, 0, 1, 1, np.zeros(2))},
+     [("in", "w"), ("w", "a")], NetworkError, "w", "cannot use its parameters"),
 ])
 def test_graphs_snnc_cannot_express(nodes, edges, error, where, message):
     with pytest.raises(error) as caught:

@@ -1,9 +1,9 @@
 """Imported NIR networks on the float reference against plain numpy simulations of NIR's equations.
 
-The numpy models are written from the continuous-time equations (NIR units: I, V, seconds), not from
-snnc's IR, with snnc's one documented timing rule: a NIR edge delivers one step late, so what a neuron
-receives at step t is what its presynaptic node emitted at t - 1 (an Affine's bias included; before
-step 0 nothing was emitted), plus k more steps through a Delay of k dt.
+The numpy models are written from the continuous-time equations (NIR units: I, V, seconds), not
+from snnc's IR, with snnc's one documented timing rule: a NIR edge delivers one step late, so what
+a neuron receives at step t is what its presynaptic node emitted at t - 1 (an Affine's bias
+included; before step 0 nothing was emitted), plus k more steps through a Delay of k dt.
 """
 
 from pathlib import Path
@@ -37,8 +37,8 @@ def raster(record, population, steps, size):
 
 # ---- the Braille RSNN (snnTorch): README equations, forward Euler --------------------------------
 def braille_numpy(graph, inputs, steps, dt):
-    """``I += dt/tau_syn (-I + w_in x)``, ``V += dt/tau_mem (v_leak - V + r I)``, spike ``V > v_th``,
-    reset to v_reset in the same step; x is what the Affines emitted one step earlier."""
+    """``I += dt/tau_syn (-I + w_in x)``, ``V += dt/tau_mem (v_leak - V + r I)``, spike
+    ``V > v_th``, reset to v_reset in the same step; x: what the Affines sent one step earlier."""
     fc1, rec, fc2 = graph.nodes["fc1"], graph.nodes["lif1.w_rec"], graph.nodes["fc2"]
     layers = [graph.nodes["lif1.lif"], graph.nodes["lif2"]]
     current = [np.zeros(n.tau_mem.size) for n in layers]
@@ -69,8 +69,8 @@ def test_braille_hidden_layer_matches_forward_euler_spike_for_spike(tmp_path):
     times, ids = np.nonzero(sample)
     np.savez(tmp_path / "sample.npz", times=times, ids=ids)
     runner = CliRunner()
-    result = runner.invoke(cli, ["import-nir", str(model), "--dt", "0.0001", "--integrator", "euler",
-                                 "--reset", "zero", "-o", str(tmp_path / "braille.yaml")])
+    result = runner.invoke(cli, ["import-nir", str(model), "--dt", "0.0001", "--integrator",
+                                 "euler", "--reset", "zero", "-o", str(tmp_path / "braille.yaml")])
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli, ["run", str(tmp_path / "braille.yaml"), "--target", "reference",
                                  "--steps", str(steps), "--input",
@@ -88,7 +88,7 @@ def test_braille_hidden_layer_matches_forward_euler_spike_for_spike(tmp_path):
     assert np.array_equal(raster(record, "lif2", steps, 7), output)
 
 
-# ---- a graph built with the nir package: CubaLIF, recurrent Affine through a Delay, LIF readout ---
+# ---- a graph built with the nir package: CubaLIF, recurrent Affine through a Delay, LIF out ---
 DT = 1e-3
 REC_DELAY = np.array([0, 1, 2, 3, 1])  # steps, per recurrent target
 

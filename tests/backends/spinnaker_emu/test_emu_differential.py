@@ -133,3 +133,27 @@ def test_corrupted_synaptic_row_gives_a_divergence():
     divergence = first_divergence(expected, got)
     assert divergence is not None
     assert "first divergence: population" in str(divergence)
+
+
+def test_delays_at_every_stage_boundary_arrive_on_time():
+    # One source spike at t = 0 to one neuron per delay; each weight alone crosses threshold, so
+    # neuron k fires exactly at step DELAYS[k] (in-core, delay core stages 1, 2 and the last, 8).
+    from emu_handmade import lif
+
+    from snnc.ir import Network, explicit, spike_times
+
+    delays = [1, 31, 32, 33, 64, 65, 200, 287, 288]
+    net = Network("stages", dt=1.0)
+    net.source("inp", 1, spike_times(times=[0], ids=[0]))
+    net.population("out", len(delays), lif())
+    net.connect("inp", "out", explicit([0] * len(delays), range(len(delays))), weight=1024,
+                delay=np.array(delays))
+    build = compile_network(net, "spinnaker-emu")
+    stages = sorted({s for d in build.routing.delay_stages.values() for s in d})
+    assert stages == [1, 2, 6, 8]
+    got, prov = emulate(build, steps=300)
+    times, ids = got.spikes["out"]
+    assert dict(zip(ids.tolist(), times.tolist())) == dict(enumerate(delays))
+    assert first_divergence(simulate(build.network, 300, "spinnaker"), got) is None
+    delay_core = next(c for c in prov["cores"] if c["kind"] == "delay")
+    assert delay_core["packets_received"] == 1 and delay_core["packets_sent"] == 4

@@ -60,3 +60,16 @@ def test_routing_loop_is_dropped_not_endless():
     dropped = csr(log.dropped, 1)
     assert dropped[1].size == 1 and log.delivered == []  # one drop, after the hop limit
     assert csr(log.routers, 1)[1].size > 4
+
+
+def test_first_match_equals_a_linear_scan():
+    from snnc.backends.spinnaker_emu.router import first_match
+
+    rng = np.random.default_rng(5)
+    masks = (np.uint32(0xFFFFFFFF) << rng.integers(0, 6, 60).astype(np.uint32)).astype(np.uint32)
+    keys = (rng.integers(0, 64, 60).astype(np.uint32) & masks).astype(np.uint32)
+    packets = rng.integers(0, 256, 500).astype(np.uint32)
+    hits = (packets[:, None] & masks[None, :]) == keys[None, :]
+    linear = np.where(hits.any(axis=1), hits.argmax(axis=1), -1)
+    assert np.array_equal(first_match(keys, masks, packets), linear)
+    assert (linear >= 0).any() and (linear < 0).any()
