@@ -1,4 +1,4 @@
-"""Float vs quantized spike agreement on the balanced W1 network (research/peers.md), per population.
+"""Float vs quantized spike agreement per population on the balanced W1 network (peers.md).
 
     .venv/bin/python benchmarks/quantize_agreement.py [--neurons 10000] [--steps 1000]
         [--workload /work/shared/bench]

@@ -20,7 +20,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from snnc.ir import Network, Population, Projection, Synapses, expand
-from snnc.ir.connect import Explicit, FixedProbability
+from snnc.ir.connect import Explicit, FixedProbability, connection_count
 from snnc.ir.errors import QuantizationError, SnncError, UnsupportedOnTarget
 from snnc.ir.neurons import LIF
 from snnc.ir.values import Normal, Uniform, freeze
@@ -32,6 +32,7 @@ from .quantize_report import (
     passthrough_projection,
     projection_warnings,
     reach_warning,
+    with_weight_totals,
 )
 
 TARGET_ALIASES = {"loihi": "loihi", "loihi-sim": "loihi",
@@ -76,7 +77,7 @@ class QuantizeOptions(BaseModel):
 
     @staticmethod
     def parse(pairs: list[str] | tuple[str, ...]) -> "QuantizeOptions":
-        """Options from ``key=value`` strings; a bad key or value is an SnncError at ``--option``."""
+        """Options from ``key=value`` strings; a bad key or value is an SnncError (``--option``)."""
         fields: dict[str, Any] = {}
         for pair in pairs:
             key, sep, value = pair.partition("=")
@@ -96,7 +97,7 @@ class QuantizeOptions(BaseModel):
 
 @dataclass(frozen=True, eq=False)
 class QuantizedNetwork:
-    """The pass's result: the integer ``network`` every backend of ``target`` runs, and its report."""
+    """The pass's result: the integer ``network`` the backends of ``target`` run, and its report."""
 
     network: Network
     target: str
@@ -132,7 +133,7 @@ def canonical_target(target: str) -> str:
 
 def quantize(network: Network, target: str,
              options: QuantizeOptions | None = None) -> tuple[QuantizedNetwork, QuantizationReport]:
-    """Quantize every ``lif`` population of ``network`` for ``target`` (see the module docstring)."""
+    """Quantize every ``lif`` population of ``network`` for ``target`` (module docstring)."""
     target = canonical_target(target)
     options = options or QuantizeOptions()
     quantizer = _population_quantizer(target)
@@ -145,17 +146,19 @@ def quantize(network: Network, target: str,
             populations[name] = population
             continue
         _check_kind(population, target)
-        incoming = _incoming(network, name)
         if population.kind == NATIVE_KIND[target]:
             populations[name] = population
             pop_reports.append(_passthrough_population(population))
-            for item in incoming:
-                proj_reports[item.index] = passthrough_projection(
-                    item.projection.name, item.projection.pre, name, len(item.synapses))
+            for index, projection in enumerate(network.projections):
+                if projection.post == name:
+                    proj_reports[index] = passthrough_projection(
+                        projection.name, projection.pre, name, _count(network, projection))
             continue
+        incoming = _incoming(network, name)
         result = quantizer(population, incoming, network, options)
         populations[name] = Population(name=name, size=population.size, neuron=result.neuron)
-        pop_reports.append(result.population)
+        pop_reports.append(with_weight_totals(result.population,
+                                              list(result.projection_reports.values())))
         for index, projection in result.projections.items():
             projections[index] = projection
         proj_reports.update(result.projection_reports)
@@ -187,6 +190,13 @@ def _check_kind(population: Population, target: str) -> None:
 def _incoming(network: Network, name: str) -> list[Incoming]:
     return [Incoming(i, p, expand(network, p))
             for i, p in enumerate(network.projections) if p.post == name]
+
+
+def _count(network: Network, projection: Projection) -> int:
+    """Synapses of a projection, drawn only when the rule cannot tell (fixed_probability)."""
+    pre, post = network.populations[projection.pre], network.populations[projection.post]
+    count = connection_count(projection.connect, pre.size, post.size, recurrent=pre is post)
+    return count if count is not None else len(expand(network, projection))
 
 
 def _passthrough_population(population: Population) -> PopulationQuantization:
@@ -239,7 +249,7 @@ def round_weights(values: np.ndarray, options: QuantizeOptions, stream: int) -> 
 
 
 def compact(values: np.ndarray) -> Union[int, np.ndarray]:
-    """An integer array as a Python int when all its elements are equal, else a read-only int64 array."""
+    """An int array as a Python int when all elements are equal, else a read-only int64 array."""
     values = np.asarray(values, dtype=np.int64)
     if values.size and np.all(values == values.flat[0]):
         return int(values.flat[0])
@@ -268,7 +278,8 @@ def with_weights(item: Incoming, weights: np.ndarray, **fields: Any) -> Projecti
 
 
 def input_extremes(incoming: list[Incoming], size: int,
-                   weights: Optional[dict[int, np.ndarray]] = None) -> tuple[np.ndarray, np.ndarray]:
+                   weights: Optional[dict[int, np.ndarray]] = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """Per target neuron, the summed positive and summed |negative| weight of all its synapses.
 
     This is the largest input one step can bring (every presynaptic neuron's spike arriving at
@@ -295,6 +306,63 @@ def unreachable(drive: np.ndarray, alpha_m: np.ndarray, theta: np.ndarray) -> np
         steady = np.where(leak > 0, drive / np.where(leak > 0, leak, 1.0),
                           np.where(drive > 0, np.inf, 0.0))
     return steady <= theta
+
+
+@dataclass(frozen=True)
+class ShiftedModel:
+    """A lif population's per-step behaviour with voltages shifted so that reset is 0.
+
+    ``v'[t] = alpha_m v'[t-1] + i[t] + drive``, ``i[t] = alpha_s i[t-1] + x[t]``, spike when
+    ``v' > theta``; both the float model and a quantized one's effective values are compared in
+    this form, so every target reports the same quantities.
+    """
+
+    theta: np.ndarray  # v_th - v_reset
+    drive: np.ndarray  # bias + (1 - alpha_m)(v_leak - v_reset), added every step
+    v0: np.ndarray  # v_init - v_reset
+    alpha_m: np.ndarray
+    alpha_s: np.ndarray
+
+
+def shifted_model(population: Population, dt: float) -> ShiftedModel:
+    """The float model of a ``lif`` population in shifted form (distributions drawn)."""
+    neuron, size = population.neuron, population.size
+    alpha_m, alpha_s = decay_factors(neuron, size, dt, f"populations.{population.name}.neuron")
+    v_reset = per_neuron(neuron, "v_reset", size)
+    drive = per_neuron(neuron, "bias", size) + (1 - alpha_m) * (
+        per_neuron(neuron, "v_leak", size) - v_reset)
+    return ShiftedModel(per_neuron(neuron, "v_th", size) - v_reset, drive,
+                        per_neuron(neuron, "v_init", size) - v_reset, alpha_m, alpha_s)
+
+
+def population_entry(population: Population, kind: str, f: ShiftedModel, q: ShiftedModel,
+                     x_pos: np.ndarray, x_pos_q: np.ndarray, v_scale: float,
+                     parameters: dict[str, str]) -> PopulationQuantization:
+    """Report entry comparing the float model ``f`` with the effective quantized one ``q``.
+
+    ``x_pos``/``x_pos_q`` are each neuron's largest one-step input with float and dequantized
+    weights; ``v_scale`` the float value of one integer voltage unit.
+    """
+    lost_q = unreachable(x_pos_q / (1 - q.alpha_s) + q.drive, q.alpha_m, q.theta)
+    lost_f = unreachable(x_pos / (1 - f.alpha_s) + f.drive, f.alpha_m, f.theta)
+    return PopulationQuantization(
+        name=population.name, size=population.size, kind="lif", quantized_kind=kind,
+        scale=v_scale, threshold=float(f.theta.max()),
+        threshold_error=float(np.abs(q.theta - f.theta).max()),
+        threshold_error_frac=largest_fraction(np.abs(q.theta - f.theta), f.theta),
+        bias_error=float(np.abs(q.drive - f.drive).max()),
+        bias_error_frac=largest_fraction(np.abs(q.drive - f.drive), f.theta),
+        mem_decay_error=float(np.abs(q.alpha_m - f.alpha_m).max()),
+        syn_decay_error=float(np.abs(q.alpha_s - f.alpha_s).max()),
+        max_input=float(x_pos.max(initial=0.0)),
+        unreachable=int(lost_q.sum()), unreachable_float=int((lost_q & lost_f).sum()),
+        parameters=parameters)
+
+
+def largest_fraction(error: np.ndarray, theta: np.ndarray) -> float:
+    """Largest error as a fraction of each neuron's own v_th - v_reset (neurons with theta > 0)."""
+    positive = theta > 0
+    return float((error[positive] / theta[positive]).max()) if positive.any() else 0.0
 
 
 def fmt_range(values: np.ndarray | int) -> str:

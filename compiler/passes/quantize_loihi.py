@@ -13,8 +13,9 @@ Loihi holds ``u`` and ``v`` in one integer voltage unit per population: ``S`` un
   ``du + 1``), both clamped to 0..4095; ``tau_syn = 0`` gives ``du = 4095`` (a delta synapse).
 - An integer weight ``w`` adds ``w * 2**weight_exp * 64`` voltage units (``a << weight_exp``, then
   ``<< 6``), so a float weight ``x`` becomes ``w = round(x S / (64 * 2**weight_exp))``.
-- ``vth = round(S theta / 64)`` (Lava compares with ``vth << 6``); ``bias_mant << bias_exp = round(S b)``
-  (bias is NOT shifted by 6); ``v_init = round(S (v_init - v_reset))``.
+- ``vth = round(S theta / 64)`` (Lava compares with ``vth << 6``);
+  ``bias_mant << bias_exp = round(S b)`` (bias is NOT shifted by 6);
+  ``v_init = round(S (v_init - v_reset))``.
 
 ``S`` is the finest scale (a power of two by default) that keeps the threshold (17 bit), the bias
 (13-bit mantissa, exponent <= 7), every weight (8-bit, ``weight_exp`` <= 7) representable and keeps
@@ -43,23 +44,23 @@ from .quantize import (
     Incoming,
     PopulationResult,
     QuantizeOptions,
+    ShiftedModel,
     compact,
-    decay_factors,
     fmt_range,
     input_extremes,
-    per_neuron,
+    population_entry,
     round_weights,
-    unreachable,
+    shifted_model,
     with_weights,
 )
-from .quantize_report import PopulationQuantization, weight_entry
+from .quantize_report import weight_entry
 
 VTH_SHIFT = 6  # Lava compares v with vth << 6 and adds input as a << 6
 WEIGHT_EXP_MAX = 7
 DEFAULT_SCALE = 64.0  # when nothing bounds the scale: one float unit = one integer weight unit
 
 
-# ---- Lava's weight layout -------------------------------------------------------------------------
+# ---- Lava's weight layout ------------------------------------------------------------------------
 def sign_mode(weights: np.ndarray) -> str:
     """Lava's ``determine_sign_mode``: exc if all >= 0, inh if all <= 0, else mixed."""
     if weights.size == 0 or weights.min() >= 0:
@@ -89,7 +90,7 @@ def _weight_exp(max_pos: float, max_neg: float, scale: float, lo: int, hi: int) 
     return WEIGHT_EXP_MAX
 
 
-# ---- the voltage scale ----------------------------------------------------------------------------
+# ---- the voltage scale ---------------------------------------------------------------------------
 def choose_scale(theta: np.ndarray, bias: np.ndarray, v0: np.ndarray, peak_u: np.ndarray,
                  incoming: list[Incoming], options: QuantizeOptions) -> float:
     """Integer voltage units per float unit: the largest that fits every field (see module doc)."""
@@ -124,7 +125,7 @@ def _largest_scale(theta, bias, v0, peak_u, incoming, options) -> float:
 
 
 def _bias_parts(bias_units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(mant, exp)`` per neuron with ``mant << exp`` nearest to ``bias_units``, smallest exp first."""
+    """``(mant, exp)`` per neuron, ``mant << exp`` nearest to ``bias_units``, smallest exp first."""
     exp = np.full(bias_units.shape, LOIHI_BIAS_EXP_MAX, dtype=np.int64)
     for trial in range(LOIHI_BIAS_EXP_MAX, -1, -1):
         mant = np.rint(bias_units / 2.0**trial)
@@ -134,12 +135,13 @@ def _bias_parts(bias_units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mant.astype(np.int64), exp
 
 
-# ---- one population -------------------------------------------------------------------------------
+# ---- one population ------------------------------------------------------------------------------
 def _check_supported(name: str, neuron: LIF) -> None:
     where = f"populations.{name}.neuron"
     if neuron.refractory > 0:
         raise UnsupportedOnTarget(f"'{name}': Lava's fixed-point LIF has no refractory period "
-                                  f"(refractory = {neuron.refractory})", where=f"{where}.refractory")
+                                  f"(refractory = {neuron.refractory})",
+                                  where=f"{where}.refractory")
     if neuron.reset == "subtract":
         raise UnsupportedOnTarget(f"'{name}': Lava's fixed-point LIF resets v to 0; "
                                   "reset: subtract is not available", where=f"{where}.reset")
@@ -148,66 +150,35 @@ def _check_supported(name: str, neuron: LIF) -> None:
 def quantize_population(population, incoming: list[Incoming], network,
                         options: QuantizeOptions) -> PopulationResult:
     """Quantize one ``lif`` population and the projections into it for Loihi."""
-    name, size, neuron, dt = population.name, population.size, population.neuron, network.dt
-    _check_supported(name, neuron)
-    where = f"populations.{name}.neuron"
-    alpha_m, alpha_s = decay_factors(neuron, size, dt, where)
-    v_reset = per_neuron(neuron, "v_reset", size)
-    theta = per_neuron(neuron, "v_th", size) - v_reset
-    if theta.min() < 0:
-        raise UnsupportedOnTarget(f"'{name}': v_th below v_reset cannot be expressed "
-                                  "(Loihi's threshold is unsigned)", where=f"{where}.v_th")
-    bias = per_neuron(neuron, "bias", size) + (1 - alpha_m) * (
-        per_neuron(neuron, "v_leak", size) - v_reset)
-    v0 = per_neuron(neuron, "v_init", size) - v_reset
-
-    du = np.clip(np.rint(4096 * (1 - alpha_s)) - 1, 0, LOIHI_DECAY_MAX).astype(np.int64)
-    dv = np.clip(np.rint(4096 * (1 - alpha_m)), 0, LOIHI_DECAY_MAX).astype(np.int64)
-    alpha_s_q = (4096 - (du + 1)) / 4096.0
-    alpha_m_q = (4096 - dv) / 4096.0
-    x_pos, x_neg = input_extremes(incoming, size)
-    peak_u = np.maximum(x_pos, x_neg) / (1 - alpha_s_q)
-    scale = choose_scale(theta, bias, v0, peak_u, incoming, options)
-
+    _check_supported(population.name, population.neuron)
+    f = shifted_model(population, network.dt)
+    if f.theta.min() < 0:
+        raise UnsupportedOnTarget(f"'{population.name}': v_th below v_reset cannot be expressed "
+                                  "(Loihi's threshold is unsigned)",
+                                  where=f"populations.{population.name}.neuron.v_th")
+    du = np.clip(np.rint(4096 * (1 - f.alpha_s)) - 1, 0, LOIHI_DECAY_MAX).astype(np.int64)
+    dv = np.clip(np.rint(4096 * (1 - f.alpha_m)), 0, LOIHI_DECAY_MAX).astype(np.int64)
+    alpha_s_q = (4096 - (du + 1)) / 4096.0  # Lava decays u by du + 1
+    x_pos, x_neg = input_extremes(incoming, population.size)
+    peak_u = np.maximum(x_pos, x_neg) / (1 - alpha_s_q)  # u's fixed point under the largest input
+    scale = choose_scale(f.theta, f.drive, f.v0, peak_u, incoming, options)
     projections, reports, dequantized = {}, {}, {}
     for item in incoming:
-        projection, report, deq = _quantize_projection(item, scale, theta, options)
         projections[item.index], reports[item.index], dequantized[item.index] = (
-            projection, report, deq)
-
-    vth = np.clip(np.rint(scale * theta / 64.0), 0, LOIHI_VTH_MAX).astype(np.int64)
-    bias_mant, bias_exp = _bias_parts(scale * bias)
-    v_init = np.clip(np.rint(scale * v0), -LOIHI_STATE_MAX, LOIHI_STATE_MAX).astype(np.int64)
-    quantized = LoihiLIF(du=compact(du), dv=compact(dv), vth=compact(vth),
-                         bias_mant=compact(bias_mant), bias_exp=compact(bias_exp),
-                         v_init=compact(v_init), u_init=0)
-
-    theta_q = vth * 64.0 / scale
-    bias_q = bias_mant * 2.0**bias_exp / scale
-    x_pos_q, _ = input_extremes(incoming, size, dequantized)
-    lost_q = unreachable(x_pos_q / (1 - alpha_s_q) + bias_q, alpha_m_q, theta_q)
-    lost_f = unreachable(x_pos / (1 - alpha_s) + bias, alpha_m, theta)
-    entry = PopulationQuantization(
-        name=name, size=size, kind="lif", quantized_kind="loihi_lif", scale=1.0 / scale,
-        threshold=float(theta.max()),
-        threshold_error=float(np.abs(theta_q - theta).max()),
-        threshold_error_frac=_frac(np.abs(theta_q - theta), theta),
-        bias_error=float(np.abs(bias_q - bias).max()),
-        bias_error_frac=_frac(np.abs(bias_q - bias), theta),
-        mem_decay_error=float(np.abs(alpha_m_q - alpha_m).max()),
-        syn_decay_error=float(np.abs(alpha_s_q - alpha_s).max()),
-        max_input=float(x_pos.max(initial=0.0)),
-        unreachable=int(lost_q.sum()), unreachable_float=int((lost_q & lost_f).sum()),
-        parameters={"du": fmt_range(du), "dv": fmt_range(dv), "vth": fmt_range(vth),
-                    "bias": f"{fmt_range(bias_mant)}<<{fmt_range(bias_exp)}"},
-    )
-    return PopulationResult(quantized, projections, entry, reports)
-
-
-def _frac(error: np.ndarray, theta: np.ndarray) -> float:
-    """Largest error as a fraction of each neuron's own v_th - v_reset (neurons with theta > 0)."""
-    positive = theta > 0
-    return float((error[positive] / theta[positive]).max()) if positive.any() else 0.0
+            _quantize_projection(item, scale, f.theta, options))
+    vth = np.clip(np.rint(scale * f.theta / 64.0), 0, LOIHI_VTH_MAX).astype(np.int64)
+    bias_mant, bias_exp = _bias_parts(scale * f.drive)
+    v_init = np.clip(np.rint(scale * f.v0), -LOIHI_STATE_MAX, LOIHI_STATE_MAX).astype(np.int64)
+    neuron = LoihiLIF(du=compact(du), dv=compact(dv), vth=compact(vth),
+                      bias_mant=compact(bias_mant), bias_exp=compact(bias_exp),
+                      v_init=compact(v_init), u_init=0)
+    quantized = ShiftedModel(theta=vth * 64.0 / scale, drive=bias_mant * 2.0**bias_exp / scale,
+                         v0=v_init / scale, alpha_m=(4096 - dv) / 4096.0, alpha_s=alpha_s_q)
+    x_pos_q, _ = input_extremes(incoming, population.size, dequantized)
+    entry = population_entry(population, "loihi_lif", f, quantized, x_pos, x_pos_q, 1.0 / scale, {
+        "du": fmt_range(du), "dv": fmt_range(dv), "vth": fmt_range(vth),
+        "bias": f"{fmt_range(bias_mant)}<<{fmt_range(bias_exp)}"})
+    return PopulationResult(neuron, projections, entry, reports)
 
 
 def _quantize_projection(item: Incoming, scale: float, theta: np.ndarray,

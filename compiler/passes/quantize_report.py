@@ -1,4 +1,4 @@
-"""The quantization report: what every float-to-fixed choice cost, per projection and per population.
+"""The quantization report: what each float-to-fixed choice cost, per projection and population.
 
 Users' most common complaint about neuromorphic toolchains is conversion that silently kills
 activity, so every number here is in the network's own float units (and as a fraction of the
@@ -72,6 +72,11 @@ class PopulationQuantization(_Record):
     mem_decay_error: float = 0.0  # max |quantized - float| membrane decay factor per step
     syn_decay_error: float = 0.0
     max_input: Optional[float] = None  # largest summed positive input one neuron can get in a step
+    weight_max_abs_error: float = 0.0  # over every weight into the population
+    weight_mean_abs_error: float = 0.0
+    zeroed: int = 0  # nonzero float weights into the population that became 0
+    clipped: int = 0
+    smallest_surviving: Optional[float] = None
     unreachable: int = 0  # neurons that cannot reach threshold even with all inputs firing
     unreachable_float: int = 0  # ... of those, how many could not in float either
     parameters: dict[str, str] = {}  # the chosen integer parameters, briefly
@@ -103,7 +108,7 @@ class QuantizationReport(_Record):
 def weight_entry(base: dict[str, Any], weight: np.ndarray, quantized: np.ndarray,
                  dequantized: np.ndarray, clipped: np.ndarray,
                  theta_post: np.ndarray) -> ProjectionQuantization:
-    """Error statistics of one projection. ``theta_post[k]`` is v_th - v_reset at synapse k's target."""
+    """Error statistics of one projection (``theta_post[k]``: v_th - v_reset at its target)."""
     error = np.abs(dequantized - weight)
     nonzero = weight != 0
     zeroed = nonzero & (quantized == 0)
@@ -124,6 +129,19 @@ def weight_entry(base: dict[str, Any], weight: np.ndarray, quantized: np.ndarray
         clipped=int(clipped.sum()),
         smallest_surviving=float(np.abs(weight[survived]).min()) if survived.any() else None,
     )
+
+
+def with_weight_totals(entry: PopulationQuantization,
+                       incoming: list[ProjectionQuantization]) -> PopulationQuantization:
+    """A population entry completed with the weight statistics of all projections into it."""
+    synapses = sum(p.synapses for p in incoming)
+    kept = [p.smallest_surviving for p in incoming if p.smallest_surviving is not None]
+    return entry.model_copy(update=dict(
+        weight_max_abs_error=max((p.max_abs_error for p in incoming), default=0.0),
+        weight_mean_abs_error=(sum(p.mean_abs_error * p.synapses for p in incoming) / synapses
+                               if synapses else 0.0),
+        zeroed=sum(p.zeroed for p in incoming), clipped=sum(p.clipped for p in incoming),
+        smallest_surviving=min(kept) if kept else None))
 
 
 def passthrough_projection(name: str, pre: str, post: str, synapses: int) -> ProjectionQuantization:
@@ -155,7 +173,7 @@ def reach_warning(entry: PopulationQuantization) -> list[str]:
             f"threshold from their maximum input ({newly} of them could in float)"]
 
 
-# ---- rendering ------------------------------------------------------------------------------------
+# ---- rendering -----------------------------------------------------------------------------------
 def _g(value: Optional[float], digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}g}"
 
@@ -165,7 +183,7 @@ def _pct(value: float) -> str:
 
 
 def render(report: QuantizationReport) -> list[Any]:
-    """Rich renderables for a person: populations, their integer parameters, projections, warnings."""
+    """Rich renderables: populations, their integer parameters, projections, warnings."""
     return [_population_table(report), *_parameter_lines(report), _projection_table(report),
             *([f"warning: {w}" for w in report.warnings] or ["no warnings"])]
 
@@ -218,7 +236,7 @@ def _layout(q: ProjectionQuantization) -> str:
     return f"exp {q.weight_exp} {q.num_weight_bits}b {q.sign_mode}"
 
 
-# ---- float vs quantized spike agreement (snnc quantize --steps) ---------------------------------
+# ---- float vs quantized spike agreement (snnc quantize --steps) ----------------------------------
 COUNT_TOLERANCE = 0.10  # a neuron "differs" when its spike count is off by more than 10%
 
 

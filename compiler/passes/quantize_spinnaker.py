@@ -3,7 +3,8 @@ r"""``lif`` -> ``spinnaker_lif``: sPyNNaker's ``IF_curr_exp`` in s16.15 (researc
 Voltages keep the network's float units, held as s16.15 raw integers (value x 2**15, LSB 2**-15).
 sPyNNaker's update is :math:`V \leftarrow e V + (1 - e)(R I + V_{rest})` with
 :math:`e` = ``exp_tc``, so a current :math:`I` moves V by :math:`g I` per step, with the gain
-:math:`g = (1 - e) R`. Matching the float model :math:`v = \alpha_m v + (1-\alpha_m) v_{leak} + i + bias`:
+:math:`g = (1 - e) R`. Matching the float model
+:math:`v = \alpha_m v + (1-\alpha_m) v_{leak} + i + bias`:
 
 - ``exp_tc = round(alpha_m * 2**15)``; ``R = tau_mem / c_m`` with ``c_m = 1`` (so ``g ~ dt``);
   ``v_rest = v_leak``; ``i_offset = bias / g`` (g from the *quantized* ``exp_tc`` and ``R``, so the
@@ -11,14 +12,15 @@ sPyNNaker's update is :math:`V \leftarrow e V + (1 - e)(R I + V_{rest})` with
 - exponential synapses: ``decay = round(alpha_s * 2**32)`` and
   ``init = round((tau_syn/dt)(1 - alpha_s) * 2**32)`` (u0.32, as sPyNNaker computes them);
   ``tau_syn = 0`` everywhere gives ``synapse: delta`` (the current lasts one step);
-- a float weight ``x`` is the current ``x / (g init)`` (``init = 1`` for delta); its 16-bit ring-buffer
-  magnitude is ``round(|x / (g init)| * 2**(15 - p))`` on the receptor of its sign, with the
-  per-receptor shift ``p`` chosen by sPyNNaker's rule (``ceil(log2(max summed weight))``, plus one when
-  that is an exact power of two; the max summed weight is the worst case when all delays are equal,
-  else the Poisson mean + ``ring_buffer_sigma`` standard deviations at ``spikes_per_second``, clamped
-  between the biggest weight and the worst case; ``max_expected_summed_weight`` overrides it);
-- ``v_thresh`` is one LSB above the float threshold: sPyNNaker spikes on ``V >= v_thresh``, the float
-  model on ``v > v_th``; ``refractory`` steps become ``t_refract``.
+- a float weight ``x`` is the current ``x / (g init)`` (``init = 1`` for delta); its 16-bit
+  ring-buffer magnitude is ``round(|x / (g init)| * 2**(15 - p))`` on the receptor of its sign,
+  with the per-receptor shift ``p`` chosen by sPyNNaker's rule (``ceil(log2(max summed weight))``,
+  plus one when that is an exact power of two; the max summed weight is the worst case when all
+  delays are equal, else the Poisson mean + ``ring_buffer_sigma`` standard deviations at
+  ``spikes_per_second``, clamped between the biggest weight and the worst case;
+  ``max_expected_summed_weight`` overrides it);
+- ``v_thresh`` is one LSB above the float threshold: sPyNNaker spikes on ``V >= v_thresh``, the
+  float model on ``v > v_th``; ``refractory`` steps become ``t_refract``.
 """
 
 from __future__ import annotations
@@ -37,21 +39,22 @@ from .quantize import (
     Incoming,
     PopulationResult,
     QuantizeOptions,
+    ShiftedModel,
     compact,
-    decay_factors,
     fmt_range,
     input_extremes,
     per_neuron,
+    population_entry,
     round_weights,
-    unreachable,
+    shifted_model,
     with_weights,
 )
-from .quantize_report import PopulationQuantization, weight_entry
+from .quantize_report import weight_entry
 
 ACCUM = 2.0**15  # s16.15
 U032 = 2.0**32  # u0.32
 RING_MAX = 0xFFFF  # 16-bit ring-buffer weights and sums
-SHIFT_MAX = 31
+SHIFT_MAX = 15  # W << p must stay an s16.15 current for any uint16 slot sum
 POISSON_SIGMA_SUMMATION_LIMIT = 3.0  # sPyNNaker's constant for the weight-variance sum
 
 
@@ -131,7 +134,7 @@ def ring_buffer_shift(max_weight: float) -> int:
     return power + 1 if 2.0**power <= max_weight else power
 
 
-# ---- one population -------------------------------------------------------------------------------
+# ---- one population ------------------------------------------------------------------------------
 def _raw(values: np.ndarray, field: str, where: str) -> np.ndarray:
     """Float values as s16.15 raw int64, or a QuantizationError naming the field."""
     raw = np.rint(values * ACCUM)
@@ -165,7 +168,8 @@ def _synapse(neuron, size: int, dt: float, alpha_s: np.ndarray):
 
 
 def _shifts(incoming: list[Incoming], currents: dict[int, np.ndarray], gain: np.ndarray,
-            network_pops: dict, size: int, dt: float, options: QuantizeOptions) -> dict[str, int]:
+            network_pops: dict, size: int, dt: float, options: QuantizeOptions,
+            where: str) -> dict[str, int]:
     """Per receptor shift by sPyNNaker's rule, or from ``max_expected_summed_weight``."""
     shifts = {}
     for index, receptor in enumerate(("exc", "inh")):
@@ -182,8 +186,10 @@ def _shifts(incoming: list[Incoming], currents: dict[int, np.ndarray], gain: np.
             biggest = max_summed_weight(groups, size, dt, options)
         shifts[receptor] = ring_buffer_shift(biggest)
         if shifts[receptor] > SHIFT_MAX:
-            raise QuantizationError(f"summed {receptor} weights too large for a ring-buffer shift "
-                                    f"<= {SHIFT_MAX}", where="projections")
+            raise QuantizationError(
+                f"the summed {receptor} input current ({biggest:.4g}) exceeds the s16.15 range "
+                f"(shift {shifts[receptor]} > {SHIFT_MAX}): scale the weights down",
+                where=where)
     return shifts
 
 
@@ -195,27 +201,23 @@ def quantize_population(population, incoming: list[Incoming], network,
     if neuron.reset == "subtract":
         raise UnsupportedOnTarget(f"'{name}': sPyNNaker's LIF resets V to v_reset; "
                                   "reset: subtract is not available", where=f"{where}.reset")
-    alpha_m, alpha_s = decay_factors(neuron, size, dt, where)
-    exp_tc, r_membrane, gain_m = _membrane(neuron, size, alpha_m, where)
-    synapse, decay, init, init_q = _synapse(neuron, size, dt, alpha_s)
-    gain = gain_m * init_q  # volts (float units) per unit of ring-buffer current
-
+    f = shifted_model(population, dt)
+    exp_tc, r_membrane, gain_m = _membrane(neuron, size, f.alpha_m, where)
+    synapse, decay, init, init_q = _synapse(neuron, size, dt, f.alpha_s)
+    gain = gain_m * init_q  # float volts per unit of ring-buffer current
     currents = {item.index: item.synapses.weight / gain[item.synapses.post] for item in incoming}
-    shifts = _shifts(incoming, currents, gain, network.populations, size, dt, options)
-    v_th = per_neuron(neuron, "v_th", size)
-    v_reset = per_neuron(neuron, "v_reset", size)
-    theta = v_th - v_reset
+    shifts = _shifts(incoming, currents, gain, network.populations, size, dt, options,
+                     f"populations.{name}")
     projections, reports, dequantized = {}, {}, {}
     for item in incoming:
         projections[item.index], reports[item.index], dequantized[item.index] = _projection(
-            item, currents[item.index], gain, shifts, theta, options)
-
-    v_thresh = np.floor(v_th * ACCUM).astype(np.int64) + 1  # V >= v_thresh  <=>  v > v_th
+            item, currents[item.index], gain, shifts, f.theta, options)
+    v_th = per_neuron(neuron, "v_th", size)
     _raw(v_th, "v_th", where)
+    v_thresh = np.floor(v_th * ACCUM).astype(np.int64) + 1  # V >= v_thresh  <=>  v > v_th
     raw = {field: _raw(per_neuron(neuron, source, size), source, where) for field, source in (
         ("v_reset", "v_reset"), ("v_rest", "v_leak"), ("v_init", "v_init"))}
-    bias = per_neuron(neuron, "bias", size)
-    i_offset = _raw(bias / gain_m, "bias", where)
+    i_offset = _raw(per_neuron(neuron, "bias", size) / gain_m, "bias", where)
     quantized = SpinnakerLIF(
         v_thresh=compact(v_thresh), v_reset=compact(raw["v_reset"]), v_rest=compact(raw["v_rest"]),
         v_init=compact(raw["v_init"]), i_offset=compact(i_offset), exp_tc=compact(exp_tc),
@@ -223,8 +225,17 @@ def quantize_population(population, incoming: list[Incoming], network,
         init_exc=compact(init), decay_inh=compact(decay), init_inh=compact(init),
         t_refract=neuron.refractory, weight_shift_exc=shifts["exc"],
         weight_shift_inh=shifts["inh"])
-    entry = _population_entry(population, incoming, dequantized, theta, bias, alpha_m, alpha_s,
-                              exp_tc, decay, synapse, v_thresh, raw, i_offset, gain_m, shifts)
+    a_mq = exp_tc / ACCUM
+    effective = ShiftedModel(  # what the integers do, in the shifted float form
+        theta=(v_thresh - 1 - raw["v_reset"]) / ACCUM,
+        drive=i_offset / ACCUM * gain_m + (1 - a_mq) * (raw["v_rest"] - raw["v_reset"]) / ACCUM,
+        v0=(raw["v_init"] - raw["v_reset"]) / ACCUM, alpha_m=a_mq,
+        alpha_s=np.zeros(size) if synapse == "delta" else decay / U032)
+    entry = population_entry(
+        population, "spinnaker_lif", f, effective, input_extremes(incoming, size)[0],
+        input_extremes(incoming, size, dequantized)[0], 1.0 / ACCUM,
+        {"exp_tc": fmt_range(exp_tc), "synapse": synapse,
+         "shift": f"exc {shifts['exc']}, inh {shifts['inh']}", "v_thresh": fmt_range(v_thresh)})
     return PopulationResult(quantized, projections, entry, reports)
 
 
@@ -246,38 +257,3 @@ def _projection(item: Incoming, current: np.ndarray, gain: np.ndarray, shifts: d
     report = weight_entry(base, item.synapses.weight, signed, dequantized,
                           steps > RING_MAX, theta[post])
     return with_weights(item, signed.astype(np.int32)), report, dequantized
-
-
-def _population_entry(population, incoming, dequantized, theta, bias, alpha_m, alpha_s, exp_tc,
-                      decay, synapse, v_thresh, raw, i_offset, gain_m, shifts):
-    """Report entry: threshold, drive and decay errors, reachability, chosen parameters."""
-    size, neuron = population.size, population.neuron
-    a_mq = exp_tc / ACCUM
-    a_sq = np.zeros(size) if synapse == "delta" else decay / U032
-    v_leak = per_neuron(neuron, "v_leak", size)
-    v_reset = per_neuron(neuron, "v_reset", size)
-    theta_q = (v_thresh - 1 - raw["v_reset"]) / ACCUM
-    drive = bias + (1 - alpha_m) * (v_leak - v_reset)
-    drive_q = i_offset / ACCUM * gain_m + (1 - a_mq) * (raw["v_rest"] - raw["v_reset"]) / ACCUM
-    x_pos, _ = input_extremes(incoming, size)
-    x_pos_q, _ = input_extremes(incoming, size, dequantized)
-    lost_q = unreachable(x_pos_q / (1 - a_sq) + drive_q, a_mq, theta_q)
-    lost_f = unreachable(x_pos / (1 - alpha_s) + drive, alpha_m, theta)
-    positive = theta > 0
-    threshold_error = np.abs((v_thresh - 1) / ACCUM - per_neuron(neuron, "v_th", size))
-    bias_error = np.abs(i_offset / ACCUM * gain_m - bias)
-    return PopulationQuantization(
-        name=population.name, size=size, kind="lif", quantized_kind="spinnaker_lif",
-        scale=1.0 / ACCUM, threshold=float(theta.max()),
-        threshold_error=float(threshold_error.max()),
-        threshold_error_frac=float((threshold_error[positive] / theta[positive]).max(initial=0)),
-        bias_error=float(bias_error.max()),
-        bias_error_frac=float((bias_error[positive] / theta[positive]).max(initial=0)),
-        mem_decay_error=float(np.abs(a_mq - alpha_m).max()),
-        syn_decay_error=float(np.abs(a_sq - alpha_s).max()),
-        max_input=float(x_pos.max(initial=0.0)),
-        unreachable=int(lost_q.sum()), unreachable_float=int((lost_q & lost_f).sum()),
-        parameters={"exp_tc": fmt_range(exp_tc), "synapse": synapse,
-                    "shift": f"exc {shifts['exc']}, inh {shifts['inh']}",
-                    "v_thresh": fmt_range(v_thresh)},
-    )

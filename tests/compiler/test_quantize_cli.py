@@ -37,6 +37,7 @@ def test_weights_far_below_the_scale_are_zeroed_and_the_warning_is_printed(tmp_p
     assert {"name", "scale", "max_abs_error", "zeroed", "clipped"} <= entry.keys()
     assert entry["zeroed"] == 9 and entry["clipped"] == 0
     assert entry["smallest_surviving"] == 1.0
+    assert report["populations"][0]["zeroed"] == 9
     assert any("rounded to 0" in line for line in report["warnings"])
 
 

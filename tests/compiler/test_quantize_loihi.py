@@ -88,13 +88,15 @@ def test_parameters_in_lava_ranges_and_errors_within_half_a_step(net):
         assert np.all(np.abs(vth * 64 * lsb - p["theta"]) <= 32 * lsb * (1 + 1e-9))
         assert np.all(np.abs(mant * 2.0**exp * lsb - p["b"]) <= 2.0**exp / 2 * lsb * (1 + 1e-9))
         assert np.all(np.abs(v_init * lsb - p["v0"]) <= lsb / 2 * (1 + 1e-9))
-        # the 24-bit bound: threshold (or initial v) plus every input at once plus bias fits
-        peak = np.zeros(size)
+        # the 24-bit bound: threshold (or initial v) plus u's fixed point when all excitatory
+        # (or all inhibitory) inputs arrive every step, plus bias, fits
+        excitatory, inhibitory = np.zeros(size), np.zeros(size)
         for projection in net.projections:
             if projection.post == name:
                 syn = expand(net, projection)
-                peak += np.bincount(syn.post, np.abs(syn.weight), minlength=size)
-        u_peak = peak / ((du + 1) / 4096)
+                excitatory += np.bincount(syn.post, np.maximum(syn.weight, 0), minlength=size)
+                inhibitory += np.bincount(syn.post, np.maximum(-syn.weight, 0), minlength=size)
+        u_peak = np.maximum(excitatory, inhibitory) / ((du + 1) / 4096)
         state = np.maximum(p["theta"], np.abs(p["v0"])) + u_peak + np.abs(p["b"])
         assert np.all(state / lsb <= 2**23 - 1)
 
@@ -146,7 +148,7 @@ def test_what_loihi_cannot_express_is_refused_by_name(neuron, field):
     assert error.value.where == f"populations.pop.neuron.{field}"
 
 
-# ---- traces: the quantized neuron against the float one, within a hand-derived bound ---------------
+# ---- traces: the quantized neuron against the float one, within a hand-derived bound -------------
 def _dec(x: int, d: int) -> int:
     magnitude = (abs(x) * (4096 - d)) >> 12
     return magnitude if x >= 0 else -magnitude
@@ -203,6 +205,22 @@ def test_single_neuron_trace_matches_float_within_the_error_budget():
         assert spikes_q[t] == spikes_f[t], f"step {t}"
         assert abs(v_q[t] * lsb - v_f) <= e_v + 1e-12, f"step {t}"
     assert sum(spikes_f) >= 2  # the trace exercises threshold and reset
+
+
+def test_population_that_can_only_spike_in_float_is_a_warning():
+    # one strong inhibitory weight sets the projection's 8-bit step (0.125 at S = 2^17); the
+    # hundred excitatory weights of 0.001 vanish, though in float they drive v to ~10 > 1
+    net = Network("silenced", dt=1.0)
+    net.source("inp", 101, spike_times())
+    net.population("hid", 1, LIF(tau_mem=100.0, v_th=1.0))
+    net.connect("inp", "hid", all_to_all(), weight=np.array([-10.0] + [1e-3] * 100))
+    _, report = quantize(net, "loihi")
+    entry = report.population("hid")
+    assert (entry.unreachable, entry.unreachable_float, entry.zeroed) == (1, 0, 100)
+    assert report.projection("inp->hid").step == 0.125
+    assert ("population 'hid': 1 of 1 neurons cannot reach threshold from their maximum input "
+            "(1 of them could in float)") in report.warnings
+    assert any("100 of 101 nonzero weights (99.0%) rounded to 0" in w for w in report.warnings)
 
 
 def test_input_array_is_not_modified():

@@ -126,7 +126,7 @@ def test_what_spinnaker_cannot_express_is_refused_by_name(neuron, field):
     assert error.value.where == f"populations.pop.neuron.{field}"
 
 
-# ---- trace: an independent s16.15 implementation against float, within a derived bound ------------
+# ---- trace: an independent s16.15 implementation against float, within a derived bound -----------
 def _mul(a: int, b: int) -> int:
     return (a * b) >> 15  # accum multiply, toward minus infinity
 
