@@ -94,6 +94,8 @@ def _weight_exp(max_pos: float, max_neg: float, scale: float, lo: int, hi: int) 
 def choose_scale(theta: np.ndarray, bias: np.ndarray, v0: np.ndarray, peak_u: np.ndarray,
                  incoming: list[Incoming], options: QuantizeOptions) -> float:
     """Integer voltage units per float unit: the largest that fits every field (see module doc)."""
+    if options.loihi_v_scale is not None:
+        return float(options.loihi_v_scale)
     with np.errstate(over="ignore", divide="ignore"):
         return _largest_scale(theta, bias, v0, peak_u, incoming, options)
 

@@ -132,6 +132,12 @@ def test_hand_computed_w1_neuron():
     assert (projection.weight, projection.weight_exp) == (128, 3)  # 8 * 8192 / 64 = 128 << 3
     assert report.population("hid").scale == 1 / 8192
     assert report.projection("inp->hid").max_abs_error == 0.0
+    # forcing W1's native scale (64 units per float unit) gives exactly the peers' Lava parameters
+    quantized, _ = quantize(net, "loihi", QuantizeOptions(loihi_v_scale=64))
+    neuron = quantized.network.populations["hid"].neuron
+    assert (neuron.vth, neuron.bias_mant, neuron.bias_exp) == (640, 2048, 0)
+    assert (quantized.network.projections[0].weight, quantized.network.projections[0].weight_exp) \
+        == (8, 0)
 
 
 @pytest.mark.parametrize("neuron, field", [
