@@ -30,11 +30,29 @@ from .network import (
     uniform,
 )
 from .neurons import LI, LIF, LoihiLIF, SpinnakerLIF
-from .nir import from_nir
-from .nir_export import to_nir
 from .sources import Poisson, SpikeTimes, source_spikes
 from .values import Normal, Uniform, resolve
 from .verify import diagnostics, verify
+
+
+def from_nir(graph_or_path, dt, integrator="exact", reset="zero", current="new", name=None):
+    """Import a NIR graph or ``.nir`` file as a Network (``ir/nir.py``; docs/nir.md).
+
+    Imported on first use: NIR support needs the ``nir`` package and scipy.sparse, which the rest
+    of snnc does not load.
+    """
+    from .nir import from_nir as _from_nir
+
+    return _from_nir(graph_or_path, dt, integrator=integrator, reset=reset, current=current,
+                     name=name)
+
+
+def to_nir(network):
+    """Export a network of lif/li populations as a ``nir.NIRGraph`` (``ir/nir_export.py``)."""
+    from .nir_export import to_nir as _to_nir
+
+    return _to_nir(network)
+
 
 __all__ = [
     "AllToAll", "Explicit", "FixedProbability", "OneToOne", "connection_pairs",

@@ -40,11 +40,17 @@ from .nir_linear import identity
 from .errors import NetworkError, SnncError, UnsupportedOnTarget
 from .network import Network, all_to_all, explicit, one_to_one, poisson, spike_times
 from .nir_linear import Signal, apply_node, node_input_size, shape_of
-from .nir_neurons import NEURON_NODES, Discretization, Neuron, compact, neuron_model
+from .nir_neurons import (
+    CURRENTS,
+    INTEGRATORS,
+    NEURON_NODES,
+    RESETS,
+    Discretization,
+    Neuron,
+    compact,
+    neuron_model,
+)
 
-INTEGRATORS = ("exact", "euler")
-RESETS = ("zero", "subtract")
-CURRENTS = ("new", "previous")
 LINEAR_NODES = ("Affine", "Linear", "Scale", "Conv1d", "Conv2d", "SumPool2d", "AvgPool2d",
                 "Flatten", "Delay", "Identity")
 SUPPORTED_NODES = ("Input", "Output", "NIRGraph", *NEURON_NODES, *LINEAR_NODES)

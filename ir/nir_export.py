@@ -216,7 +216,7 @@ class _Exporter:
 
     def outputs(self) -> None:
         names = self.meta.get("outputs")
-        if not names:
+        if names is None:  # not imported from NIR: the populations that feed nothing
             fed = {p.pre for p in self.net.projections}
             names = [p.name for p in self.net.neuron_populations() if p.name not in fed]
         for population in names:

@@ -17,6 +17,9 @@ import numpy as np
 from .errors import NetworkError
 from .neurons import LI, LIF
 
+INTEGRATORS = ("exact", "euler")
+RESETS = ("zero", "subtract")
+CURRENTS = ("new", "previous")
 NO_LEAK_TAU_MS = 1e30
 """``tau_mem`` of neurons without leak (IF, I): its decay factor is exactly 1.0 in float64."""
 NEURON_NODES = ("LIF", "CubaLIF", "IF", "LI", "CubaLI", "I", "Threshold")

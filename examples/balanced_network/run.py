@@ -12,6 +12,7 @@ inhibitory neurons per target.
 from __future__ import annotations
 
 import argparse
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -29,7 +30,7 @@ N_EXC = 800  # W1: the first 80% of the 1000 neurons are excitatory
 def snnc(*args: str) -> str:
     """Run one ``snnc`` command (the one installed next to this Python), echoing it; its stdout."""
     command = [str(Path(sys.executable).with_name("snnc")), *args]
-    print("$ snnc " + " ".join(args), flush=True)
+    print("$ snnc " + shlex.join(args), flush=True)
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise SystemExit(f"snnc {args[0]} failed (exit {result.returncode}): "
@@ -37,14 +38,14 @@ def snnc(*args: str) -> str:
     return result.stdout
 
 
-def run_all(steps: int, out: Path) -> dict[str, SpikeRecord]:
+def run_all(steps: int, out: Path, targets: tuple[str, ...] = TARGETS) -> dict[str, SpikeRecord]:
     """Compile, run, verify and plot on every target; the spike records by target."""
     out.mkdir(parents=True, exist_ok=True)
     records = {}
     spikes = out / "reference.npz"
     snnc("run", str(NET), "--target", "reference", "--steps", str(steps), "-o", str(spikes))
     records["reference (float)"] = SpikeRecord.load(spikes)
-    for target in TARGETS:
+    for target in targets:
         build = out / f"build-{target}"
         spikes = out / f"{target}.npz"
         snnc("compile", str(NET), "--target", target, "-o", str(build), "--plot")
@@ -69,8 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--targets", default=",".join(TARGETS))
     args = parser.parse_args(argv)
-    records = run_all(args.steps, args.out)
+    records = run_all(args.steps, args.out, tuple(args.targets.split(",")))
     print(f"\n{'target':<20}{'spikes':>8}{'exc (Hz)':>10}{'inh (Hz)':>10}")
     for target, record in records.items():
         exc, inh = rates(record)

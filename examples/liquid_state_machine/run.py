@@ -131,13 +131,20 @@ def dataset(config: Config):
     return spikes, y_train, y_test
 
 
-def evaluate(config: Config, targets: list[str]) -> dict[str, dict]:
-    """Accuracy (train, test) and spikes per target; all trials in one run per target."""
+def batched_reservoir(config: Config):
+    """All trials' copies of the reservoir in one network, the reservoir sizes, and the labels."""
     spikes, y_train, y_test = dataset(config)
     trials = y_train.size + y_test.size
     net = reservoir(config.neurons, config.seed)
     batched = replicate(net, trials, sources={"inp": spikes})
     sizes = {"exc": net.populations["exc"].size, "inh": net.populations["inh"].size}
+    return batched, sizes, y_train, y_test
+
+
+def evaluate(config: Config, targets: list[str]) -> dict[str, dict]:
+    """Accuracy (train, test) and spikes per target; all trials in one run per target."""
+    batched, sizes, y_train, y_test = batched_reservoir(config)
+    trials = y_train.size + y_test.size
     results = {}
     for target in targets:
         started = time.perf_counter()

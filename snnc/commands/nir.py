@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import click
 
-from snnc.ir import Network, expand, save
+from snnc.ir import Network, expand, from_nir, save, to_nir
 from snnc.ir.errors import SnncError
 from snnc.ir.io import atomic_write
-from snnc.ir.nir import CURRENTS, INTEGRATORS, RESETS, from_nir
-from snnc.ir.nir_export import to_nir
+from snnc.ir.nir_neurons import CURRENTS, INTEGRATORS, RESETS
 
 from .common import NET_ARGUMENT, load_network
 

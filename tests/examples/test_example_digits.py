@@ -36,3 +36,23 @@ def test_float_reference_reproduces_snntorch_spike_counts(model, data):
     assert digits.accuracy(counts, data["labels"]) == pytest.approx(
         digits.accuracy(data["snntorch_counts"], data["labels"]), abs=0.02)
     assert digits.accuracy(counts, data["labels"]) >= 0.93
+
+
+HARDWARE_IMAGES = 50  # compiled runs: 50 images (18k neurons) keep each target's test to seconds
+
+
+@pytest.mark.parametrize("target,numerics", [("spinnaker-emu", "spinnaker")])
+def test_hardware_target_accuracy_and_equality_with_reference(model, target, numerics):
+    data = digits.load_test_split(HARDWARE_IMAGES)
+    counts, build = digits.output_counts(model, data, target)
+    assert build.report.fits
+    assert digits.accuracy(counts, data["labels"]) >= FLOOR
+    expected, _ = digits.output_counts(model, data, "reference", numerics=numerics)
+    assert np.array_equal(counts, expected)  # the target computes exactly its numerics
+
+
+def test_one_copy_fits_one_chip_on_each_target(model, tmp_path):
+    reports = digits.per_core_reports(model, tmp_path)
+    for target in ("loihi-sim", "spinnaker-emu"):
+        assert "fits: yes" in reports[target]
+        assert (tmp_path / f"build-{target}" / "report.json").exists()

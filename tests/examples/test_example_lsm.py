@@ -1,15 +1,18 @@
-"""examples/liquid_state_machine: well above chance (1/3) in float and on Loihi's fixed point."""
+"""examples/liquid_state_machine: well above chance (1/3) in float."""
 
 import numpy as np
 import pytest
 from example_loader import load_example
 
+from snnc.backends.spikes import SpikeRecord
+
 lsm = load_example("liquid_state_machine")
+FLOOR = 0.75  # test accuracy floor at the quick size (chance 0.33; full size: 0.98 float, 0.99 Loihi)
 
 
 @pytest.fixture(scope="module")
-def quick():
-    return lsm.Config.quick()
+def results():
+    return lsm.evaluate(lsm.Config.quick(), ["reference"])
 
 
 def test_ridge_readout_separates_a_linearly_separable_toy():
@@ -21,15 +24,13 @@ def test_ridge_readout_separates_a_linearly_separable_toy():
 
 
 def test_states_are_filtered_counts():
-    from snnc.backends.spikes import SpikeRecord
-
     # one neuron of trial 0 spikes at steps 0 and 2; tau 1 step: state at step 3 = e^-3 + e^-1
     record = SpikeRecord.from_events(4, 1.0, {"exc": ([0, 2], [0, 0])})
     x = lsm.states(record, {"exc": 1}, 1, 4, samples=1, tau=1.0)
     assert x.shape == (1, 1) and x[0, 0] == pytest.approx(np.exp(-3) + np.exp(-1))
 
 
-def test_accuracy_well_above_chance_in_float(quick):
-    results = lsm.evaluate(quick, ["reference"])
-    assert results["reference"]["test"] >= 0.75
-    assert 5 < results["reference"]["rate_hz"] < 150  # an active, not saturated, reservoir
+@pytest.mark.parametrize("target", ["reference"])
+def test_accuracy_well_above_chance(results, target):
+    assert results[target]["test"] >= FLOOR
+    assert 5 < results[target]["rate_hz"] < 150  # an active, not saturated, reservoir
