@@ -248,7 +248,7 @@ def test_floor_and_stochastic_rounding_stay_within_one_step(net, rounding, seed)
     options = QuantizeOptions(rounding=rounding, seed=seed)
     quantized, report = quantize(net, "loihi", options)
     again, _ = quantize(net, "loihi", options)
-    assert equal(quantized.network, again.network)  # stochastic rounding is reproducible from its seed
+    assert equal(quantized.network, again.network)  # stochastic: reproducible from its seed
     for projection in net.projections:
         new = quantized.network.projection(projection.name)
         w = expand(net, projection).weight
