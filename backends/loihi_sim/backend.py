@@ -1,0 +1,104 @@
+"""``LoihiSimBackend``: run a network or a compiled build in Lava's fixed-point CPU simulator.
+
+Steps: take the build's (already quantized) network or quantize a float one for Loihi; refuse what
+Lava cannot express; lower to a plan (``lowering.py``); run it (``runner.py``); split the LIF
+process's spikes back into populations. The result is bit-accurate to Lava and, by construction of the
+reference's ``loihi`` numerics, equal to ``snnc.backends.reference.simulate(net, steps, "loihi")``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from snnc.ir import Network, NetworkError, UnsupportedOnTarget
+
+from ..spikes import SpikeRecord
+from .lowering import TARGET, LavaPlan, check_supported, plan
+
+_LOIHI_TARGETS = ("loihi", "loihi-sim")
+
+
+def network_of(source: Any) -> Network:
+    """The network to run: ``source`` itself or a compiled build's (quantized) ``.network``."""
+    if isinstance(source, Network):
+        return source
+    target = getattr(source, "target", TARGET)
+    if target not in _LOIHI_TARGETS:
+        raise UnsupportedOnTarget(f"this build was compiled for '{target}', not {TARGET}",
+                                  where="--target")
+    network = getattr(source, "network", None)
+    if not isinstance(network, Network):
+        raise NetworkError(f"expected a Network or a compiled build, got {type(source).__name__}")
+    return network
+
+
+def loihi_network(net: Network) -> Network:
+    """``net`` with every ``lif`` population quantized to ``loihi_lif`` (others pass unchanged)."""
+    check_supported(net)
+    if not any(p.kind == "lif" for p in net.neuron_populations()):
+        return net
+    from snnc.compiler.passes.quantize import quantize
+
+    quantized, _report = quantize(net, "loihi")
+    return quantized.network
+
+
+def _check_record_v(net: Network, record_v: Sequence[str]) -> None:
+    for name in record_v:
+        population = net.populations.get(name)
+        if population is None or population.is_source:
+            known = ", ".join(p.name for p in net.neuron_populations()) or "none"
+            raise NetworkError(f"cannot record the voltage of '{name}' (neuron populations: {known})",
+                               where="--record-v")
+
+
+def _split(lava_plan: LavaPlan, times: np.ndarray, ids: np.ndarray,
+           voltages: np.ndarray | None, record_v: Sequence[str]) -> SpikeRecord:
+    """Process-wide LIF ids back to (population, index); sources' spikes are the given ones."""
+    starts = np.array([start for start, _ in lava_plan.neurons.values()], dtype=np.int64)
+    owner = np.searchsorted(starts, ids, side="right") - 1  # population of each spike
+    order = np.argsort(owner, kind="stable")  # keeps time order within a population
+    bounds = np.searchsorted(owner[order], np.arange(starts.size + 1))
+    events: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for k, name in enumerate(lava_plan.neurons):
+        chosen = order[bounds[k]:bounds[k + 1]]
+        events[name] = (times[chosen], ids[chosen] - starts[k])
+    events.update(lava_plan.source_events)
+    v = {name: voltages[:, slice(*lava_plan.neurons[name])].astype(np.int64)
+         for name in record_v} if voltages is not None else {}
+    return SpikeRecord.from_events(lava_plan.steps, lava_plan.dt, events, v)
+
+
+class LoihiSimBackend:
+    """The ``loihi-sim`` target: Lava 0.10 ``LIF``/``Sparse``/``DelaySparse`` in ``fixed_pt``."""
+
+    name = TARGET
+
+    def __init__(self, *, stock_models: bool = False) -> None:
+        self.stock_models = stock_models  # True: Lava's own DelaySparse model (slow, same bits)
+        self.timings: dict[str, float] = {}  # wall times of the last run (s), for benchmarks
+        self.process_count = 0  # Lava processes of the last run
+
+    def run(self, source: Any, steps: int, *, record_v: Sequence[str] = (),
+            **options: Any) -> SpikeRecord:
+        """Spikes of ``steps`` steps (and int voltages of ``record_v``, after each step's reset)."""
+        numerics = options.pop("numerics", "loihi")
+        if numerics != "loihi" or options:
+            bad = f"numerics '{numerics}'" if numerics != "loihi" else ", ".join(options)
+            raise NetworkError(f"{TARGET} does not take {bad}", where="--target")
+        net = loihi_network(network_of(source))
+        _check_record_v(net, record_v)
+        lava_plan = plan(net, steps)
+        self.process_count = lava_plan.process_count
+        empty = np.zeros(0, np.int64)
+        if steps <= 0 or lava_plan.neuron_count == 0:
+            self.timings = {}
+            voltages = np.zeros((max(steps, 0), lava_plan.neuron_count), np.int64)
+            return _split(lava_plan, empty, empty, voltages if record_v else None, record_v)
+        from .runner import run_plan  # imports lava
+
+        result = run_plan(lava_plan, record_v=bool(record_v), stock_models=self.stock_models)
+        self.timings = result.timings
+        return _split(lava_plan, result.times, result.ids, result.voltages, record_v)

@@ -1,0 +1,151 @@
+"""Instantiate a ``LavaPlan`` as Lava Processes, run it in Lava's fixed-point CPU simulator, read back.
+
+Always ``Loihi2SimCfg(select_tag="fixed_pt")``: without the tag Lava silently picks the float models.
+Spikes (and voltages) come back through ``lava_procs.sink``'s file, never through ``Var.get()``.
+The runtime is stopped in ``finally`` so that no Lava OS process outlives a run, even a failed one.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from lava.magma.core.run_conditions import RunSteps
+from lava.magma.core.run_configs import Loihi2SimCfg
+from lava.proc.io.source import RingBuffer
+from lava.proc.lif.process import LIF
+from lava.proc.sparse.process import DelaySparse, Sparse
+from lava.utils.weightutils import SignMode, clip_weights, truncate_weights
+from scipy.sparse import SparseEfficiencyWarning, csr_matrix
+
+from .lava_procs.delay_sparse import PyDelaySparseModelCached
+from .lava_procs.sink import FileSink, FileVoltageSink
+from .lowering import SIGN_MODES, Block, LavaPlan
+
+_SIGN_MODES = {"excitatory": SignMode.EXCITATORY, "inhibitory": SignMode.INHIBITORY,
+               "mixed": SignMode.MIXED}
+# Given to every block after the host applied each projection's own format: with MIXED, Lava clips
+# to [-256, 255] (which holds every format's range) and truncates 8 - 9 + 1 = 0 bits, i.e. Lava's
+# own per-block clip and truncation leave the host-quantized weights unchanged.
+_BLOCK_SIGN_MODE, _BLOCK_WEIGHT_BITS = SignMode.MIXED, 9
+
+
+@dataclass
+class LavaResult:
+    """Spikes of the LIF process (process-wide ids), voltages if asked, and wall times (s)."""
+
+    times: np.ndarray
+    ids: np.ndarray
+    voltages: np.ndarray | None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _scalar_or_array(values: np.ndarray) -> int | np.ndarray:
+    """Lava declares du, dv and vth as scalars: pass a scalar whenever all neurons agree."""
+    if values.size and np.all(values == values[0]):
+        return int(values[0])
+    return values
+
+
+def _lif(plan: LavaPlan) -> LIF:
+    p = plan.lif
+    return LIF(shape=(plan.neuron_count,), u=p["u_init"], v=p["v_init"],
+               du=_scalar_or_array(p["du"]), dv=_scalar_or_array(p["dv"]),
+               vth=_scalar_or_array(p["vth"]), bias_mant=p["bias_mant"], bias_exp=p["bias_exp"])
+
+
+def quantized_weights(block: Block) -> np.ndarray:
+    """Each synapse clipped and truncated as Lava does for its projection alone (own sign mode, own
+    num_weight_bits), with Lava's ``clip_weights``/``truncate_weights``."""
+    weight = block.weight.astype(np.int32)
+    formats = np.unique(np.stack([block.sign_mode, block.num_weight_bits]), axis=1)
+    for mode_index, bits in formats.T:
+        chosen = (block.sign_mode == mode_index) & (block.num_weight_bits == bits)
+        mode = _SIGN_MODES[SIGN_MODES[mode_index]]
+        clipped = clip_weights(weight[chosen], mode, num_bits=8)
+        weight[chosen] = truncate_weights(clipped, mode, int(bits))
+    return weight
+
+
+def _connection(block: Block, shape: tuple[int, int]) -> Sparse:
+    """A Sparse (all delays 1) or DelaySparse (Lava delay = snnc delay - 1) for one block."""
+    weights = csr_matrix((quantized_weights(block), (block.post, block.pre)), shape=shape)
+    params = dict(sign_mode=_BLOCK_SIGN_MODE, num_weight_bits=_BLOCK_WEIGHT_BITS,
+                  weight_exp=block.weight_exp)
+    if not block.delayed:
+        return Sparse(weights=weights, **params)
+    # DelaySparse requires an int64 matrix with the weights' sparsity (delay 0 = one step).
+    delays = csr_matrix((block.delay.astype(np.int64) - 1, (block.post, block.pre)), shape=shape)
+    return DelaySparse(weights=weights, delays=delays, **params)
+
+
+def _build(plan: LavaPlan, workdir: Path, record_v: bool) -> tuple[LIF, Path]:
+    lif = _lif(plan)
+    path = workdir / "spikes.npz"
+    sink_cls = FileVoltageSink if record_v else FileSink
+    sink = sink_cls(size=plan.neuron_count, num_steps=plan.steps, path=str(path))
+    lif.s_out.connect(sink.s_in)
+    if record_v:
+        sink.v_ref.connect_var(lif.v)
+    ring = RingBuffer(data=plan.source_raster()) if plan.source_count else None
+    for block in plan.blocks:
+        pre = ring if block.from_sources else lif
+        connection = _connection(block, (plan.neuron_count, pre.s_out.shape[0]))
+        pre.s_out.connect(connection.s_in)
+        connection.a_out.connect(lif.a_in)
+    return lif, path
+
+
+def _stop(lif: LIF, *, failing: bool) -> None:
+    """Stop the runtime (its OS processes) if one was created. While another error is propagating,
+    a failure to stop must not replace it."""
+    if lif.runtime is None:
+        return
+    try:
+        lif.runtime.stop()
+    except Exception:  # noqa: BLE001
+        if not failing:
+            raise
+
+
+def run_config(stock_models: bool) -> Loihi2SimCfg:
+    """Fixed-point models always; the cached DelaySparse model unless ``stock_models``."""
+    exceptions = {} if stock_models else {DelaySparse: PyDelaySparseModelCached}
+    return Loihi2SimCfg(select_tag="fixed_pt", exception_proc_model_map=exceptions)
+
+
+def run_plan(plan: LavaPlan, *, record_v: bool = False, stock_models: bool = False) -> LavaResult:
+    """Run the plan for ``plan.steps`` steps; spikes as (snnc step, LIF index)."""
+    timings: dict[str, float] = {}
+    # DelaySparse edits its CSR structure every step; the forked Lava processes inherit this filter.
+    with tempfile.TemporaryDirectory(prefix="snnc-lava-") as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore", SparseEfficiencyWarning)
+        start = time.perf_counter()
+        lif, path = _build(plan, Path(tmp), record_v)
+        timings["build"] = time.perf_counter() - start
+        start = time.perf_counter()
+        executable = lif.compile(run_config(stock_models))
+        timings["compile"] = time.perf_counter() - start
+        try:
+            start = time.perf_counter()
+            lif.create_runtime(executable=executable)  # spawns one OS process per Lava process
+            timings["start"] = time.perf_counter() - start
+            start = time.perf_counter()
+            lif.run(condition=RunSteps(num_steps=plan.steps))
+            timings["run"] = time.perf_counter() - start
+        except BaseException:
+            _stop(lif, failing=True)
+            raise
+        start = time.perf_counter()
+        _stop(lif, failing=False)
+        timings["stop"] = time.perf_counter() - start
+        start = time.perf_counter()
+        with np.load(path) as data:
+            result = LavaResult(data["times"], data["ids"], data["v"] if record_v else None)
+        timings["readout"] = time.perf_counter() - start
+    result.timings = timings
+    return result
