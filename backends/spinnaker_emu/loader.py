@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from snnc.ir.errors import SnncError, UnsupportedOnTarget
 from snnc.ir.expand import expand
 
 from .engine import DELIVER_DELAY, DELIVER_MISS, DELIVER_ROW
 from .neuron import NeuronParams
-from .router import Mesh, Table, WalkLog, csr, first_match, mesh_of, walk
+from .router import Mesh, Table, WalkLog, csr, mesh_of, walk
 
 DELIVER_EMPTY = 3  # the key matches an entry but its row holds no synapse
 RING_WEIGHT_MAX = 0xFFFF
@@ -257,61 +258,93 @@ def build_rows(build: Any, slots: int, neuron_bits: int, slot_bits: int) -> Rows
                 length.astype(np.int64), words, neuron_bits, slot_bits)
 
 
-def _lookup_neuron_core(core: int, packet_keys: np.ndarray, rows: Rows, build: Any):
-    """A neuron core's master-population-table search for each key; (kind, row) arrays."""
-    mine = np.flatnonzero(rows.core == core)
-    blocks = np.unique(rows.block[mine])
-    entry_key = np.array([build.routing.keys[int(b)][0] for b in blocks], dtype=np.uint32)
-    entry_mask = np.array([build.routing.keys[int(b)][1] for b in blocks], dtype=np.uint32)
-    order = np.argsort(entry_key, kind="stable")  # the table is sorted by key (binary search)
-    blocks, entry_key, entry_mask = blocks[order], entry_key[order], entry_mask[order]
-    kind = np.full(packet_keys.size, DELIVER_MISS, dtype=np.int64)
-    row = np.full(packet_keys.size, -1, dtype=np.int64)
-    if blocks.size == 0:
-        return kind, row
-    entry = first_match(entry_key, entry_mask, packet_keys)
-    found = entry >= 0
-    entry = np.maximum(entry, 0)
-    index = (packet_keys & ~entry_mask[entry]).astype(np.int64)
-    code_rows = rows.block[mine] * (1 << 32) + rows.index[mine]
-    code_want = blocks[entry] * (1 << 32) + index
-    pos = np.searchsorted(code_rows, code_want)
-    pos = np.minimum(pos, max(code_rows.size - 1, 0))
-    exact = found & (code_rows[pos] == code_want)
-    kind[found] = DELIVER_EMPTY
-    kind[exact] = DELIVER_ROW
-    row[exact] = mine[pos[exact]]
-    return kind, row
+KIND_CODE = {"neuron": 0, "source": 1, "delay": 2}
 
 
-def _lookup_delay_core(core: Any, packet_keys: np.ndarray, build: Any, delay_base: dict[int, int]):
-    """A delay core accepts the keys of the core it extends: input ``key & ~mask``."""
-    key, mask = build.routing.keys[core.extends]
-    index = (packet_keys & ~np.uint32(mask)).astype(np.int64)
-    ok = ((packet_keys & np.uint32(mask)) == np.uint32(key)) & (index < core.neurons)
-    kind = np.where(ok, DELIVER_DELAY, DELIVER_MISS).astype(np.int64)
-    row = np.where(ok, delay_base[core.id] + index, -1).astype(np.int64)
-    return kind, row
+def _pop_tables(build: Any, rows: Rows, n_cores: int):
+    """Every neuron core's master population table as CSR arrays, entries sorted by key.
+
+    One entry ``(key, mask)`` per block that has rows on the core. ``disjoint[c]`` says the
+    entries are prefix masks over non-overlapping key ranges, so a binary search finds the match.
+    """
+    pair = np.unique(rows.core * (1 << 32) + rows.block)
+    core, block = pair >> 32, pair & 0xFFFFFFFF
+    base_key = np.zeros(n_cores, np.int64)
+    base_mask = np.zeros(n_cores, np.int64)
+    for cid, (key, mask) in build.routing.keys.items():
+        base_key[cid], base_mask[cid] = int(key), int(mask)
+    key, mask = base_key[block], base_mask[block]
+    order = np.lexsort((key, core))
+    core, block, key, mask = core[order], block[order], key[order], mask[order]
+    ptr = np.zeros(n_cores + 1, np.int64)
+    np.cumsum(np.bincount(core, minlength=n_cores), out=ptr[1:])
+    span = (~mask) & 0xFFFFFFFF  # entry covers key .. key | span
+    prefix = ((span + 1) & span) == 0
+    same_core = np.zeros(core.size, bool)
+    same_core[1:] = core[1:] == core[:-1]
+    overlap = same_core[1:] & (key[1:] <= (key[:-1] | span[:-1]))
+    disjoint = np.ones(n_cores, bool)
+    np.logical_and.at(disjoint, core, prefix)
+    np.logical_and.at(disjoint, core[1:], ~overlap)
+    return ptr, key, mask, block, disjoint
+
+
+@njit(cache=True)
+def _lookup_kernel(target, keys, core_kind, eptr, ekey, emask, eblock, disjoint, row_address,
+                   d_key, d_mask, d_base, d_size, kind, row):
+    """What each core does with each packet it receives (sPyNNaker's pop-table search)."""
+    for k in range(target.size):
+        c = target[k]
+        key = np.int64(keys[k])
+        if core_kind[c] == 2:  # delay core: accepts its source core's keys
+            index = key & ~d_mask[c] & 0xFFFFFFFF
+            if (key & d_mask[c]) == d_key[c] and index < d_size[c]:
+                kind[k] = DELIVER_DELAY
+                row[k] = d_base[c] + index
+            continue
+        if core_kind[c] != 0 or eptr[c] == eptr[c + 1]:
+            continue  # a source core, or a neuron core without rows: failed lookup
+        e = -1
+        if disjoint[c]:
+            j = eptr[c] + np.searchsorted(ekey[eptr[c]:eptr[c + 1]], key, side="right") - 1
+            if j >= eptr[c] and (key & emask[j]) == ekey[j]:
+                e = j
+        else:
+            for j in range(eptr[c], eptr[c + 1]):
+                if (key & emask[j]) == ekey[j]:
+                    e = j
+                    break
+        if e < 0:
+            continue
+        index = key & ~emask[e] & 0xFFFFFFFF
+        address = (eblock[e] << 40) | (index << 20) | c
+        pos = np.searchsorted(row_address, address)
+        if pos < row_address.size and row_address[pos] == address:
+            kind[k] = DELIVER_ROW
+            row[k] = pos
+        else:
+            kind[k] = DELIVER_EMPTY
 
 
 def lookups(build: Any, packets: Packets, rows: Rows, delay_base: dict[int, int]):
     """For every delivery (packet g reaches core c): what the core does with it."""
     ptr, target = packets.delivered
-    g = np.repeat(np.arange(ptr.size - 1), np.diff(ptr))
-    keys = packets.key[g]
-    kind = np.full(g.size, DELIVER_MISS, dtype=np.int64)
-    row = np.full(g.size, -1, dtype=np.int64)
-    cores = {c.id: c for c in build.partition.cores}
-    by_core = np.argsort(target, kind="stable")
-    ids, starts = np.unique(target[by_core], return_index=True)
-    bounds = np.append(starts, target.size)
-    for k, core_id in enumerate(ids):
-        pick = by_core[bounds[k]:bounds[k + 1]]
-        core = cores[int(core_id)]
-        if core.kind == "neuron":
-            kind[pick], row[pick] = _lookup_neuron_core(int(core_id), keys[pick], rows, build)
-        elif core.kind == "delay":
-            kind[pick], row[pick] = _lookup_delay_core(core, keys[pick], build, delay_base)
+    n_cores = len(build.partition.cores)
+    keys = np.repeat(packets.key.astype(np.int64), np.diff(ptr))
+    core_kind = np.zeros(n_cores, np.int64)
+    d_key, d_mask, d_base, d_size = (np.zeros(n_cores, np.int64) for _ in range(4))
+    for c in build.partition.cores:
+        core_kind[c.id] = KIND_CODE[c.kind]
+        if c.kind == "delay":
+            key, mask = build.routing.keys[c.extends]
+            d_key[c.id], d_mask[c.id] = int(key), int(mask)
+            d_base[c.id], d_size[c.id] = delay_base[c.id], c.neurons
+    eptr, ekey, emask, eblock, disjoint = _pop_tables(build, rows, n_cores)
+    row_address = (rows.block << 40) | (rows.index << 20) | rows.core
+    kind = np.full(target.size, DELIVER_MISS, dtype=np.int64)
+    row = np.full(target.size, -1, dtype=np.int64)
+    _lookup_kernel(target.astype(np.int64), keys, core_kind, eptr, ekey, emask, eblock, disjoint,
+                   row_address, d_key, d_mask, d_base, d_size, kind, row)
     return kind, row
 
 

@@ -24,7 +24,8 @@ N_LINKS = 6
 LINK_NAMES = ("E", "NE", "N", "W", "SW", "S")
 LINK_VECTORS = ((1, 0), (1, 1), (0, 1), (-1, 0), (-1, -1), (0, -1))
 PROCESSOR_BIT0 = 6
-FROM_CORE = -1  # "arrival link" of a packet that a core of this chip sent
+FROM_CORE = -1
+DENSE_MATCH_CELLS = 1 << 20  # "arrival link" of a packet that a core of this chip sent
 
 # The 48 chips of a SpiNN-5 board in its 8 x 8 footprint: x range of each row y (spinn_machine).
 SPINN5_ROWS = ((0, 4), (0, 5), (0, 6), (0, 7), (1, 7), (2, 7), (3, 7), (4, 7))
@@ -107,9 +108,15 @@ def first_match(keys: np.ndarray, masks: np.ndarray, packets: np.ndarray,
     key is found by binary search, so the cost is O(packets x masks x log entries), not
     O(packets x entries).
     """
+    groups = groups if groups is not None else mask_groups(keys, masks)
+    if len(groups) > 4 and packets.size * keys.size <= DENSE_MATCH_CELLS:
+        # many masks (a compressed table) and few packets: one comparison matrix is cheaper
+        hits = (packets[:, None] & masks[None, :]) == keys[None, :]
+        first = hits.argmax(axis=1).astype(np.int64)
+        first[~hits.any(axis=1)] = -1
+        return first
     best = np.full(packets.size, -1, dtype=np.int64)
-    for mask, order, sorted_keys in (groups if groups is not None else
-                                     mask_groups(keys, masks)):
+    for mask, order, sorted_keys in groups:
         wanted = packets & mask
         pos = np.minimum(np.searchsorted(sorted_keys, wanted), order.size - 1)
         hit = sorted_keys[pos] == wanted
@@ -196,7 +203,7 @@ def csr(pairs: list[tuple[np.ndarray, np.ndarray]], n: int) -> tuple[np.ndarray,
         values = np.concatenate([v for _, v in pairs]).astype(np.int64)
     else:
         packets = values = np.zeros(0, np.int64)
-    order = np.lexsort((values, packets))  # by packet, then value (cores in order)
+    order = np.argsort(packets << 32 | values, kind="stable")  # by packet, then value
     ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(packets, minlength=n), out=ptr[1:])
     return ptr, values[order]

@@ -157,3 +157,30 @@ def test_delays_at_every_stage_boundary_arrive_on_time():
     assert first_divergence(simulate(build.network, 300, "spinnaker"), got) is None
     delay_core = next(c for c in prov["cores"] if c["kind"] == "delay")
     assert delay_core["packets_received"] == 1 and delay_core["packets_sent"] == 4
+
+
+def test_pop_table_binary_search_equals_a_linear_first_match():
+    from snnc.backends.spinnaker_emu import EmuMachine
+    from snnc.backends.spinnaker_emu import loader
+
+    build = compiled(7)
+    machine = EmuMachine(build)
+    ptr, target = machine.packets.delivered
+    n_cores = len(build.partition.cores)
+    eptr, ekey, emask, eblock, disjoint = loader._pop_tables(build, machine.rows, n_cores)
+    assert disjoint.all()  # compiled key blocks never overlap
+    keys = np.repeat(machine.packets.key.astype(np.int64), np.diff(ptr))
+    results = []
+    for flags in (disjoint, np.zeros_like(disjoint)):
+        kind = np.full(target.size, loader.DELIVER_MISS, np.int64)
+        row = np.full(target.size, -1, np.int64)
+        zeros = np.zeros(n_cores, np.int64)
+        core_kind = np.array([loader.KIND_CODE[c.kind] for c in build.partition.cores])
+        loader._lookup_kernel(target, keys, np.where(core_kind == 2, 1, core_kind), eptr, ekey,
+                              emask, eblock, flags,
+                              (machine.rows.block << 40) | (machine.rows.index << 20)
+                              | machine.rows.core, zeros, zeros, zeros, zeros, kind, row)
+        results.append((kind, row))
+    assert np.array_equal(results[0][0], results[1][0])
+    assert np.array_equal(results[0][1], results[1][1])
+    assert (results[0][0] == loader.DELIVER_ROW).sum() > 100

@@ -68,8 +68,10 @@ def test_first_match_equals_a_linear_scan():
     rng = np.random.default_rng(5)
     masks = (np.uint32(0xFFFFFFFF) << rng.integers(0, 6, 60).astype(np.uint32)).astype(np.uint32)
     keys = (rng.integers(0, 64, 60).astype(np.uint32) & masks).astype(np.uint32)
-    packets = rng.integers(0, 256, 500).astype(np.uint32)
-    hits = (packets[:, None] & masks[None, :]) == keys[None, :]
-    linear = np.where(hits.any(axis=1), hits.argmax(axis=1), -1)
-    assert np.array_equal(first_match(keys, masks, packets), linear)
-    assert (linear >= 0).any() and (linear < 0).any()
+    # 500 packets take the dense path, 40,000 the mask-group binary searches
+    for count in (500, 40_000):
+        packets = rng.integers(0, 256, count).astype(np.uint32)
+        hits = (packets[:, None] & masks[None, :]) == keys[None, :]
+        linear = np.where(hits.any(axis=1), hits.argmax(axis=1), -1)
+        assert np.array_equal(first_match(keys, masks, packets), linear)
+        assert (linear >= 0).any() and (linear < 0).any()
