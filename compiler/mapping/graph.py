@@ -113,9 +113,12 @@ def build_graph(net: Network, spec: HardwareSpec, *, check_delays: bool = True) 
         synapses = expand(net, projection)
         _check_delays(net, projection.name, synapses.delay, spec.max_delay if check_delays else None)
         counts[projection.name] = len(synapses)
-        pres.append((synapses.pre + offsets[names.index(projection.pre)]).astype(np.int32))
-        posts.append((synapses.post + offsets[names.index(projection.post)]).astype(np.int32))
-        if slots:
+        # int32 global ids, added in place of a temporary int64 copy
+        pres.append(np.add(synapses.pre, np.int32(offsets[names.index(projection.pre)]),
+                           dtype=np.int32))
+        posts.append(np.add(synapses.post, np.int32(offsets[names.index(projection.post)]),
+                            dtype=np.int32))
+        if slots and len(synapses) and int(synapses.delay.max()) > slots:
             stages.append(((synapses.delay.astype(np.int32) - 1) // slots).astype(np.int8))
         else:
             stages.append(np.zeros(len(synapses), dtype=np.int8))

@@ -35,18 +35,20 @@ def test_golden_reports(example, target, tmp_path):
         assert (tmp_path / name).read_text() == golden.read_text(), f"{golden} differs"
 
 
-def test_same_input_gives_byte_identical_builds(tmp_path):
-    net = str(ROOT / "examples" / "design_note" / "net.yaml")
+@pytest.mark.parametrize("example,target", [("design_note", "reference"),
+                                            ("spinnaker_delays", "spinnaker-emu")])
+def test_same_input_gives_byte_identical_builds(tmp_path, example, target):
+    net = str(ROOT / "examples" / example / "net.yaml")
     for out in ("a", "b"):
-        _compile([net, "--target", "reference", "-o", str(tmp_path / out)])
+        _compile([net, "--target", target, "-o", str(tmp_path / out)])
     files = sorted(p.name for p in (tmp_path / "a").iterdir())
     assert files == sorted(p.name for p in (tmp_path / "b").iterdir())
-    assert "network.yaml" in files and "mapping.json" in files
+    assert {"network.yaml", "mapping.json", "routing.npz", "report.json"} <= set(files)
     for name in files:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     build = load_build(tmp_path / "a")
-    assert build.target == "reference" and build.report.fits
-    assert [c.slices for c in build.partition.cores][0][0].population == "hid"
+    assert build.target == target and build.report.fits
+    assert build.partition.cores[0].kind == "neuron"
 
 
 def _wide(tmp_path, inputs: int) -> str:
