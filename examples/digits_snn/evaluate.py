@@ -22,6 +22,7 @@ target (written to ``--out``/build-<target>/ with its heat map when matplotlib i
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import time
 from dataclasses import dataclass
@@ -101,12 +102,10 @@ def per_core_reports(model: Model, out: Path) -> dict[str, str]:
         folder = out / f"build-{target}"
         save_build(build, folder)
         reports[target] = (folder / "report.txt").read_text()
-        try:
+        if importlib.util.find_spec("matplotlib") is not None:  # the heat map is optional
             from snnc.compiler.report import plot as plot_report
 
             plot_report(build.report, build.hardware, str(folder / "report.png"))
-        except ImportError:  # matplotlib is an optional extra
-            pass
     return reports
 
 

@@ -1,10 +1,11 @@
-"""examples/liquid_state_machine: well above chance (1/3) in float."""
+"""examples/liquid_state_machine: well above chance (1/3) in float and on loihi-sim."""
 
 import numpy as np
 import pytest
 from example_loader import load_example
 
-from snnc.backends.spikes import SpikeRecord
+from snnc.backends.reference import simulate
+from snnc.backends.spikes import SpikeRecord, first_divergence
 
 lsm = load_example("liquid_state_machine")
 FLOOR = 0.75  # test accuracy floor at the quick size (chance 0.33; full size: 0.98 float, 0.99 Loihi)
@@ -12,7 +13,7 @@ FLOOR = 0.75  # test accuracy floor at the quick size (chance 0.33; full size: 0
 
 @pytest.fixture(scope="module")
 def results():
-    return lsm.evaluate(lsm.Config.quick(), ["reference"])
+    return lsm.evaluate(lsm.Config.quick(), ["reference", "loihi-sim"])
 
 
 def test_ridge_readout_separates_a_linearly_separable_toy():
@@ -30,7 +31,15 @@ def test_states_are_filtered_counts():
     assert x.shape == (1, 1) and x[0, 0] == pytest.approx(np.exp(-3) + np.exp(-1))
 
 
-@pytest.mark.parametrize("target", ["reference"])
+@pytest.mark.parametrize("target", ["reference", "loihi-sim"])
 def test_accuracy_well_above_chance(results, target):
     assert results[target]["test"] >= FLOOR
     assert 5 < results[target]["rate_hz"] < 150  # an active, not saturated, reservoir
+
+
+def test_loihi_sim_equals_reference_loihi_numerics(results):
+    config = lsm.Config.quick()
+    batched, _, _, _ = lsm.batched_reservoir(config)
+    expected = simulate(batched, config.steps, "loihi")
+    assert first_divergence(expected, results["loihi-sim"]["record"]) is None
+    assert expected.total > 0
