@@ -62,6 +62,8 @@ def main() -> None:
     parser.add_argument("--neurons", type=int, default=1000)
     parser.add_argument("--w1", type=Path, default=W1, help="path of w1_workload.py")
     args = parser.parse_args()
+    if not args.w1.is_file():
+        raise SystemExit(f"W1's generator not found at {args.w1}: pass --w1 PATH/w1_workload.py")
     spec = importlib.util.spec_from_file_location("w1_workload", args.w1)
     w1 = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(w1)
