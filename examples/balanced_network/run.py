@@ -1,6 +1,6 @@
-"""The W1 balanced network (research/peers.md) compiled for both hardware targets, from the command line.
+"""The W1 balanced network (research/peers.md) on both hardware targets, from the command line.
 
-    .venv/bin/python examples/balanced_network/run.py [--steps 1000] [--out examples/balanced_network/out]
+    .venv/bin/python examples/balanced_network/run.py [--steps 1000] [--out DIR]
 
 Runs, and prints, the ``snnc`` commands a user would type: for each of ``loihi-sim`` and
 ``spinnaker-emu`` it compiles ``net.yaml`` (with the per-core heat map, ``--plot``), runs the build,

@@ -17,5 +17,6 @@ def test_pipeline_on_target(tmp_path, target, steps):
         assert records[target].total == records["reference (float)"].total
     exc, inh = balanced.rates(records[target])
     assert 5 < exc < 20 and 5 < inh < 20  # "fires at about 10 Hz"
-    for name in (f"raster-{target}.png", f"build-{target}/report.png", f"build-{target}/report.txt"):
+    for name in (f"raster-{target}.png", f"build-{target}/report.png",
+                 f"build-{target}/report.txt"):
         assert (tmp_path / name).stat().st_size > 1000
