@@ -24,25 +24,27 @@ from snnc.backends.loihi_sim import LoihiSimBackend
 from snnc.backends.loihi_sim.lava_procs.sink import FileSink
 from snnc.ir import LoihiLIF, Network, explicit
 
-NEURON = dict(du=3000, dv=400, vth=300, bias_mant=150, bias_exp=3)
+NEURON = dict(du=3000, dv=400, vth=300, bias_exp=3)  # plus a per-neuron bias_mant 150..450
 
 
-def chain(populations: int, size: int, seed: int = 0) -> tuple[Network, list[np.ndarray]]:
-    """The network, and each projection's dense (post x pre) weight matrix for the hand version."""
+def chain(populations: int, size: int, seed: int = 0):
+    """The network, each projection's dense (post x pre) weights and each population's bias_mant."""
     rng = np.random.default_rng(seed)
     net = Network(f"chain{populations}", dt=1.0)
     matrices = []
+    biases = [rng.integers(150, 451, size) for _ in range(populations)]
     for k in range(populations):
-        net.population(f"p{k}", size, LoihiLIF(**NEURON))
+        net.population(f"p{k}", size, LoihiLIF(bias_mant=biases[k], **NEURON))
     for k in range(populations - 1):
         dense = np.where(rng.random((size, size)) < 0.1, rng.integers(-120, 121, (size, size)), 0)
         post, pre = np.nonzero(dense)
         net.connect(f"p{k}", f"p{k + 1}", explicit(pre, post), weight=dense[post, pre])
         matrices.append(dense)
-    return net, matrices
+    return net, matrices, biases
 
 
-def run_by_hand(populations: int, size: int, matrices: list[np.ndarray], steps: int):
+def run_by_hand(populations: int, size: int, matrices: list[np.ndarray], biases: list[np.ndarray],
+                steps: int):
     """The same network in plain Lava; returns (timings, spikes per population)."""
     from lava.magma.core.run_conditions import RunSteps
     from lava.magma.core.run_configs import Loihi2SimCfg
@@ -52,7 +54,7 @@ def run_by_hand(populations: int, size: int, matrices: list[np.ndarray], steps: 
     timings = {}
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        lifs = [LIF(shape=(size,), **NEURON) for _ in range(populations)]
+        lifs = [LIF(shape=(size,), bias_mant=bias, **NEURON) for bias in biases]
         paths = [Path(tmp) / f"p{k}.npz" for k in range(populations)]
         for lif, path in zip(lifs, paths):
             lif.s_out.connect(FileSink(size=size, num_steps=steps, path=str(path)).s_in)
@@ -107,8 +109,8 @@ def report(name: str, hand: dict, snnc: dict, processes: tuple[int, int]) -> Non
 
 
 def compare(name: str, populations: int, size: int, steps: int) -> None:
-    net, matrices = chain(populations, size)
-    hand, hand_spikes = run_by_hand(populations, size, matrices, steps)
+    net, matrices, biases = chain(populations, size)
+    hand, hand_spikes = run_by_hand(populations, size, matrices, biases, steps)
     snnc, record, snnc_processes = run_snnc(net, steps)
     for k, (times, ids) in enumerate(hand_spikes):
         got_t, got_i = record.spikes[f"p{k}"]

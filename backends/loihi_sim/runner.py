@@ -101,15 +101,32 @@ def _build(plan: LavaPlan, workdir: Path, record_v: bool) -> tuple[LIF, Path]:
 
 
 def _stop(lif: LIF, *, failing: bool) -> None:
-    """Stop the runtime (its OS processes) if one was created. While another error is propagating,
-    a failure to stop must not replace it."""
-    if lif.runtime is None:
+    """Stop the runtime and its OS processes, if one was created.
+
+    After a failure, Lava's own ``stop()`` would wait forever for answers from runtime services that
+    have already exited (a Lava 0.10 hang); so the processes are terminated directly instead."""
+    runtime = lif.runtime
+    if runtime is None:
         return
-    try:
-        lif.runtime.stop()
-    except Exception:  # noqa: BLE001
-        if not failing:
-            raise
+    if not failing:
+        runtime.stop()
+        return
+    infrastructure = runtime._messaging_infrastructure
+    for actor in infrastructure.actors:
+        if not actor._is_done and actor.is_alive():  # Lava closes the processes it joined
+            actor.terminate()
+    infrastructure.stop()  # joins every process and shuts the shared-memory manager down
+    runtime._watchdog_manager.stop()
+
+
+def _failure_details(lif: LIF) -> str:
+    """The tracebacks that Lava's processes reported (Lava itself only logs them)."""
+    runtime = lif.runtime
+    if runtime is None:
+        return ""
+    reports = [actor.exception[1] for actor in runtime._messaging_infrastructure.actors
+               if actor.exception]
+    return "\n".join(str(report) for report in reports)
 
 
 def run_config(stock_models: bool) -> Loihi2SimCfg:
@@ -137,8 +154,11 @@ def run_plan(plan: LavaPlan, *, record_v: bool = False, stock_models: bool = Fal
             start = time.perf_counter()
             lif.run(condition=RunSteps(num_steps=plan.steps))
             timings["run"] = time.perf_counter() - start
-        except BaseException:
+        except BaseException as error:
+            details = _failure_details(lif) if isinstance(error, RuntimeError) else ""
             _stop(lif, failing=True)
+            if details:
+                raise RuntimeError(f"a Lava process failed:\n{details}") from error
             raise
         start = time.perf_counter()
         _stop(lif, failing=False)

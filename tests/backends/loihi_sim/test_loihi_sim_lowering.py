@@ -144,3 +144,18 @@ def test_snnc_verify_passes_then_catches_a_perturbed_weight(tmp_path, monkeypatc
     assert "first divergence: population 'p1', neuron 0, step 2: expected spike, got no spike" \
         in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_failing_lava_process_raises_its_error_and_leaves_no_process(monkeypatch):
+    # Lava 0.10 alone would hang here: its stop() waits for services that already exited.
+    from snnc.backends.loihi_sim.lava_procs import sink
+
+    def failing_step(model):
+        if model.time_step == 3:
+            raise ValueError("injected sink failure")
+        model.collect_spikes()
+
+    monkeypatch.setattr(sink.PyFileSinkModel, "run_spk", failing_step)  # Lava forks: children see it
+    with pytest.raises(RuntimeError, match="injected sink failure"):
+        LoihiSimBackend().run(_layered(2, size=3), 10)
+    assert multiprocessing.active_children() == []
