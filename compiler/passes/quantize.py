@@ -31,7 +31,7 @@ from .quantize_report import (
     QuantizationReport,
     passthrough_projection,
     projection_warnings,
-    reach_warning,
+    population_warnings,
     with_weight_totals,
 )
 
@@ -47,7 +47,9 @@ class QuantizeOptions(BaseModel):
     ``rounding``: how weights are rounded to integers: ``nearest``, ``floor`` (toward minus
     infinity) or ``stochastic`` (up with probability equal to the fraction, drawn from ``seed``).
     ``power_of_two_scale``: Loihi voltage scales are powers of two (exact for binary-friendly
-    parameters; at most a factor 2 coarser than the finest scale).
+    parameters; at most a factor 2 coarser than the finest scale). ``loihi_v_scale`` forces the
+    scale (integer voltage units per float unit, e.g. 64 for W1's native Lava parameters); values
+    that then do not fit are clipped and reported.
     SpiNNaker ring-buffer shifts follow sPyNNaker: ``ring_buffer_sigma`` and ``spikes_per_second``
     feed its expected-maximum rule, and ``max_expected_summed_weight`` (float weight units; one
     value, or ``exc,inh``) overrides it as sPyNNaker's option of that name does.
@@ -60,6 +62,7 @@ class QuantizeOptions(BaseModel):
     rounding: Literal["nearest", "floor", "stochastic"] = "nearest"
     seed: int = 0
     power_of_two_scale: bool = True
+    loihi_v_scale: Optional[float] = Field(default=None, gt=0)
     ring_buffer_sigma: float = Field(default=5.0, gt=0)
     spikes_per_second: float = Field(default=30.0, gt=0)
     max_expected_summed_weight: Optional[tuple[float, float]] = None
@@ -208,7 +211,7 @@ def _passthrough_population(population: Population) -> PopulationQuantization:
 def _report(target: str, options: QuantizeOptions, populations: list[PopulationQuantization],
             projections: list[ProjectionQuantization]) -> QuantizationReport:
     warnings = [line for p in projections if not p.passthrough for line in projection_warnings(p)]
-    warnings += [line for p in populations for line in reach_warning(p)]
+    warnings += [line for p in populations for line in population_warnings(p)]
     return QuantizationReport(target=target, options=options.model_dump(mode="json"),
                               projections=projections, populations=populations, warnings=warnings)
 

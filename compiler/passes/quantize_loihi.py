@@ -73,11 +73,14 @@ def weight_limits(mode: str, num_weight_bits: int) -> tuple[int, int, int]:
 
     Lava clips to [-256, 255] (mixed), [0, 255] (exc) or [-255, 0] (inh), then truncates with
     ``k = 8 - num_weight_bits + (mode == mixed)`` (``(w >> k) << k``, on ``-w`` for inh).
+    Lava decides the mode from the *integer* weights: a mixed projection whose positive (or
+    negative) weights all round to 0 is truncated as inh (or exc). So mixed projections stay within
+    ``[-top, top]`` (not -256), which all three modes keep unchanged.
     """
     k = 8 - num_weight_bits + (mode == "mixed")
     top = (255 >> k) << k
     if mode == "mixed":
-        return k, -256, top
+        return k, -top, top
     return (k, 0, top) if mode == "exc" else (k, -top, 0)
 
 
@@ -94,6 +97,8 @@ def _weight_exp(max_pos: float, max_neg: float, scale: float, lo: int, hi: int) 
 def choose_scale(theta: np.ndarray, bias: np.ndarray, v0: np.ndarray, peak_u: np.ndarray,
                  incoming: list[Incoming], options: QuantizeOptions) -> float:
     """Integer voltage units per float unit: the largest that fits every field (see module doc)."""
+    if options.loihi_v_scale is not None:
+        return float(options.loihi_v_scale)
     with np.errstate(over="ignore", divide="ignore"):
         return _largest_scale(theta, bias, v0, peak_u, incoming, options)
 

@@ -24,6 +24,7 @@ from rich import box
 from rich.table import Table
 
 ZEROED_WARNING_FRACTION = 0.01  # warn when more than 1% of a projection's nonzero weights vanish
+PARAMETER_WARNING_FRACTION = 0.01  # ... or a threshold or bias moves by 1% of v_th - v_reset
 
 
 class _Record(BaseModel):
@@ -164,13 +165,21 @@ def projection_warnings(entry: ProjectionQuantization) -> list[str]:
     return lines
 
 
-def reach_warning(entry: PopulationQuantization) -> list[str]:
-    """One line when some neurons cannot reach threshold from their maximum input."""
-    if not entry.unreachable:
-        return []
-    newly = entry.unreachable - entry.unreachable_float
-    return [f"population '{entry.name}': {entry.unreachable} of {entry.size} neurons cannot reach "
-            f"threshold from their maximum input ({newly} of them could in float)"]
+def population_warnings(entry: PopulationQuantization) -> list[str]:
+    """One line when neurons cannot reach threshold from their maximum input; one per parameter
+    (threshold, per-step drive) that moved by more than 1% of ``v_th - v_reset``."""
+    lines = []
+    if entry.unreachable:
+        newly = entry.unreachable - entry.unreachable_float
+        lines.append(f"population '{entry.name}': {entry.unreachable} of {entry.size} neurons "
+                     f"cannot reach threshold from their maximum input ({newly} of them could "
+                     "in float)")
+    for what, frac in (("threshold", entry.threshold_error_frac),
+                       ("bias (per-step drive)", entry.bias_error_frac)):
+        if frac > PARAMETER_WARNING_FRACTION:
+            lines.append(f"population '{entry.name}': {what} moved by {100 * frac:.3g}% of "
+                         "v_th - v_reset")
+    return lines
 
 
 # ---- rendering -----------------------------------------------------------------------------------

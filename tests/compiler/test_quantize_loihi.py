@@ -132,6 +132,12 @@ def test_hand_computed_w1_neuron():
     assert (projection.weight, projection.weight_exp) == (128, 3)  # 8 * 8192 / 64 = 128 << 3
     assert report.population("hid").scale == 1 / 8192
     assert report.projection("inp->hid").max_abs_error == 0.0
+    # forcing W1's native scale (64 units per float unit) gives exactly the peers' Lava parameters
+    quantized, _ = quantize(net, "loihi", QuantizeOptions(loihi_v_scale=64))
+    neuron = quantized.network.populations["hid"].neuron
+    assert (neuron.vth, neuron.bias_mant, neuron.bias_exp) == (640, 2048, 0)
+    assert (quantized.network.projections[0].weight, quantized.network.projections[0].weight_exp) \
+        == (8, 0)
 
 
 @pytest.mark.parametrize("neuron, field", [
@@ -233,3 +239,32 @@ def test_input_array_is_not_modified():
     quantize(net, "loihi")
     assert equal(net, before)
     assert net.populations["hid"].kind == "lif"
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(net=lif_networks(), rounding=st.sampled_from(["floor", "stochastic"]),
+       seed=st.integers(0, 3))
+def test_floor_and_stochastic_rounding_stay_within_one_step(net, rounding, seed):
+    options = QuantizeOptions(rounding=rounding, seed=seed)
+    quantized, report = quantize(net, "loihi", options)
+    again, _ = quantize(net, "loihi", options)
+    assert equal(quantized.network, again.network)  # stochastic: reproducible from its seed
+    for projection in net.projections:
+        new = quantized.network.projection(projection.name)
+        w = expand(net, projection).weight
+        q = expand(quantized.network, new).weight.astype(np.int64)
+        assert np.array_equal(lava_truncate(q, new.num_weight_bits), q)
+        entry = report.projection(projection.name)
+        error = w - q * entry.scale
+        assert np.all(np.abs(error) < entry.step * (1 + 1e-9))
+        if rounding == "floor":
+            assert np.all(error >= -1e-12 * np.abs(w))  # toward minus infinity
+
+
+def test_forced_coarse_scale_warns_that_the_threshold_moved():
+    net = Network("coarse", dt=1.0)
+    net.population("hid", 1, LIF(tau_mem=10.0, v_th=1.0, bias=0.5))
+    # vth = round(100 * 1.0 / 64) = 2, an effective threshold of 1.28; bias 50 units is exact
+    _, report = quantize(net, "loihi", QuantizeOptions(loihi_v_scale=100))
+    assert report.population("hid").threshold_error == pytest.approx(0.28)
+    assert report.warnings == ["population 'hid': threshold moved by 28% of v_th - v_reset"]

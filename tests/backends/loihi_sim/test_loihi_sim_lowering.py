@@ -159,3 +159,23 @@ def test_a_failing_lava_process_raises_its_error_and_leaves_no_process(monkeypat
     with pytest.raises(RuntimeError, match="injected sink failure"):
         LoihiSimBackend().run(_layered(2, size=3), 10)
     assert multiprocessing.active_children() == []
+
+
+def test_snnc_run_with_input_writes_the_references_file_byte_for_byte(tmp_path):
+    from click.testing import CliRunner
+
+    from snnc.cli import cli
+
+    net = _layered(2, size=4)
+    net.save(str(tmp_path / "net.yaml"))
+    np.savez(tmp_path / "in.npz", times=np.array([0, 0, 5, 9]), ids=np.array([3, 1, 2, 0]))
+    outputs = {}
+    for target, extra in (("loihi-sim", []), ("reference", ["--numerics", "loihi"])):
+        outputs[target] = tmp_path / f"{target}.npz"
+        result = CliRunner().invoke(cli, ["run", str(tmp_path / "net.yaml"), "--target", target,
+                                          "--steps", "15", "--input", f"inp={tmp_path / 'in.npz'}",
+                                          "-o", str(outputs[target]), *extra])
+        assert result.exit_code == 0, result.output
+    assert outputs["loihi-sim"].read_bytes() == outputs["reference"].read_bytes()
+    with np.load(outputs["loihi-sim"]) as data:
+        assert data["p1.times"].tolist() == [2, 2, 7, 11] and data["p1.ids"].tolist() == [1, 3, 2, 0]
