@@ -225,9 +225,11 @@ def machine_violations(cores: list[CoreEntry], spec: HardwareSpec) -> list[str]:
     if not unplaced:
         return []
     chips = len(spec.chips())
+    shown = ", ".join(str(c) for c in unplaced[:5]) + (", ..." if len(unplaced) > 5 else "")
     return [f"machine '{spec.name}': cores {len(cores):,} > {spec.max_cores:,} "
-            f"({chips} chips x {spec.cores_per_chip}); cores {unplaced[0]}.. not placed — use a "
-            f"larger machine: --hardware SPEC.yaml with 'base: {spec.name}' and more chips"]
+            f"({chips} chips x {spec.cores_per_chip}); {len(unplaced)} cores not placed ({shown})"
+            f" — use a larger machine: --hardware SPEC.yaml with 'base: {spec.name}' and more "
+            "chips"]
 
 
 def router_violations(routing: RoutingSection, spec: HardwareSpec) -> list[str]:

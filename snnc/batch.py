@@ -59,8 +59,8 @@ def replicate(network: Network, copies: int,
     """``copies`` block-diagonal copies of ``network`` in one network (same names, sizes x copies).
 
     ``sources[P]`` replaces source population ``P``'s spikes with ``(times, ids)`` (or a
-    ``SpikeTimes``, or a ``snnc.encode.Spikes``) over all ``size * copies`` neurons, e.g. one encoded
-    sample per copy; other ``spike_times`` sources repeat their spikes in every copy.
+    ``SpikeTimes``, or a ``snnc.encode.Spikes``) over all ``size * copies`` neurons, e.g. one
+    encoded sample per copy; other ``spike_times`` sources repeat their spikes in every copy.
     """
     if copies < 1:
         raise NetworkError(f"copies must be >= 1, got {copies}", where="replicate")

@@ -6,8 +6,8 @@ images of shape ``(B, H, W)`` the neuron of pixel ``(b, y, x)`` is ``(b * H + y)
 batch encodes into one population that a block-diagonal copy of the network reads. Each returns a
 :class:`Spikes`, which is both
 
-- a pair of int32 arrays, ``times, ids = encode.rate(...)`` (sorted by time, then id: the format of a
-  spikes file and of ``snnc run --input POP=FILE.npz``), and
+- a pair of int32 arrays, ``times, ids = encode.rate(...)`` (sorted by time, then id: the format
+  of a spikes file and of ``snnc run --input POP=FILE.npz``), and
 - a ready source: ``net.source("inp", spikes.size, spikes.source())``.
 
 Encoders are vectorised (no Python loop per neuron or spike) and deterministic: the same arguments
@@ -68,7 +68,7 @@ def _check_steps(steps: int, where: str) -> None:
 
 
 def _from_raster(raster: np.ndarray) -> Spikes:
-    """Spikes of a (steps, size) boolean raster; ``np.nonzero`` yields time-major, id-minor order."""
+    """Spikes of a (steps, size) boolean raster (``np.nonzero`` is time-major, id-minor)."""
     times, ids = np.nonzero(raster)
     return Spikes(times.astype(np.int32), ids.astype(np.int32), raster.shape[1], raster.shape[0])
 
@@ -88,8 +88,8 @@ def rate(
         p = \mathrm{clip}(x, 0, 1) \cdot \frac{r_{max}\, dt}{1000}
 
     With ``max_rate_hz=None`` the value itself is the probability per step (``p = clip(x, 0, 1)``),
-    which is snnTorch's ``spikegen.rate(x, num_steps)``. The count of a neuron over ``steps`` steps is
-    binomial: mean ``steps * p``. ``p`` above 1 (a rate above one spike per step) is an error.
+    which is snnTorch's ``spikegen.rate(x, num_steps)``. The count of a neuron over ``steps`` steps
+    is binomial: mean ``steps * p``. ``p`` above 1 (a rate above one spike per step) is an error.
     """
     _check_steps(steps, "encode.rate.steps")
     probability = np.clip(_values(values, "encode.rate.values"), 0.0, 1.0)
@@ -117,8 +117,8 @@ def latency(
 
     Values are clipped to ``[0, 1]``; a value at or below ``threshold`` never spikes.
 
-    - ``linear``: :math:`t = \mathrm{round}((1 - x)(steps - 1))` (1.0 spikes at step 0, ``threshold``
-      near the last step).
+    - ``linear``: :math:`t = \mathrm{round}((1 - x)(steps - 1))` (1.0 spikes at step 0,
+      ``threshold`` near the last step).
     - ``log``: the charging time of an RC circuit driven by ``x`` to reach ``threshold``,
       :math:`t = \lfloor \tau \ln\frac{x}{x - threshold} \rfloor` (snnTorch's default); with
       ``normalize`` the times are scaled so that the latest spike of these inputs lands on step

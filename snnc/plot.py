@@ -1,8 +1,8 @@
-"""Plots of spike records: a raster, the population rate over time and the per-neuron rate histogram.
+"""Plots of spike records: a raster, the population rate over time, the per-neuron rate histogram.
 
 matplotlib is an optional extra (``pip install 'snnc[plot]'``); every entry point calls
-``require_matplotlib()`` first, which raises a one-line ``SnncError`` when it is missing. Figures are
-written atomically and reproducibly (no timestamp or version in the PNG metadata).
+``require_matplotlib()`` first, which raises a one-line ``SnncError`` when it is missing. Figures
+are written atomically and reproducibly (no timestamp or version in the PNG metadata).
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from snnc.backends.spikes import SpikeRecord
 from snnc.ir.errors import NetworkError, SnncError
 from snnc.ir.io import atomic_write
 
-MISSING_MATPLOTLIB = "plotting needs matplotlib: pip install 'snnc[plot]' (or: pip install matplotlib)"
+MISSING_MATPLOTLIB = ("plotting needs matplotlib: pip install 'snnc[plot]' "
+                      "(or: pip install matplotlib)")
 
 # Spikes drawn as dots up to this many; beyond it the raster is a 2-D histogram (readable and fast).
 _MAX_DOTS = 200_000
@@ -58,7 +59,8 @@ def population_sizes(record: SpikeRecord, sizes: dict[str, int] | None = None) -
             for name, (_, ids) in record.spikes.items()}
 
 
-def draw_raster(axis: Any, record: SpikeRecord, names: Sequence[str], sizes: dict[str, int]) -> None:
+def draw_raster(axis: Any, record: SpikeRecord, names: Sequence[str],
+                sizes: dict[str, int]) -> None:
     """Populations stacked bottom-up, one colour each; time in ms on the x axis."""
     offset = 0
     for index, name in enumerate(names):
@@ -80,7 +82,8 @@ def draw_raster(axis: Any, record: SpikeRecord, names: Sequence[str], sizes: dic
         axis.legend(loc="upper right", fontsize="small", markerscale=4, frameon=True)
 
 
-def population_rate(record: SpikeRecord, name: str, size: int, bins: int) -> tuple[np.ndarray, np.ndarray]:
+def population_rate(record: SpikeRecord, name: str, size: int,
+                    bins: int) -> tuple[np.ndarray, np.ndarray]:
     """Mean rate per neuron (Hz) over time bins: ``(bin_left_edges_ms, rates)``."""
     times, _ = record.spikes[name]
     counts, edges = np.histogram(times, bins=bins, range=(0, record.steps))

@@ -10,7 +10,7 @@ from snnc.ir import LIF, Network, NetworkError
 
 
 def test_latency_linear_hand_computed():
-    # steps 11: t = round((1 - x) * 10); 1.0 -> 0, 0.5 -> 5, 0.25 -> 8 (7.5 rounds to even), 0 silent
+    # steps 11: t = round((1 - x) * 10); 1.0 -> 0, 0.5 -> 5, 0.25 -> 8 (7.5 to even), 0 silent
     spikes = encode.latency([0.5, 1.0, 0.0, 0.25], 11)
     times, ids = spikes
     assert ids.tolist() == [1, 0, 3]

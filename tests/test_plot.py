@@ -41,7 +41,8 @@ def test_plot_writes_the_same_png_twice(tmp_path):
 
 def test_unknown_population_is_one_line_exit_2(tmp_path):
     _record().save(tmp_path / "s.npz")
-    result = CliRunner().invoke(cli, ["plot", str(tmp_path / "s.npz"), "-o", str(tmp_path / "x.png"),
+    result = CliRunner().invoke(cli, ["plot", str(tmp_path / "s.npz"),
+                                      "-o", str(tmp_path / "x.png"),
                                       "--population", "zz"])
     assert result.exit_code == 2
     assert "no population 'zz' in the spikes file (it has: a, b)" in result.output
@@ -51,7 +52,9 @@ def test_unknown_population_is_one_line_exit_2(tmp_path):
 def test_missing_matplotlib_is_one_line_exit_2(tmp_path, monkeypatch):
     _record().save(tmp_path / "s.npz")
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
-    result = CliRunner().invoke(cli, ["plot", str(tmp_path / "s.npz"), "-o", str(tmp_path / "x.png")])
+    result = CliRunner().invoke(cli, ["plot", str(tmp_path / "s.npz"),
+                                      "-o", str(tmp_path / "x.png")])
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
-        "error: plot: plotting needs matplotlib: pip install 'snnc[plot]' (or: pip install matplotlib)"]
+        "error: plot: plotting needs matplotlib: pip install 'snnc[plot]' "
+        "(or: pip install matplotlib)"]

@@ -1,13 +1,14 @@
-"""Write the W1 balanced network (research/peers.md) as ``net.yaml`` + ``arrays.npz`` (float ``lif``).
+"""Write the W1 balanced network (research/peers.md) as ``net.yaml`` + ``arrays.npz`` (``lif``).
 
-    .venv/bin/python examples/balanced_network/make_network.py [--neurons 1000] [--w1 PATH/w1_workload.py]
+    .venv/bin/python examples/balanced_network/make_network.py
+        [--neurons 1000] [--w1 PATH/w1_workload.py]
 
 The connectivity, delays and initial voltages are W1's own generator (``w1_workload.generate``, the
 file every peer benchmark uses: G(N, M) graph with M = round(p N (N-1)) pairs, J = 8, g = 5, delays
 uniform in 1..8, v0 uniform in [0, 640)). The neuron is W1's CUBA LIF as a float ``lif``: delta
-synapses (``tau_syn = 0``), forward Euler with ``tau_mem = 4096 / 200`` ms so that the decay factor is
-exactly ``1 - 200/4096``, threshold 640, bias 2048 / 64 = 32 per step. The committed files are for
-N = 1000 (p = 0.1); the compiler quantizes them for each target.
+synapses (``tau_syn = 0``), forward Euler with ``tau_mem = 4096 / 200`` ms so that the decay factor
+is exactly ``1 - 200/4096``, threshold 640, bias 2048 / 64 = 32 per step. The committed files are
+for N = 1000 (p = 0.1); the compiler quantizes them for each target.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ def main() -> None:
     parser.add_argument("--neurons", type=int, default=1000)
     parser.add_argument("--w1", type=Path, default=W1, help="path of w1_workload.py")
     args = parser.parse_args()
+    if not args.w1.is_file():
+        raise SystemExit(f"W1's generator not found at {args.w1}: pass --w1 PATH/w1_workload.py")
     spec = importlib.util.spec_from_file_location("w1_workload", args.w1)
     w1 = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(w1)

@@ -1,6 +1,6 @@
-"""The W1 balanced network (research/peers.md) compiled for both hardware targets, from the command line.
+"""The W1 balanced network (research/peers.md) on both hardware targets, from the command line.
 
-    .venv/bin/python examples/balanced_network/run.py [--steps 1000] [--out examples/balanced_network/out]
+    .venv/bin/python examples/balanced_network/run.py [--steps 1000] [--out DIR]
 
 Runs, and prints, the ``snnc`` commands a user would type: for each of ``loihi-sim`` and
 ``spinnaker-emu`` it compiles ``net.yaml`` (with the per-core heat map, ``--plot``), runs the build,
@@ -12,14 +12,16 @@ inhibitory neurons per target.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import shlex
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from snnc.backends.spikes import SpikeRecord
+from snnc.cli import cli
 
 HERE = Path(__file__).resolve().parent
 NET = HERE / "net.yaml"
@@ -28,14 +30,15 @@ N_EXC = 800  # W1: the first 80% of the 1000 neurons are excitatory
 
 
 def snnc(*args: str) -> str:
-    """Run one ``snnc`` command (the one installed next to this Python), echoing it; its stdout."""
-    command = [str(Path(sys.executable).with_name("snnc")), *args]
+    """Run one ``snnc`` command line, echoing it; its stdout. In-process (the same code as the
+    ``snnc`` executable, without starting Python again for every command)."""
     print("$ snnc " + shlex.join(args), flush=True)
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(f"snnc {args[0]} failed (exit {result.returncode}): "
-                         f"{(result.stderr or result.stdout).strip()}")
-    return result.stdout
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        code = cli.main(list(args), prog_name="snnc", standalone_mode=False)
+    if code not in (None, 0):
+        raise SystemExit(f"snnc {args[0]} failed (exit {code})")
+    return output.getvalue()
 
 
 def run_all(steps: int, out: Path, targets: tuple[str, ...] = TARGETS) -> dict[str, SpikeRecord]:

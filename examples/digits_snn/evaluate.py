@@ -3,20 +3,22 @@
     .venv/bin/python examples/digits_snn/evaluate.py                 # all 360 test images
     .venv/bin/python examples/digits_snn/evaluate.py --images 100    # the first 100
 
-Steps: ``digits_snn.nir`` (written by train.py) is imported with the discretization snnTorch used
-(``dt = 1 ms``, forward Euler, reset to zero; the same as ``snnc import-nir digits_snn.nir --dt 0.001
---integrator euler --reset zero -o net.yaml``). Test images are rate-encoded with the seed training
-used (``snnc.encode.rate``: the very spikes snnTorch saw), one block-diagonal copy of the network per
-image (``snnc.batch.replicate``), so a whole test set is one run per target. The prediction is the
-output neuron with the most spikes (ties: the lowest class, as ``np.argmax`` and train.py).
+Steps: ``digits_snn.nir`` (written by train.py) is imported with the discretization snnTorch
+used (``dt = 1 ms``, forward Euler, reset to zero; the same as ``snnc import-nir digits_snn.nir
+--dt 0.001 --integrator euler --reset zero -o net.yaml``). Test images are rate-encoded with the
+seed training used (``snnc.encode.rate``: the very spikes snnTorch saw), one block-diagonal copy of
+the network per image (``snnc.batch.replicate``), so a whole test set is one run per target. The
+prediction is the output neuron with the most spikes (ties: the lowest class, as ``np.argmax``
+and train.py).
 
 snnc charges one step per hop (NIR edges have no delay; a Loihi hop costs a step), so the output
 spikes of input step ``t`` appear at ``t + lag`` (lag = 2 here): each target runs ``steps + lag``
 steps and counts output spikes in ``[lag, steps + lag)``, exactly the window snnTorch counted.
 
-Prints the accuracy table (snnTorch at training time, snnc float, loihi-sim, spinnaker-emu), how many
-images' output counts equal snnTorch's, and the per-core report of one copy of the network on each
-target (written to ``--out``/build-<target>/ with its heat map when matplotlib is installed).
+Prints the accuracy table (snnTorch at training time, snnc float, loihi-sim, spinnaker-emu), how
+many images' output counts equal snnTorch's, and the per-core report of one copy of the network
+on each target (written to ``--out``/build-<target>/ with its heat map when matplotlib is
+installed).
 """
 
 from __future__ import annotations
@@ -121,20 +123,23 @@ def evaluate(images: int | None, targets=TARGETS) -> dict[str, dict]:
         rows[target] = {
             "accuracy": accuracy(counts, data["labels"]),
             "same_counts": float(np.all(counts == data["snntorch_counts"], axis=1).mean()),
-            "same_prediction": float((counts.argmax(1) == data["snntorch_counts"].argmax(1)).mean()),
+            "same_prediction": float(
+                (counts.argmax(1) == data["snntorch_counts"].argmax(1)).mean()),
             "seconds": time.perf_counter() - started, "counts": counts}
     return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=None, help="first N test images (default all)")
+    parser.add_argument("--images", type=int, default=None,
+                        help="first N test images (default all)")
     parser.add_argument("--out", type=Path, default=HERE / "out")
     args = parser.parse_args(argv)
     rows = evaluate(args.images)
     total = len(load_test_split(args.images)["labels"])
     print(f"test accuracy on {total} images (8x8 digits, rate-coded, 20 steps)")
-    print(f"{'model':<26}{'accuracy':>9}{'= snnTorch counts':>19}{'= prediction':>14}{'seconds':>9}")
+    print(f"{'model':<26}{'accuracy':>9}{'= snnTorch counts':>19}{'= prediction':>14}"
+          f"{'seconds':>9}")
     for name, row in rows.items():
         label = "snnc float (reference)" if name == "reference" else name
         extra = (f"{row['same_counts']:>19.3f}{row['same_prediction']:>14.3f}{row['seconds']:>9.1f}"

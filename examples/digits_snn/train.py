@@ -1,22 +1,24 @@
 """Train a small spiking conv net on scikit-learn's 8x8 digits with snnTorch and write it as NIR.
 
-Runs in its own environment (PyTorch does not install into the project's Python 3.10); see README.md:
+Runs in its own environment (PyTorch does not install into the project's Python 3.10); README.md:
 
     python3.11 -m venv examples/digits_snn/.venv-train
     examples/digits_snn/.venv-train/bin/pip install torch==2.13.0 snntorch nir scikit-learn
     examples/digits_snn/.venv-train/bin/python examples/digits_snn/train.py
 
 Writes, next to this file:
-- ``digits_snn.nir``: Input(1,8,8) -> Conv2d(1->8, 3x3) -> LIF -> Flatten -> Affine(288->10) -> LIF -> Output,
-  built directly with the ``nir`` package from the trained tensors (snnTorch's own exporter fails with
-  nir 1.0.8), with snnTorch's discretization written out: ``Leaky(beta)`` is forward Euler with
-  ``dt = 1 ms``, ``tau = dt / (1 - beta)`` and ``r = tau / dt`` (so that ``r * dt / tau = 1``).
+- ``digits_snn.nir``: Input(1,8,8) -> Conv2d(1->8, 3x3) -> LIF -> Flatten -> Affine(288->10) -> LIF
+  -> Output, built directly with the ``nir`` package from the trained tensors (snnTorch's own
+  exporter fails with nir 1.0.8), with snnTorch's discretization written out: ``Leaky(beta)`` is
+  forward Euler with ``dt = 1 ms``, ``tau = dt / (1 - beta)`` and ``r = tau / dt`` (so that
+  ``r * dt / tau = 1``).
 - ``test_split.npz``: the held-out test images (pixel values in [0, 1]) and labels, and the
   accuracy snnTorch measured on them (``snntorch_accuracy``), with the encoding used.
 
-Input encoding: rate code, ``spike = U[0,1) < pixel`` per step, from ``numpy.random.default_rng(seed)``
-drawing a ``(steps, images * 64)`` array at once: exactly what ``snnc.encode.rate(images, steps,
-seed=seed)`` draws, so snnc's evaluation feeds the network the very same spikes.
+Input encoding: rate code, ``spike = U[0,1) < pixel`` per step, from
+``numpy.random.default_rng(seed)`` drawing a ``(steps, images * 64)`` array at once: exactly
+what ``snnc.encode.rate(images, steps, seed=seed)`` draws, so snnc's evaluation feeds the network
+the very same spikes.
 """
 
 from __future__ import annotations

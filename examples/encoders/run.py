@@ -2,12 +2,13 @@
 
     .venv/bin/python examples/encoders/run.py [-o encoders.png]
 
-The row is the widest row of the first test digit of examples/digits_snn (8 pixels, values in [0, 1]).
+The row is the row of the first test digit of examples/digits_snn with the most distinct values
+(8 pixels, values in [0, 1]).
 Each encoding is printed as ``(times, ids)`` and plotted as a raster next to the pixel values:
 - rate: Bernoulli spikes with probability ``pixel`` per step (snnTorch's ``spikegen.rate``);
 - latency (linear): one spike at ``round((1 - pixel) * (steps - 1))``, brighter pixels first;
 - latency (log): the RC charging time ``tau * ln(x / (x - 0.1))``, normalized to the window;
-- explicit: any raster you build, here a burst code (``round(4 * pixel)`` spikes, one every 2 steps).
+- explicit: any raster you build, here a burst code (``round(4 * pixel)`` spikes, every 2 steps).
 """
 
 from __future__ import annotations

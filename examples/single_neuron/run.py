@@ -1,5 +1,5 @@
-"""One neuron, three targets: a float ``lif`` and a fixed-point ``loihi_lif`` neuron under a constant
-input and under a spike input, simulated on ``reference``, ``loihi-sim`` and ``spinnaker-emu``.
+"""One neuron, three targets: a float ``lif`` and a fixed-point ``loihi_lif`` neuron under a
+constant input and under a spike input, on ``reference``, ``loihi-sim`` and ``spinnaker-emu``.
 
     .venv/bin/python examples/single_neuron/run.py [-o single_neuron.png]
 
@@ -31,7 +31,7 @@ def _source(net: Network) -> None:
 
 
 def lif_network() -> Network:
-    """``lif_const``: bias 0.12 per step (tau_mem 10 ms); ``lif_spike``: weight 0.3 per input spike."""
+    """``lif_const``: bias 0.12 per step (tau_mem 10 ms); ``lif_spike``: 0.3 per input spike."""
     net = Network("single_lif", dt=1.0)
     _source(net)
     net.population("lif_const", 1, LIF(tau_mem=10.0, v_th=1.0, bias=0.12))

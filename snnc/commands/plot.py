@@ -21,7 +21,8 @@ from .common import load_network
 @click.option("--net", metavar="NET.yaml", type=click.Path(dir_okay=False),
               help="The network, for exact population sizes (else the largest id that spiked).")
 @click.option("--title", default="", help="Figure title.")
-def plot(spikes: str, output: str, populations: tuple[str, ...], net: str | None, title: str) -> None:
+def plot(spikes: str, output: str, populations: tuple[str, ...], net: str | None,
+         title: str) -> None:
     """Raster, population rate over time and rate histogram of SPIKES.npz, as a PNG."""
     from snnc.plot import plot_spikes, require_matplotlib
 

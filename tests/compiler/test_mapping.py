@@ -183,3 +183,36 @@ def test_placement_beats_a_random_placement_on_a_chain():
     randoms = [hop_traffic(parts, Placement({c: slots[i] for c, i in p.location.items()}), spec)
                for p in shuffled]
     assert ours < 0.6 * min(randoms)  # measured: 272 vs 500 (RCM order + serpentine fill)
+
+
+def _small_machine_build(**changes):
+    from snnc.compiler import compile_network
+
+    net = Network("twenty")
+    for k in range(4):
+        net.population(f"p{k}", 50, NEURON["spinnaker"])
+    for k in range(4):
+        net.connect(f"p{k}", f"p{(k + 1) % 4}", fixed_probability(0.1, seed=k), weight=1)
+    spec = load_hardware("spinnaker1").model_copy(update=changes)
+    return compile_network(net, "reference", spec, max_neurons_per_core=10)
+
+
+def test_machine_too_small_is_reported_with_the_fix():
+    build = _small_machine_build(chips_x=1, chips_y=1)  # 20 cores needed, 16 on one chip
+    assert not build.report.fits
+    unplaced = sorted(set(range(20)) - set(build.placement.location))
+    assert len(unplaced) == 4
+    assert build.report.violations == [
+        "machine 'spinnaker1': cores 20 > 16 (1 chips x 16); 4 cores not placed "
+        f"({', '.join(map(str, unplaced))}) — use a larger machine: --hardware SPEC.yaml with "
+        "'base: spinnaker1' and more chips"]
+
+
+def test_router_table_over_its_limit_is_reported():
+    build = _small_machine_build(router_entries_per_chip=2)
+    over = [t for t in build.routing.tables.items() if len(t[1]) > 2]
+    assert over and len(build.report.violations) == len(over)
+    (x, y), table = over[0]
+    assert build.report.violations[0] == (
+        f"chip {x},{y}: router entries {len(table)} > 2 — try --strategy graph, or a larger "
+        "machine so that fewer routes share this chip")

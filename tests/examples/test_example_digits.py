@@ -41,7 +41,8 @@ def test_float_reference_reproduces_snntorch_spike_counts(model, data):
 HARDWARE_IMAGES = 50  # compiled runs: 50 images (18k neurons) keep each target's test to seconds
 
 
-@pytest.mark.parametrize("target,numerics", [("loihi-sim", "loihi"), ("spinnaker-emu", "spinnaker")])
+@pytest.mark.parametrize("target,numerics",
+                         [("loihi-sim", "loihi"), ("spinnaker-emu", "spinnaker")])
 def test_hardware_target_accuracy_and_equality_with_reference(model, target, numerics):
     data = digits.load_test_split(HARDWARE_IMAGES)
     counts, build = digits.output_counts(model, data, target)

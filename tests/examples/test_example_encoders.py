@@ -1,4 +1,4 @@
-"""examples/encoders: each code carries the row's intensities as it claims; the figure is written."""
+"""examples/encoders: each code carries the row's intensities as it claims; the figure exists."""
 
 import numpy as np
 from example_loader import load_example

@@ -8,7 +8,7 @@ from snnc.backends.reference import simulate
 from snnc.backends.spikes import SpikeRecord, first_divergence
 
 lsm = load_example("liquid_state_machine")
-FLOOR = 0.75  # test accuracy floor at the quick size (chance 0.33; full size: 0.98 float, 0.99 Loihi)
+FLOOR = 0.75  # test accuracy floor at the quick size (chance 0.33; full: 0.98 float, 0.99 Loihi)
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
-"""examples/single_neuron: hand-computed spike times, and every hardware target equal to the reference
-with that target's numerics (spikes and voltages)."""
+"""examples/single_neuron: hand-computed spike times, and every hardware target equal to the
+reference with that target's numerics (spikes and voltages)."""
 
 import numpy as np
 import pytest
@@ -25,7 +25,7 @@ def test_float_lif_constant_input_hand_computed(results):
 
 
 def _loihi_const_trace(steps):
-    """Lava's fixed-point LIF for a bias-only neuron, written out (research/lava_nir.md section 1)."""
+    """Lava's fixed-point LIF for a bias-only neuron, written out (research/lava_nir.md, 1)."""
     v, out = 0, []
     for t in range(steps):
         v = int(np.sign(v)) * ((abs(v) * (4096 - 410)) >> 12) + 768  # u = 0: no synaptic input
@@ -42,7 +42,8 @@ def test_loihi_lif_constant_input_hand_computed(results):
         assert results[("loihi", target, "loihi_const")]["spikes"] == expected
 
 
-@pytest.mark.parametrize("target,numerics", [("loihi-sim", "loihi"), ("spinnaker-emu", "spinnaker")])
+@pytest.mark.parametrize("target,numerics",
+                         [("loihi-sim", "loihi"), ("spinnaker-emu", "spinnaker")])
 def test_hardware_targets_equal_reference_numerics(results, target, numerics):
     net = single.lif_network()
     names = ["lif_const", "lif_spike"]
