@@ -50,7 +50,7 @@ def w1_network(data: dict, kind: str):
         neuron = LoihiLIF(du=meta["du12"], dv=meta["dv12"], vth=meta["vth"],
                           bias_mant=meta["bias_mant"], bias_exp=meta["bias_exp"],
                           v_init=data["v0_fx"].astype(np.int64))
-        weight = data["w"].astype(np.int64)
+        weight = data["w"].astype(np.int32)
     else:
         neuron = LIF(tau_mem=4096 / meta["dv12"], integrator="euler", v_th=float(meta["vth"]),
                      bias=meta["bias_fx"] / 64, v_init=data["v0_fx"] / 64.0)
@@ -58,7 +58,7 @@ def w1_network(data: dict, kind: str):
     net = Network(f"w1_{n}")
     net.population("n", n, neuron)
     net.connect("n", "n", explicit(data["pre"], data["post"]), weight=weight,
-                delay=data["delay"].astype(np.int64))
+                delay=data["delay"].astype(np.int32))
     return net
 
 

@@ -58,7 +58,7 @@ def quantize_weights(weights: np.ndarray, num_weight_bits: int) -> np.ndarray:
     magnitude. Everything is done on the magnitude for inhibitory weights, as Lava does.
     """
     mode = sign_mode(weights)
-    w = np.asarray(weights).astype(np.int64)
+    w = np.asarray(weights).astype(np.int32)  # |w| << 7 at most: int32 is plenty
     if mode == SIGN_INHIBITORY:
         w = -w
     mixed = int(mode == SIGN_MIXED)

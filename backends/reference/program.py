@@ -125,16 +125,30 @@ def _bounds(net: Network, families: dict[str, Family]) -> dict[str, tuple[int, i
 
 
 class _Synapses:
-    """Collects (source, channel, weight, delay) arrays of every projection."""
+    """Collects (source, channel, weight, delay, owner) arrays of every projection, per field."""
+
+    FIELDS = ("source", "channel", "weight", "delay", "owner")
 
     def __init__(self) -> None:
-        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self.fields: dict[str, list[np.ndarray]] = {name: [] for name in self.FIELDS}
         self.extra: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     def add(self, source, channel, weight, delay, owner) -> None:
         """``owner``: global id of the neuron that reads each synapse's channel."""
-        self.parts.append((source.astype(np.int32), channel.astype(np.int32), weight, delay,
-                           owner.astype(np.int32)))
+        for name, array in zip(self.FIELDS, (source, channel, weight, delay, owner)):
+            if name in ("source", "channel", "owner"):
+                array = array.astype(np.int32, copy=False)
+            self.fields[name].append(np.asarray(array))
+
+    def take(self, name: str) -> np.ndarray:
+        """One field over all projections, concatenated; the parts are released."""
+        parts = self.fields[name]
+        joined = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        parts.clear()
+        return joined
+
+    def __bool__(self) -> bool:
+        return bool(self.fields["source"])
 
 
 def _add_projection(net, projection, families, bounds, synapses, next_extra) -> int:
@@ -142,18 +156,19 @@ def _add_projection(net, projection, families, bounds, synapses, next_extra) -> 
     syn = expand(net, projection)
     post = net.populations[projection.post]
     fam = families[_FAMILY_OF[type(post.neuron)]]
-    local = fam.populations[post.name] + syn.post.astype(np.int64)
-    source = bounds[projection.pre][0] + syn.pre.astype(np.int64)
-    owner = fam.gbase + local
+    # int32 index arithmetic (ids and channels < 2^31): int64 temporaries were the peak memory
+    local = syn.post + np.int32(fam.populations[post.name])
+    source = syn.pre + np.int32(bounds[projection.pre][0])
+    owner = local + np.int32(fam.gbase)
     if fam.name == "float":
-        synapses.add(source, fam.cbase + local, syn.weight, syn.delay, owner)
+        synapses.add(source, local + np.int32(fam.cbase), syn.weight, syn.delay, owner)
     elif fam.name == "spinnaker":
-        weight = syn.weight.astype(np.int64)
-        channel = fam.cbase + local + np.where(weight < 0, fam.size, 0)
-        synapses.add(source, channel, np.abs(weight), syn.delay, owner)
+        channel = local + np.int32(fam.cbase)
+        channel[syn.weight < 0] += np.int32(fam.size)
+        synapses.add(source, channel, np.abs(syn.weight), syn.delay, owner)
     elif projection.weight_exp >= 0:
         weight = quantize_weights(syn.weight, projection.num_weight_bits) << projection.weight_exp
-        synapses.add(source, fam.cbase + local, weight, syn.delay, owner)
+        synapses.add(source, local + np.int32(fam.cbase), weight, syn.delay, owner)
     else:
         # a floor shift of each delay group's sum: keep each (delay, neuron) sum apart
         weight = quantize_weights(syn.weight, projection.num_weight_bits)
@@ -200,23 +215,24 @@ def _csr(synapses: _Synapses, neurons: int, split: int, float_ring: bool):
     stable, so a source's synapses keep their projection order within a delay (float sums are
     accumulated in one fixed order).
     """
-    if not synapses.parts:
+    if not synapses:
         return (np.zeros(PARTS * neurons + 1, np.int64), np.zeros(0, np.int32),
                 np.zeros(0, np.float64 if float_ring else np.int16), np.zeros(0, np.uint8))
-    delay = np.concatenate([p[3] for p in synapses.parts]).astype(np.int64)
+    delay = synapses.take("delay").astype(np.int32, copy=False)
     max_delay = int(delay.max())
     order = _counting_order(delay, max_delay + 1)  # delay first, then a stable sort by row
-    row = np.concatenate([p[0] for p in synapses.parts]).astype(np.int64)
-    row += np.where(np.concatenate([p[4] for p in synapses.parts]) < split, 0, neurons)
+    row = synapses.take("source").astype(np.int32)  # row < PARTS * neurons
+    row[synapses.take("owner") >= split] += np.int32(neurons)
     order = order[_counting_order(row[order], PARTS * neurons)]
     offsets = np.zeros(PARTS * neurons + 1, dtype=np.int64)
     np.cumsum(np.bincount(row, minlength=PARTS * neurons), out=offsets[1:])
     del row
-    targets = np.concatenate([p[1] for p in synapses.parts])[order]
-    weights = np.concatenate([np.asarray(p[2]) for p in synapses.parts])[order]
-    weights = weights.astype(np.float64 if float_ring else _smallest_int(weights))
+    delay = delay[order]
+    targets = synapses.take("channel")[order]
+    weights = synapses.take("weight")[order]
+    weights = weights.astype(np.float64 if float_ring else _smallest_int(weights), copy=False)
     delay_type = np.uint8 if max_delay < 2**8 else (np.uint16 if max_delay < 2**16 else np.int32)
-    return offsets, targets, weights, delay[order].astype(delay_type)
+    return offsets, targets, weights, delay.astype(delay_type)
 
 
 def _ring_dtype(families, targets, weights, channels) -> type:
