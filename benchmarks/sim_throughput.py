@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -121,8 +122,9 @@ def brian2_child(kind: str, data: dict, steps: int) -> dict:
     build_s = time.perf_counter() - started
     b2.device.run(directory=workdir, with_output=False)
     sim_s = float(b2.device._last_run_time)
-    return dict(build_s=build_s, sim_s=sim_s, sim_cpu_s=None,
-                spiking_ids=np.asarray(monitor.i[:], dtype=np.int64))
+    ids = np.asarray(monitor.i[:], dtype=np.int64)
+    shutil.rmtree(workdir, ignore_errors=True)
+    return dict(build_s=build_s, sim_s=sim_s, sim_cpu_s=None, spiking_ids=ids)
 
 
 def child_main(kind: str, path: str, steps: int) -> None:
