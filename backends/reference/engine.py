@@ -13,7 +13,9 @@ import os
 from typing import Callable
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
+
+from snnc.jit import njit
 
 from .floating import float_update
 from .loihi import loihi_update

@@ -18,7 +18,7 @@ order gives the same bits.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from snnc.jit import njit
 
 from snnc.ir.neurons import LI, LIF
 from snnc.ir.values import resolve

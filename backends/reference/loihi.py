@@ -20,7 +20,7 @@ shifted by ``weight_exp`` (left for ``weight_exp > 0``, arithmetic right = floor
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from snnc.jit import njit
 
 from snnc.ir.neurons import LoihiLIF
 from snnc.ir.values import resolve

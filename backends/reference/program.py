@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit
+from snnc.jit import njit
 
 from snnc.ir import Network, expand, source_spikes
 from snnc.ir.neurons import LI, LIF, LoihiLIF, SpinnakerLIF

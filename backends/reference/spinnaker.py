@@ -22,7 +22,7 @@ sPyNNaker does.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from snnc.jit import njit
 
 from snnc.ir.neurons import SpinnakerLIF
 from snnc.ir.values import resolve

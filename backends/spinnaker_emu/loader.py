@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numba import njit
+from snnc.jit import njit
 
 from snnc.ir.errors import SnncError, UnsupportedOnTarget
 from snnc.ir.expand import expand

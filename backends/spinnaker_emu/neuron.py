@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+from snnc.jit import njit
 
 ACCUM_FRACTION_BITS = 15  # s16.15
 DECAY_FRACTION_BITS = 32  # u0.32

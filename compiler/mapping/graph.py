@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from snnc.ir import Network, UnsupportedOnTarget, expand
 from snnc.ir.values import resolve
+from snnc.jit import njit
 
 from ..hardware import HardwareSpec
 
@@ -83,7 +83,7 @@ def _rates(net: Network) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def _scatter_by_post(post, pre, stage, ptr, out_pre, out_stage, fill):  # pragma: no cover - numba
     for k in range(post.size):
         j = fill[post[k]]

@@ -41,8 +41,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import networkx as nx
-import numba
 import numpy as np
+
+from snnc.jit import njit
 
 from ..artifacts import Core, CoreSlice, Partitioning
 from ..hardware import HardwareSpec
@@ -88,7 +89,7 @@ def neuron_cap(spec: HardwareSpec, max_neurons_per_core: int | None) -> int:
     return max(1, cap)
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def _count_new(v, ptr, in_pre, in_stage, stages, core, tick, stamp_row, tent_row, stamp_ax,
                tent_ax):  # pragma: no cover - numba
     new_rows = 0
@@ -105,7 +106,7 @@ def _count_new(v, ptr, in_pre, in_stage, stages, core, tick, stamp_row, tent_row
     return new_rows, new_axons
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def _walk(order, ptr, in_pre, in_stage, stages, n_total, cap, syn_bits, row_bits, mem_bits,
           fan_in):  # pragma: no cover - numba
     """Fill cores in ``order``; returns core index per position and per-core usage."""
@@ -147,7 +148,7 @@ def _walk(order, ptr, in_pre, in_stage, stages, n_total, cap, syn_bits, row_bits
     return core_at, neurons[:m], syn[:m], rows[:m], axons[:m]
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def _links(order, core_at, ptr, in_pre, in_stage, core_of, rate, n_send, n_dst,
            n_total):  # pragma: no cover - numba
     """Distinct (pre neuron, target core) links: fan-out per core, core pairs, traffic cut."""
@@ -232,7 +233,7 @@ def _graph_order(ids: np.ndarray, graph: SynapseGraph, cap: int) -> np.ndarray:
     return np.concatenate([ids[b * block:(b + 1) * block] for b in blocks])
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def _block_weights(ids, block, n_blocks, position, ptr, in_pre, rate):  # pragma: no cover
     w = np.zeros((n_blocks, n_blocks))
     for i in range(ids.size):
