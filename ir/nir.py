@@ -357,12 +357,12 @@ def from_nir(graph_or_path: Any, dt: float, integrator: str = "exact", reset: st
     """
     import nir
 
-    _check_choices(dt, integrator, reset, current)
-    path = None
-    graph = graph_or_path
-    if isinstance(graph_or_path, (str, Path)):
-        path = str(graph_or_path)
-        graph = read_graph(path)
+    path = str(graph_or_path) if isinstance(graph_or_path, (str, Path)) else None
+    try:
+        _check_choices(dt, integrator, reset, current)
+    except SnncError as error:
+        raise error.located(file=path) from None
+    graph = read_graph(path) if path is not None else graph_or_path
     if not isinstance(graph, nir.NIRGraph):
         raise NetworkError(f"expected a NIR graph, got {type(graph).__name__}", file=path or "")
     default_name = Path(path).stem if path else "nir"

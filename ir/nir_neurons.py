@@ -85,7 +85,7 @@ def _taus(steps: Discretization, where: str, **taus: np.ndarray) -> None:
         if np.any(tau <= 0):
             raise NetworkError(f"{name} must be > 0", where=where)
         if steps.integrator == "euler" and np.any(tau < steps.dt_s):
-            raise NetworkError(f"{name} {tau.min():g} s < dt {steps.dt_s:g} s: forward Euler "
+            raise NetworkError(f"{name} {tau.min():.9g} s < dt {steps.dt_s:.9g} s: forward Euler "
                                "would decay by a negative factor (use --integrator exact)",
                                where=where)
 
