@@ -15,7 +15,7 @@ from typing import Any, Optional
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from .hardware import BUILTIN, HardwareSpec, load_hardware
+from .hardware import BUILTIN, DEFAULT_HARDWARE, HardwareSpec, load_hardware
 
 
 class _Model(BaseModel):
@@ -228,8 +228,15 @@ def machine_violations(cores: list[CoreEntry], spec: HardwareSpec) -> list[str]:
     shown = ", ".join(str(c) for c in unplaced[:5]) + (", ..." if len(unplaced) > 5 else "")
     return [f"machine '{spec.name}': cores {len(cores):,} > {spec.max_cores:,} "
             f"({chips} chips x {spec.cores_per_chip}); {len(unplaced)} cores not placed ({shown})"
-            f" — use a larger machine: --hardware SPEC.yaml with 'base: {spec.name}' and more "
-            "chips"]
+            f" — use a larger machine: --hardware SPEC.yaml with 'base: {_builtin_base(spec)}' "
+            "and more chips (chips_x, chips_y)"]
+
+
+def _builtin_base(spec: HardwareSpec) -> str:
+    """The built-in spec a user's larger machine can start from (``base:`` takes only these)."""
+    if spec.name in BUILTIN:
+        return spec.name
+    return DEFAULT_HARDWARE["spinnaker-emu" if spec.family == "spinnaker" else "loihi-sim"]
 
 
 def router_violations(routing: RoutingSection, spec: HardwareSpec) -> list[str]:

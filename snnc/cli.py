@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import traceback
 
 import click
 
@@ -34,8 +35,16 @@ class SnncGroup(click.Group):
             return super().invoke(ctx)
         except SnncError as error:
             if (ctx.obj or {}).get("debug"):
+                traceback.print_exc()
+            else:
+                click.echo(f"error: {error}", err=True)
+            ctx.exit(error.exit_code)
+        except click.UsageError as error:
+            # click prints usage, a hint and the error on three lines; snnc errors are one line
+            if (ctx.obj or {}).get("debug"):
                 raise
-            click.echo(f"error: {error}", err=True)
+            where = error.ctx.command_path if error.ctx else ctx.command_path
+            click.echo(f"error: {where}: {error.format_message()}", err=True)
             ctx.exit(error.exit_code)
 
 

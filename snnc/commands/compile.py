@@ -13,19 +13,24 @@ from snnc.ir.errors import SnncError
 from .common import NET_ARGUMENT, load_network
 
 BUILD_FILES = ("network.yaml", "network.npz", "routing.npz")
+# files of an earlier build that a failed compile must not leave beside its partial report
+STALE_ON_FAILURE = (*BUILD_FILES, "mapping.json", "report.png")
 
 
 @click.command("compile")
 @NET_ARGUMENT
 @click.option("--target", "-t", required=True,
-              type=click.Choice(["loihi-sim", "spinnaker-emu", "reference"]))
+              type=click.Choice(["loihi-sim", "spinnaker-emu", "reference"]),
+              help="What to compile for (reference: the float network, report only).")
 @click.option("--hardware", default=None, metavar="NAME|SPEC.yaml",
               help="loihi2, loihi1, spinnaker1 or a spec file (default: the target's).")
 @click.option("--strategy", type=click.Choice(["greedy", "graph"]), default="greedy",
               show_default=True, help="greedy: network order; graph: traffic-aware (Louvain).")
-@click.option("--max-neurons-per-core", type=click.IntRange(min=1), default=None)
+@click.option("--max-neurons-per-core", type=click.IntRange(min=1), default=None,
+              help="Cap on neurons per core, below the hardware's own limit.")
 @click.option("--plot", is_flag=True, help="Also write BUILD_DIR/report.png (needs matplotlib).")
-@click.option("--output", "-o", "build_dir", required=True, metavar="BUILD_DIR")
+@click.option("--output", "-o", "build_dir", required=True, metavar="BUILD_DIR",
+              help="Folder for report.json, report.txt, the compiled network and mapping.")
 def compile_command(net: str, target: str, hardware: str | None, strategy: str,
                     max_neurons_per_core: int | None, plot: bool, build_dir: str) -> None:
     """Validate, quantize, partition, place and route NET for TARGET; write BUILD_DIR.
@@ -36,18 +41,20 @@ def compile_command(net: str, target: str, hardware: str | None, strategy: str,
     from snnc.compiler.build import write_report_files
 
     network = load_network(net)
+    stage_lines: list[str] = []  # printed once the compile ends, so an error stays one line
 
     def hook(stage: str, seconds: float, _artifact: object) -> None:
-        click.echo(f"  {stage:<10} {seconds:8.3f} s", err=True)
+        stage_lines.append(f"  {stage:<10} {seconds:8.3f} s")
 
     try:
         build = compile_network(network, target, hardware, strategy=strategy,
                                 max_neurons_per_core=max_neurons_per_core, hook=hook)
     except SnncError as error:
         raise error.located(file=net)
+    click.echo("\n".join(stage_lines), err=True)
     report = build.report
     if not report.fits:
-        for name in BUILD_FILES:  # a stale runnable build must not survive a failed compile
+        for name in STALE_ON_FAILURE:
             Path(build_dir, name).unlink(missing_ok=True)
         write_report_files(report, build_dir)
         for line in report.violations:
@@ -80,7 +87,7 @@ def _read_report(build_dir: str):
 @click.command("report")
 @click.argument("build_dir", metavar="BUILD_DIR", type=click.Path(file_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
-              show_default=True)
+              show_default=True, help="table: report.txt; json: report.json; csv: one row per core.")
 @click.option("--plot", is_flag=True, help="Write BUILD_DIR/report.png (needs matplotlib).")
 def report_command(build_dir: str, fmt: str, plot: bool) -> None:
     """Print the resource report of a build (also of one that did not fit)."""

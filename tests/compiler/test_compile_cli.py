@@ -77,14 +77,15 @@ def test_does_not_fit_prints_one_line_per_violation_and_writes_the_report(
     path = _wide(tmp_path, inputs)
     out = tmp_path / "build"
     (out).mkdir()
-    (out / "network.yaml").write_text("stale")  # a failed compile must not leave a runnable build
+    for stale in ("network.yaml", "mapping.json", "report.png"):  # from an earlier build
+        (out / stale).write_text("stale")  # a failed compile must not leave them beside its report
     result = _compile([path, "--target", "reference", "--hardware", hardware, "-o", str(out)],
                       expect=1)
     lines = [line for line in result.stderr.splitlines() if line.startswith(path)]
     assert lines == [f"{path}: {line}" for line in expected] + [
         f"{path}: does not fit {hardware} (3 violations); partial report in {out}/report.txt"]
     assert "does not fit:" in (out / "report.txt").read_text()
-    assert not (out / "network.yaml").exists()
+    assert not any((out / stale).exists() for stale in ("network.yaml", "mapping.json", "report.png"))
     report = CliRunner().invoke(cli, ["report", str(out), "--format", "json"])
     assert report.exit_code == 0 and '"fits": false' in report.stdout
 

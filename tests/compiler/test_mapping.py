@@ -205,7 +205,15 @@ def test_machine_too_small_is_reported_with_the_fix():
     assert build.report.violations == [
         "machine 'spinnaker1': cores 20 > 16 (1 chips x 16); 4 cores not placed "
         f"({', '.join(map(str, unplaced))}) — use a larger machine: --hardware SPEC.yaml with "
-        "'base: spinnaker1' and more chips"]
+        "'base: spinnaker1' and more chips (chips_x, chips_y)"]
+
+
+def test_machine_too_small_fix_names_a_base_that_load_hardware_accepts():
+    # a user's own spec cannot be a base (only built-ins can): the fix names its family's built-in
+    build = _small_machine_build(chips_x=1, chips_y=1, name="one_chip")
+    (line,) = build.report.violations
+    assert line.startswith("machine 'one_chip': ")
+    assert line.endswith("with 'base: spinnaker1' and more chips (chips_x, chips_y)")
 
 
 def test_router_table_over_its_limit_is_reported():
