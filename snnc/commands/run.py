@@ -111,7 +111,7 @@ def _populations_with_spikes(record: SpikeRecord) -> int:
 @click.option("--target", required=True, help="reference, loihi-sim or spinnaker-emu.")
 @click.option("--steps", required=True, type=click.IntRange(min=0), help="Steps to simulate.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="Spikes file to write (NPZ, DESIGN.md §6).")
+              help="Spikes file to write (NPZ: P.times, P.ids per population, steps, dt).")
 @click.option("--numerics", type=click.Choice(NUMERICS), default=None,
               help="Reference numerics (default: float, or the build's target numerics).")
 @click.option("--input", "inputs", multiple=True, metavar="POP=FILE.npz",
@@ -168,12 +168,17 @@ def _compiled(source: Any, target: str) -> Any:
 
 @click.command()
 @click.argument("source", metavar="NET.yaml|BUILD_DIR", type=click.Path())
-@click.option("--target", required=True, type=click.Choice(VERIFY_TARGETS))
-@click.option("--steps", required=True, type=click.IntRange(min=0))
+@click.option("--target", required=True, type=click.Choice(VERIFY_TARGETS),
+              help="The backend to check against the reference (in that target's numerics).")
+@click.option("--steps", required=True, type=click.IntRange(min=0), help="Steps to simulate.")
 @click.option("--input", "inputs", multiple=True, metavar="POP=FILE.npz",
               help="Replace a source population's spikes (keys 'times', 'ids'). Repeatable.")
 def verify(source: str, target: str, steps: int, inputs: tuple[str, ...]) -> None:
-    """Run a target and the reference (with the target's numerics); compare spike for spike."""
+    """Run a target and the reference (with the target's numerics); compare spike for spike.
+
+    Exit 0 and one summary line when identical; exit 1 and the first divergence (population,
+    neuron, step, expected vs got) otherwise.
+    """
     backend = get_backend(target)
     build = replace_inputs(_compiled(load_source(source), target), inputs)
     numerics = TARGET_NUMERICS[target]
