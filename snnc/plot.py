@@ -21,6 +21,13 @@ MISSING_MATPLOTLIB = ("plotting needs matplotlib: pip install 'snnc[plot]' "
 
 # Spikes drawn as dots up to this many; beyond it the raster is a 2-D histogram (readable and fast).
 _MAX_DOTS = 200_000
+# The raster's height in points (figure 6.5 in, 3 of 4.2 height units): a tick spans most of a row.
+_RASTER_POINTS = 300.0
+
+
+def tick_size(rows: int) -> float:
+    """Marker area (points squared) of a raster tick: 80% of one neuron's row, 1.5 to 100."""
+    return float(min(100.0, max(1.5, (0.8 * _RASTER_POINTS / max(rows, 1)) ** 2)))
 
 
 def require_matplotlib() -> Any:
@@ -63,23 +70,25 @@ def draw_raster(axis: Any, record: SpikeRecord, names: Sequence[str],
                 sizes: dict[str, int]) -> None:
     """Populations stacked bottom-up, one colour each; time in ms on the x axis."""
     offset = 0
+    size = tick_size(sum(sizes[name] for name in names))
     for index, name in enumerate(names):
         times, ids = record.spikes[name]
         colour = f"C{index % 10}"
         if times.size <= _MAX_DOTS:
-            axis.scatter(times * record.dt, ids + offset, s=1.5, marker="|", color=colour,
-                         linewidths=0.6, label=name, rasterized=True)
+            axis.scatter(times * record.dt, ids + offset, s=size, marker="|", color=colour,
+                         linewidths=0.6 if size < 10 else 1.2, label=name, rasterized=True)
         else:
             axis.hist2d(times * record.dt, ids + offset, bins=(min(record.steps, 400), 200),
                         cmin=1, cmap="Greys")
         offset += sizes[name]
         if index < len(names) - 1:
             axis.axhline(offset - 0.5, color="0.7", linewidth=0.5)
-    axis.set_xlim(0, record.steps * record.dt)
+    axis.set_xlim(-0.5 * record.dt, record.steps * record.dt)  # a spike at step 0 stays visible
     axis.set_ylim(-0.5, max(offset, 1) - 0.5)
     axis.set_ylabel("neuron")
-    if len(names) > 1:
-        axis.legend(loc="upper right", fontsize="small", markerscale=4, frameon=True)
+    if len(names) > 1:  # legend ticks of area 24 points squared, whatever the raster tick size
+        axis.legend(loc="upper right", fontsize="small", markerscale=(24.0 / size) ** 0.5,
+                    frameon=True)
 
 
 def population_rate(record: SpikeRecord, name: str, size: int,

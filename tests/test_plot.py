@@ -1,13 +1,16 @@
 """``snnc plot``: the numbers it plots, its PNG, and its one-line errors."""
 
 import sys
+from pathlib import Path
 
 import numpy as np
 from click.testing import CliRunner
 
 from snnc.backends.spikes import SpikeRecord
 from snnc.cli import cli
-from snnc.plot import neuron_rates, population_rate
+from snnc.plot import neuron_rates, population_rate, tick_size
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _record() -> SpikeRecord:
@@ -25,6 +28,13 @@ def test_rates_hand_computed():
     edges, rates = population_rate(record, "b", 1, bins=2)
     # two bins of 25 ms; b fires 50 times in the second: 2000 Hz
     assert edges.tolist() == [0.0, 25.0] and rates.tolist() == [0.0, 2000.0]
+
+
+def test_tick_size_spans_most_of_a_row_within_bounds():
+    # the raster is about 300 points tall; a tick is 80% of a row: (0.8 * 300 / rows) ** 2
+    assert tick_size(30) == 64.0
+    assert tick_size(1000) == 1.5  # 0.0576 would be invisible: the floor
+    assert tick_size(1) == 100.0  # 57,600 would cover the figure: the ceiling
 
 
 def test_plot_writes_the_same_png_twice(tmp_path):
@@ -58,3 +68,20 @@ def test_missing_matplotlib_is_one_line_exit_2(tmp_path, monkeypatch):
     assert result.output.strip().splitlines() == [
         "error: plot: plotting needs matplotlib: pip install 'snnc[plot]' "
         "(or: pip install matplotlib)"]
+
+
+def test_report_plot_heat_map_is_byte_identical_to_compile_plot(tmp_path):
+    net = str(ROOT / "examples" / "spinnaker_delays" / "net.yaml")
+    runner = CliRunner()
+    for out in ("a", "b"):
+        result = runner.invoke(cli, ["compile", net, "--target", "spinnaker-emu", "--plot",
+                                     "-o", str(tmp_path / out)])
+        assert result.exit_code == 0, result.output
+    first = (tmp_path / "a" / "report.png").read_bytes()
+    assert first[:8] == b"\x89PNG\r\n\x1a\n" and len(first) > 5000
+    assert first == (tmp_path / "b" / "report.png").read_bytes()
+    (tmp_path / "a" / "report.png").unlink()
+    result = runner.invoke(cli, ["report", str(tmp_path / "a"), "--plot"])
+    assert result.exit_code == 0, result.output
+    assert "delay" in result.stdout  # the table: this network needs delay-extension cores
+    assert (tmp_path / "a" / "report.png").read_bytes() == first

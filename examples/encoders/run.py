@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from snnc import encode
+from snnc.ir import SnncError
 from snnc.plot import require_matplotlib, save_figure
 
 HERE = Path(__file__).resolve().parent
@@ -78,7 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     for name, spikes in codes.items():
         times, ids = spikes
         print(f"{name:<18} times {times.tolist()}\n{'':<18} ids   {ids.tolist()}")
-    plot(row, codes, Path(args.output))
+    try:
+        plot(row, codes, Path(args.output))
+    except SnncError as error:  # matplotlib missing: the spikes above, then one line
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(f"wrote {args.output}")
     return 0
 

@@ -1,6 +1,8 @@
 """examples/single_neuron: hand-computed spike times, and every hardware target equal to the
 reference with that target's numerics (spikes and voltages)."""
 
+import sys
+
 import numpy as np
 import pytest
 from example_loader import load_example
@@ -66,3 +68,21 @@ def test_loihi_voltages_equal_reference(results):
 def test_plot_writes_the_figure(results, tmp_path):
     single.plot(results, tmp_path / "s.png")
     assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_spinnaker_emu_refuses_loihi_lif_in_one_line():
+    # SpiNNaker runs lif (quantized) and spinnaker_lif only; Lava's integers are not its kind
+    message = single.refusal()
+    assert message.splitlines() == [message]
+    assert "'loihi_lif'" in message and "spinnaker cannot run" in message
+
+
+def test_main_without_matplotlib_prints_spikes_then_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    assert single.main(["-o", str(tmp_path / "s.png")]) == 2
+    out, err = capsys.readouterr()
+    assert "lif_const    spinnaker-emu  spikes at [15, 31, 47]" in out
+    assert err.strip().splitlines() == [
+        "error: plot: plotting needs matplotlib: pip install 'snnc[plot]' "
+        "(or: pip install matplotlib)"]
+    assert not (tmp_path / "s.png").exists()
