@@ -11,7 +11,7 @@ from typing import Annotated, Iterator, Literal, Union
 import numpy as np
 from pydantic import Field, model_validator
 
-from .values import Array, _Frozen
+from .values import Array, Seed, _Frozen
 
 
 class AllToAll(_Frozen):
@@ -32,7 +32,7 @@ class FixedProbability(_Frozen):
 
     kind: Literal["fixed_probability"] = "fixed_probability"
     p: Annotated[float, Field(ge=0.0, le=1.0)]
-    seed: int = 0
+    seed: Seed = 0
     allow_self: bool = True
 
 

@@ -26,7 +26,8 @@ class Synapses:
     """Synapses of one projection: ``pre[k] -> post[k]`` with ``weight[k]`` and ``delay[k]`` steps.
 
     ``pre``/``post`` are int32 indices within their populations. ``weight`` is float64, or int32
-    when the target population takes integer (fixed-point) weights. ``delay`` is int16 (>= 1).
+    when the target population takes integer (fixed-point) weights. ``delay`` is the smallest
+    integer type that holds the IR's largest delay (int32 for 65,535 steps; every value >= 1).
     """
 
     pre: np.ndarray
@@ -88,6 +89,15 @@ def expand(net: "Network", projection: "Projection | str") -> Synapses:
         raise NetworkError(str(error), where=f"{where}.delay") from None
     return Synapses(pre=pre.astype(np.int32, copy=False), post=post.astype(np.int32, copy=False),
                     weight=weight, delay=delay)
+
+
+def check_draws(net: "Network") -> None:
+    """Raise the first problem that only drawing shows: a ``normal`` delay whose draws fall
+    outside 1..65535 steps. ``verify`` checks everything else without drawing; ``snnc validate``
+    runs both, so a network it accepts also expands."""
+    for projection in net.projections:
+        if isinstance(projection.delay, Normal):
+            expand(net, projection)
 
 
 def expand_all(net: "Network") -> dict[str, Synapses]:

@@ -51,6 +51,10 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
         return f"expected true or false, got {shown}"
     if kind == "string_type":
         return f"expected a string, got {shown}"
+    if kind == "dict_type":
+        return f"expected a mapping, got {shown}"
+    if kind in ("list_type", "tuple_type"):
+        return f"expected a list, got {shown}"
     if kind == "literal_error":
         return f"must be one of {ctx.get('expected')}, got {shown}"
     if kind in ("string_too_short", "too_short"):
@@ -89,14 +93,24 @@ class _Arrays:
             if not path.is_file():
                 raise NetworkError(f"array file '{file}' not found (in {self.base})", where=where)
             try:
-                self.open[file] = np.load(path, allow_pickle=False)
-            except Exception as exc:  # numpy raises several types for corrupt files
-                raise NetworkError(f"cannot read array file '{file}': {exc}", where=where) from None
+                opened = np.load(path, allow_pickle=False)
+            except Exception:  # numpy raises several types for files that are not NPZ archives
+                opened = None
+            if not isinstance(opened, np.lib.npyio.NpzFile):
+                raise NetworkError(f"cannot read array file '{file}': not a NumPy .npz archive",
+                                   where=where)
+            self.open[file] = opened
         arrays = self.open[file]
         if key not in arrays.files:
             raise NetworkError(f"key '{key}' not in '{file}' (keys: {', '.join(arrays.files)})",
                                where=where)
-        array = arrays[key]
+        try:
+            array = arrays[key]
+        except Exception as exc:  # object arrays (pickles), corrupt members
+            raise NetworkError(f"cannot read '{file}:{key}': {exc}", where=where) from None
+        if array.dtype.kind not in "iuf":
+            raise NetworkError(f"'{file}:{key}' must hold integers or floats, got dtype "
+                               f"{array.dtype}", where=where)
         if array.ndim != 1:
             raise NetworkError(f"'{file}:{key}' must be 1-D, got shape {array.shape}", where=where)
         return array
@@ -118,8 +132,14 @@ def _value(raw: Any, arrays: _Arrays, where: str) -> Any:
             if extra or "key" not in raw:
                 raise NetworkError("an array reference is {file: NAME.npz, key: KEY}", where=where)
             return arrays.get(raw["file"], raw["key"], where)
-        for key, model in (("normal", Normal), ("uniform", Uniform)):
+        for key, model, pair in (("normal", Normal, "[mean, std]"),
+                                 ("uniform", Uniform, "[lo, hi]")):
             if key in raw:
+                bounds = raw[key]
+                if not (isinstance(bounds, list) and len(bounds) == 2 and all(
+                        isinstance(v, (int, float)) and not isinstance(v, bool) for v in bounds)):
+                    raise NetworkError(f"expected {key}: {pair} (two numbers), got {bounds!r}",
+                                       where=f"{where}.{key}")
                 return build(model, raw, where)
     raise NetworkError(f"expected {VALUE_HELP}, got {raw!r}", where=where)
 
@@ -205,7 +225,11 @@ def _projection(index: int, raw: Any, arrays: _Arrays) -> Projection:
     for yaml_key, field in (("from", "pre"), ("to", "post")):
         if yaml_key not in fields:
             raise NetworkError("required field missing", where=f"{where}.{yaml_key}")
-        fields[field] = str(fields.pop(yaml_key))
+        name = fields.pop(yaml_key)
+        if isinstance(name, bool) or not isinstance(name, (str, int)):
+            raise NetworkError(f"expected a population name, got {name!r}",
+                               where=f"{where}.{yaml_key}")
+        fields[field] = str(name)
     fields.setdefault("name", _DEFAULT_NAME)
     fields["connect"] = _connect(fields.get("connect", "all_to_all"), arrays, f"{where}.connect")
     if "weight" not in fields:
@@ -264,15 +288,50 @@ def parse(document: Any, base: Path) -> Network:
     return net
 
 
+class _DuplicateKey(yaml.MarkedYAMLError):
+    """A mapping names the same key twice (PyYAML would silently keep the last one)."""
+
+
+class _Loader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses duplicate keys: a second ``hid:`` under ``populations``
+    is a mistake to report, not a population to drop."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            seen: set = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    duplicate = key in seen
+                    seen.add(key)
+                except TypeError:  # unhashable: PyYAML reports it itself
+                    continue
+                if duplicate:
+                    raise _DuplicateKey(problem=f"duplicate key {key!r}",
+                                        problem_mark=key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(text: str) -> Any:
+    """Parse YAML text as snnc does (safe, duplicate keys refused)."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+
+
 def load(path: str | os.PathLike) -> Network:
     """Load and validate a network YAML file; errors name the file and the YAML path."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise NetworkError(f"cannot read: {exc.strerror or exc}", file=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise NetworkError(f"not a text file (not UTF-8 at byte {exc.start})",
+                           file=str(path)) from None
     try:
-        document = yaml.safe_load(text)
+        document = read_yaml(text)
+    except _DuplicateKey as exc:
+        raise NetworkError(exc.problem, where=f"line {exc.problem_mark.line + 1}",
+                           file=str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else ""

@@ -24,7 +24,7 @@ from .connect import AllToAll, Connector, Explicit, FixedProbability, OneToOne
 from .errors import NetworkError
 from .neurons import Neuron
 from .sources import Source
-from .values import Value, _Frozen
+from .values import Int, Value, _Frozen
 
 FORMAT_VERSION = 1
 
@@ -33,7 +33,7 @@ class Population(_Frozen):
     """A named group of ``size`` neurons of one kind, or of one spike source."""
 
     name: str = Field(min_length=1)
-    size: int = Field(ge=1)
+    size: Int = Field(ge=1)
     neuron: Neuron | None = None
     source: Source | None = None
 
@@ -67,8 +67,8 @@ class Projection(_Frozen):
     connect: Connector
     weight: Value
     delay: Value = 1
-    weight_exp: int = Field(default=0, ge=-8, le=7)
-    num_weight_bits: int = Field(default=8, ge=1, le=8)
+    weight_exp: Int = Field(default=0, ge=-8, le=7)
+    num_weight_bits: Int = Field(default=8, ge=1, le=8)
 
 
 class Network(BaseModel):
@@ -91,11 +91,13 @@ class Network(BaseModel):
     # ---- builder -------------------------------------------------------------------------------
     def population(self, name: str, size: int, neuron: Any) -> Population:
         """Add a population of ``size`` neurons of the given kind (``LIF(...)``, ``LoihiLIF(...)``...)."""
-        return self._add(Population(name=name, size=size, neuron=neuron))
+        return self._add(_build(Population, dict(name=name, size=size, neuron=neuron),
+                                f"populations.{name}"))
 
     def source(self, name: str, size: int, source: Any) -> Population:
         """Add a spike source population (``spike_times(...)`` or ``poisson(...)``)."""
-        return self._add(Population(name=name, size=size, source=source))
+        return self._add(_build(Population, dict(name=name, size=size, source=source),
+                                f"populations.{name}"))
 
     def connect(
         self,
@@ -111,7 +113,7 @@ class Network(BaseModel):
         """Add a projection (default rule ``all_to_all``); returns it. Checked immediately."""
         pre_name = pre if isinstance(pre, str) else pre.name
         post_name = post if isinstance(post, str) else post.name
-        projection = Projection(
+        projection = _build(Projection, dict(
             name=name or self._free_projection_name(pre_name, post_name),
             pre=pre_name,
             post=post_name,
@@ -119,7 +121,7 @@ class Network(BaseModel):
             weight=weight,
             delay=delay,
             **loihi_options,
-        )
+        ), f"projections[{len(self.projections)}]")
         from .verify import check_projection
 
         check_projection(self, projection, where=f"projections[{len(self.projections)}]")
@@ -171,6 +173,13 @@ class Network(BaseModel):
         from .io import save
 
         save(self, path)
+
+
+def _build(model: type, fields: dict[str, Any], where: str) -> Any:
+    """Validate a builder call's fields; a failure is a NetworkError at the field's path."""
+    from .io import build
+
+    return build(model, fields, where)
 
 
 # ---- small constructors so that building a network reads like PyNN/NIR code ---------------------

@@ -14,7 +14,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field
 
-from .values import RangeChecked, Value, _Frozen
+from .values import Int, RangeChecked, Value, _Frozen
 
 # Lava's declared fixed-point widths (lava/proc/lif/models.py; research/lava_nir.md §1).
 LOIHI_DECAY_MAX = 4095  # du, dv: unsigned 12 bit
@@ -56,7 +56,7 @@ class LIF(_Frozen):
     v_leak: Value = 0.0
     bias: Value = 0.0
     v_init: Value = 0.0
-    refractory: Annotated[int, Field(ge=0)] = 0
+    refractory: Annotated[Int, Field(ge=0)] = 0
     reset: Literal["zero", "subtract"] = "zero"
     integrator: Literal["exact", "euler"] = "exact"
 
@@ -155,9 +155,9 @@ class SpinnakerLIF(_Frozen):
     init_exc: RangeChecked(ge=0, le=UINT32_MAX, integer=True) = 0  # type: ignore[valid-type]
     decay_inh: RangeChecked(ge=0, le=UINT32_MAX, integer=True) = 0  # type: ignore[valid-type]
     init_inh: RangeChecked(ge=0, le=UINT32_MAX, integer=True) = 0  # type: ignore[valid-type]
-    t_refract: Annotated[int, Field(ge=0)] = 0
-    weight_shift_exc: Annotated[int, Field(ge=0, le=31)] = 0
-    weight_shift_inh: Annotated[int, Field(ge=0, le=31)] = 0
+    t_refract: Annotated[Int, Field(ge=0)] = 0
+    weight_shift_exc: Annotated[Int, Field(ge=0, le=31)] = 0
+    weight_shift_inh: Annotated[Int, Field(ge=0, le=31)] = 0
 
 
 Neuron = Annotated[Union[LIF, LI, LoihiLIF, SpinnakerLIF], Field(discriminator="kind")]

@@ -11,7 +11,7 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import Field, model_validator
 
-from .values import Array, RangeChecked, _Frozen, freeze
+from .values import Array, RangeChecked, Seed, _Frozen, freeze
 
 
 class SpikeTimes(_Frozen):
@@ -44,7 +44,7 @@ class Poisson(_Frozen):
 
     kind: Literal["poisson"] = "poisson"
     rate_hz: RangeChecked(ge=0)  # type: ignore[valid-type]
-    seed: int = 0
+    seed: Seed = 0
 
 
 Source = Annotated[Union[SpikeTimes, Poisson], Field(discriminator="kind")]

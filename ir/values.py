@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Union
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from .errors import NetworkError
 
@@ -29,7 +29,12 @@ def freeze(array: np.ndarray) -> np.ndarray:
 
 
 def _coerce_array(value: Any) -> Any:
-    """Lists and tuples of numbers become frozen 1-D arrays; arrays are frozen; scalars pass."""
+    """Lists and tuples of numbers become frozen 1-D arrays; arrays are frozen; scalars pass.
+
+    ``True``/``False`` are refused: a boolean where a number belongs is a mistake, not 1 or 0.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"expected a number, got {bool(value)}")
     if isinstance(value, np.ndarray):
         if value.ndim != 1:
             raise ValueError(f"expected a 1-D array, got shape {value.shape}")
@@ -47,6 +52,19 @@ Array = Annotated[np.ndarray, BeforeValidator(_coerce_array)]
 """A read-only 1-D numpy array (lists are converted)."""
 
 
+def _no_bool(value: Any) -> Any:
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"expected an integer, got {bool(value)}")
+    return value
+
+
+Int = Annotated[int, BeforeValidator(_no_bool)]
+"""An integer field that refuses ``true``/``false`` (pydantic would otherwise read them as 1/0)."""
+
+Seed = Annotated[int, BeforeValidator(_no_bool), Field(ge=0)]
+"""A random seed: a non-negative integer (``numpy.random.default_rng`` refuses negative ones)."""
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
@@ -55,7 +73,16 @@ class Normal(_Frozen):
     """Normal distribution ``normal: [mean, std]`` with its own ``seed``."""
 
     normal: tuple[float, float]
-    seed: int = 0
+    seed: Seed = 0
+
+    @model_validator(mode="after")
+    def _check(self) -> "Normal":
+        mean, std = self.normal
+        if not (np.isfinite(mean) and np.isfinite(std)):
+            raise ValueError(f"normal needs finite [mean, std], got [{mean:g}, {std:g}]")
+        if std < 0:
+            raise ValueError(f"normal std must be >= 0, got {std:g}")
+        return self
 
     def draw(self, count: int) -> np.ndarray:
         mean, std = self.normal
@@ -71,7 +98,20 @@ class Uniform(_Frozen):
     """
 
     uniform: tuple[float, float]
-    seed: int = 0
+    seed: Seed = 0
+
+    @model_validator(mode="after")
+    def _check(self) -> "Uniform":
+        lo, hi = self.uniform
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise ValueError(f"uniform needs finite [lo, hi], got [{lo:g}, {hi:g}]")
+        if hi < lo:
+            raise ValueError(f"uniform needs lo <= hi, got [{lo:g}, {hi:g}]")
+        return self
+
+    def integer_bounds(self) -> tuple[int, int]:
+        """The integers ``ceil(lo)..floor(hi)`` an integer draw (a delay) takes."""
+        return int(np.ceil(self.uniform[0])), int(np.floor(self.uniform[1]))
 
     def draw(self, count: int, *, integer: bool = False) -> np.ndarray:
         lo, hi = self.uniform
@@ -79,7 +119,10 @@ class Uniform(_Frozen):
             raise ValueError(f"uniform needs lo <= hi, got [{lo}, {hi}]")
         rng = np.random.default_rng(self.seed)
         if integer:
-            return rng.integers(int(np.ceil(lo)), int(np.floor(hi)) + 1, size=count, dtype=np.int64)
+            low, high = self.integer_bounds()
+            if high < low:
+                raise ValueError(f"uniform{list(self.uniform)} holds no integer")
+            return rng.integers(low, high + 1, size=count, dtype=np.int64)
         return rng.uniform(lo, hi, size=count)
 
 

@@ -63,9 +63,16 @@ def _check_delay(projection: "Projection", where: str) -> None:
     if isinstance(delay, Normal):
         return  # drawn values are checked at expansion
     if isinstance(delay, Uniform):
+        low, high = delay.integer_bounds()
         if delay.uniform[0] < 1:
             raise NetworkError(f"delays must be >= 1 step, got uniform{list(delay.uniform)}",
                                where=f"{where}.delay")
+        if high < low:
+            raise NetworkError(f"delays are whole steps: uniform{list(delay.uniform)} holds no "
+                               "integer", where=f"{where}.delay")
+        if high > MAX_DELAY_STEPS:
+            raise NetworkError(f"delays must be <= {MAX_DELAY_STEPS} steps, got "
+                               f"uniform{list(delay.uniform)}", where=f"{where}.delay")
         return
     try:
         check_range(delay, ge=1, le=MAX_DELAY_STEPS, integer=True)

@@ -55,12 +55,12 @@ class QuantizeOptions(BaseModel):
     value, or ``exc,inh``) overrides it as sPyNNaker's option of that name does.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
     name: ClassVar[str] = "quantize"
 
     weight_bits: int = Field(default=8, ge=1, le=8)
     rounding: Literal["nearest", "floor", "stochastic"] = "nearest"
-    seed: int = 0
+    seed: int = Field(default=0, ge=0)
     power_of_two_scale: bool = True
     loihi_v_scale: Optional[float] = Field(default=None, gt=0)
     ring_buffer_sigma: float = Field(default=5.0, gt=0)
@@ -76,6 +76,13 @@ class QuantizeOptions(BaseModel):
             value = (value, value)
         if isinstance(value, (list, tuple)) and len(value) == 1:
             value = (value[0], value[0])
+        return value
+
+    @field_validator("max_expected_summed_weight")
+    @classmethod
+    def _positive(cls, value: Any) -> Any:
+        if value is not None and min(value) <= 0:
+            raise ValueError("must be > 0 (one value, or exc,inh)")
         return value
 
     @staticmethod
@@ -94,7 +101,8 @@ class QuantizeOptions(BaseModel):
         except ValidationError as exc:
             error = exc.errors()[0]
             key = ".".join(str(p) for p in error["loc"] if not isinstance(p, int))
-            raise SnncError(f"{error['msg']} (got {error.get('input')!r})",
+            message = str(error["msg"]).removeprefix("Value error, ")
+            raise SnncError(f"{message} (got {fields.get(key, error.get('input'))!r})",
                             where=f"--option {key}") from None
 
 
@@ -242,13 +250,20 @@ def decay_factors(neuron: LIF, size: int, dt: float, where: str) -> tuple[np.nda
 
 
 def round_weights(values: np.ndarray, options: QuantizeOptions, stream: int) -> np.ndarray:
-    """Round scaled weights to integers (int64) by the chosen rule; ``stream`` seeds stochastic."""
+    """Round scaled weights to integers (int64) by the chosen rule; ``stream`` seeds stochastic.
+
+    Stochastic rounding draws one uniform per weight from ``default_rng([seed, stream])``, so the
+    same seed gives the same integers. Magnitudes beyond 2**53 are capped before the integer cast
+    (far outside every target's weight range, where the caller clips them; the cast would wrap).
+    """
     if options.rounding == "nearest":
-        return np.rint(values).astype(np.int64)
-    if options.rounding == "floor":
-        return np.floor(values).astype(np.int64)
-    rng = np.random.default_rng([options.seed, stream])
-    return np.floor(values + rng.random(values.shape)).astype(np.int64)
+        rounded = np.rint(values)
+    elif options.rounding == "floor":
+        rounded = np.floor(values)
+    else:
+        rng = np.random.default_rng([options.seed, stream])
+        rounded = np.floor(values + rng.random(values.shape))
+    return np.clip(rounded, -(2.0**53), 2.0**53).astype(np.int64)
 
 
 def compact(values: np.ndarray) -> Union[int, np.ndarray]:

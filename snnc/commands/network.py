@@ -6,6 +6,8 @@ import click
 from rich.table import Table
 
 from snnc.ir import Network, expand
+from snnc.ir.errors import SnncError
+from snnc.ir.expand import check_draws
 from snnc.ir.values import describe
 
 from .common import NET_ARGUMENT, console, human_bytes, load_network
@@ -14,8 +16,16 @@ from .common import NET_ARGUMENT, console, human_bytes, load_network
 @click.command()
 @NET_ARGUMENT
 def validate(net: str) -> None:
-    """Check a network file; print one line per problem found (exit 2) or 'ok'."""
+    """Check a network file: print 'ok' and a summary, or the first problem as one line (exit 2).
+
+    Drawn values are checked too (a normal delay that draws a step below 1), so a network that
+    validates also expands.
+    """
     network = load_network(net)
+    try:
+        check_draws(network)
+    except SnncError as error:
+        raise error.located(file=net) from None
     click.echo(f"{net}: ok ({len(network.populations)} populations, "
                f"{len(network.projections)} projections, {network.neuron_count} neurons)")
 
@@ -32,14 +42,24 @@ def _population_table(network: Network) -> Table:
     return table
 
 
-def _projection_rows(network: Network):
+def _projection_rows(network: Network, net: str) -> list[dict]:
+    """Per projection: synapse count, bytes, delay and weight ranges. Every projection is
+    expanded (one at a time, only its summary kept) before anything is printed, so that a bad
+    draw is the only output."""
+    rows = []
     for projection in network.projections:
-        synapses = expand(network, projection)
-        delays = (f"{int(synapses.delay.min())}..{int(synapses.delay.max())}"
-                  if len(synapses) else "-")
-        weights = (f"{float(synapses.weight.min()):g}..{float(synapses.weight.max()):g}"
-                   if len(synapses) else "-")
-        yield projection, synapses, delays, weights
+        try:
+            synapses = expand(network, projection)
+        except SnncError as error:
+            raise error.located(file=net) from None
+        count = len(synapses)
+        rows.append({
+            "projection": projection, "synapses": count, "bytes": synapses.nbytes,
+            "delay": (int(synapses.delay.min()), int(synapses.delay.max())) if count else None,
+            "weight": ((float(synapses.weight.min()), float(synapses.weight.max()))
+                       if count else None),
+        })
+    return rows
 
 
 @click.command()
@@ -47,25 +67,24 @@ def _projection_rows(network: Network):
 def info(net: str) -> None:
     """Summarise a network: populations, neurons, synapses, delay range, memory estimate."""
     network = load_network(net)
+    rows = _projection_rows(network, net)
     out = console()
     out.print(_population_table(network))
     table = Table(title="projections")
     for column in ("projection", "rule", "synapses", "weights", "delays", "memory"):
         table.add_column(column, justify="left" if column in ("projection", "rule") else "right")
-    total_synapses, total_bytes, delay_lo, delay_hi = 0, 0, None, None
-    for projection, synapses, delays, weights in _projection_rows(network):
-        total_synapses += len(synapses)
-        total_bytes += synapses.nbytes
-        if len(synapses):
-            lo, hi = int(synapses.delay.min()), int(synapses.delay.max())
-            delay_lo = lo if delay_lo is None else min(delay_lo, lo)
-            delay_hi = hi if delay_hi is None else max(delay_hi, hi)
-        table.add_row(projection.name, projection.connect.kind, f"{len(synapses):,}", weights,
-                      delays, human_bytes(synapses.nbytes))
+    for row in rows:
+        delays = "{}..{}".format(*row["delay"]) if row["delay"] else "-"
+        weights = "{:g}..{:g}".format(*row["weight"]) if row["weight"] else "-"
+        table.add_row(row["projection"].name, row["projection"].connect.kind,
+                      f"{row['synapses']:,}", weights, delays, human_bytes(row["bytes"]))
     out.print(table)
-    delay_range = f"{delay_lo}..{delay_hi}" if delay_lo is not None else "-"
-    out.print(f"neurons {network.neuron_count:,}  synapses {total_synapses:,}  "
-              f"delays {delay_range} steps  memory (expanded) {human_bytes(total_bytes)}")
+    ranges = [row["delay"] for row in rows if row["delay"]]
+    delay_range = (f"{min(lo for lo, _ in ranges)}..{max(hi for _, hi in ranges)}"
+                   if ranges else "-")
+    out.print(f"neurons {network.neuron_count:,}  "
+              f"synapses {sum(row['synapses'] for row in rows):,}  delays {delay_range} steps  "
+              f"memory (expanded) {human_bytes(sum(row['bytes'] for row in rows))}")
 
 
 COMMANDS = [validate, info]

@@ -98,3 +98,129 @@ def test_steps_compares_float_and_quantized_rates_on_the_reference(tmp_path):
     assert row["fraction_differing"] == pytest.approx(differing.mean())
     table = CliRunner().invoke(cli, ["quantize", file, "-t", "spinnaker-emu", "--steps", "300"])
     assert table.exit_code == 0 and "float vs spinnaker on the reference, 300 steps" in table.output
+
+
+# ---- report.json: the "quantization" section of snnc compile ------------------------------------
+def test_compile_puts_the_quantization_report_in_report_json(tmp_path):
+    """DESIGN/issue contract: {"projections": [{"name", "scale", "max_abs_error", "zeroed",
+    "clipped"}], "populations": [...], "warnings": [...]}, with values computed by hand."""
+    net = _tiny_weights_net(tmp_path)
+    result = CliRunner().invoke(cli, ["compile", net, "--target", "loihi-sim", "-o",
+                                      str(tmp_path / "build")])
+    assert result.exit_code == 0, result.output
+    quantization = json.loads((tmp_path / "build" / "report.json").read_text())["quantization"]
+    assert {"projections", "populations", "warnings"} <= quantization.keys()
+    (projection,) = quantization["projections"]
+    assert {"name", "scale", "max_abs_error", "zeroed", "clipped"} <= projection.keys()
+    # S: 24-bit bound (2^23 - 1) / (1 + 1.000009 / (742 / 4096)) = 1.29e6 -> 2^20 (threshold and
+    # weight bounds are larger); weight 1.0 needs weight_exp 7: one integer unit = 64 * 2^7 / 2^20
+    assert projection["name"] == "inp->hid" and projection["scale"] == 2.0**-7
+    assert projection["zeroed"] == 9 and projection["clipped"] == 0
+    assert projection["max_abs_error"] == pytest.approx(1e-6, rel=1e-9)  # 1.0 is exact: 128 units
+    (population,) = quantization["populations"]
+    assert population["name"] == "hid" and population["scale"] == 2.0**-20
+    assert quantization["warnings"] == [
+        "projection 'inp->hid': 9 of 10 nonzero weights (90.0%) rounded to 0 (step 0.00781; "
+        "smallest surviving |w| 1)"]
+    # the reference target runs the float network: no quantization
+    CliRunner().invoke(cli, ["compile", net, "--target", "reference", "-o", str(tmp_path / "ref")])
+    assert json.loads((tmp_path / "ref" / "report.json").read_text())["quantization"] is None
+
+
+def test_compile_report_json_for_spinnaker_has_the_same_keys(tmp_path):
+    net = _tiny_weights_net(tmp_path)
+    result = CliRunner().invoke(cli, ["compile", net, "-t", "spinnaker-emu", "-o",
+                                      str(tmp_path / "build")])
+    assert result.exit_code == 0, result.output
+    quantization = json.loads((tmp_path / "build" / "report.json").read_text())["quantization"]
+    (projection,) = quantization["projections"]
+    assert {"name", "scale", "max_abs_error", "zeroed", "clipped"} <= projection.keys()
+    assert (projection["zeroed"], projection["clipped"]) == (9, 0)
+    # the tiny weights lose 1e-6 each; the weight 1.0 at most half a step
+    assert 1e-6 <= projection["max_abs_error"] <= max(1e-6, projection["scale"] / 2)
+    assert [p["name"] for p in quantization["populations"]] == ["hid"]
+    assert len(quantization["warnings"]) == 1 and "rounded to 0" in quantization["warnings"][0]
+
+
+# ---- --option: every bad key or value is one line, exit 2, nothing written ---------------------
+KNOWN = ("weight_bits, rounding, seed, power_of_two_scale, loihi_v_scale, ring_buffer_sigma, "
+         "spikes_per_second, max_expected_summed_weight")
+
+
+@pytest.mark.parametrize("option,expected", [
+    ("bits=4", f"error: --option: expected key=value with key one of: {KNOWN}; got 'bits=4'"),
+    ("weight_bits", f"error: --option: expected key=value with key one of: {KNOWN}; "
+                    "got 'weight_bits'"),
+    ("=4", f"error: --option: expected key=value with key one of: {KNOWN}; got '=4'"),
+    ("max_expected_summed_weight=-5",
+     "error: --option max_expected_summed_weight: must be > 0 (one value, or exc,inh) (got '-5')"),
+    ("max_expected_summed_weight=20,0",
+     "error: --option max_expected_summed_weight: must be > 0 (one value, or exc,inh) "
+     "(got '20,0')"),
+    # pydantic words the rest; the line names the option and repeats the value
+    ("weight_bits=9", "weight_bits"), ("weight_bits=0", "weight_bits"),
+    ("weight_bits=abc", "weight_bits"), ("rounding=up", "rounding"), ("seed=-1", "seed"),
+    ("seed=1.5", "seed"), ("loihi_v_scale=inf", "loihi_v_scale"),
+    ("loihi_v_scale=nan", "loihi_v_scale"), ("loihi_v_scale=0", "loihi_v_scale"),
+    ("ring_buffer_sigma=inf", "ring_buffer_sigma"), ("spikes_per_second=0", "spikes_per_second"),
+    ("power_of_two_scale=maybe", "power_of_two_scale"),
+    ("max_expected_summed_weight=1,2,3", "max_expected_summed_weight"),
+    ("max_expected_summed_weight=a", "max_expected_summed_weight"),
+])
+def test_bad_options_are_one_line_errors(tmp_path, option, expected):
+    net = _tiny_weights_net(tmp_path)
+    out = tmp_path / "q.yaml"
+    for target in ("loihi-sim", "spinnaker-emu"):
+        result = CliRunner().invoke(cli, ["quantize", net, "-t", target, "--option", option,
+                                          "-o", str(out)])
+        assert result.exit_code == 2, result.output
+        assert result.stdout == ""
+        (line,) = result.stderr.splitlines()
+        if expected.startswith("error:"):
+            assert line == expected
+        else:
+            value = option.partition("=")[2]
+            assert line.startswith(f"error: --option {expected}: ")
+            assert line.endswith(f"(got '{value}')")
+        assert not out.exists()
+
+
+def test_stochastic_rounding_is_seeded_on_the_command_line(tmp_path):
+    net = Network("stochastic", dt=1.0)
+    net.source("inp", 200, spike_times())
+    net.population("hid", 1, LIF(tau_mem=20.0, v_th=1.0))
+    net.connect("inp", "hid", weight=np.linspace(0.001, 0.05, 200))
+    file = str(tmp_path / "net.yaml")
+    net.save(file)
+
+    def weights(*options):
+        args = ["quantize", file, "-t", "loihi-sim", "-o", str(tmp_path / "q.yaml")]
+        for option in options:
+            args += ["--option", option]
+        assert CliRunner().invoke(cli, args).exit_code == 0
+        return np.asarray(load(tmp_path / "q.yaml").projections[0].weight)
+
+    first = weights("rounding=stochastic", "seed=3")
+    assert np.array_equal(first, weights("rounding=stochastic", "seed=3"))
+    assert not np.array_equal(first, weights("rounding=stochastic", "seed=4"))
+    assert not np.array_equal(first, weights("rounding=nearest"))
+
+
+def test_quantize_writes_byte_identical_files_for_the_same_input(tmp_path):
+    net = Network("det", dt=1.0)
+    net.source("inp", 40, spike_times(times=[0, 1], ids=[3, 7]))
+    net.population("hid", 30, LIF(tau_mem=20.0, tau_syn=5.0, v_th=1.0))
+    net.connect("inp", "hid", weight=np.random.default_rng(0).normal(0.1, 0.05, 1200))
+    file = str(tmp_path / "net.yaml")
+    net.save(file)
+    outputs = []
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        result = CliRunner().invoke(cli, [
+            "quantize", file, "-t", "loihi-sim", "--option", "rounding=stochastic",
+            "--option", "seed=5", "--format", "json", "-o", str(tmp_path / folder / "q.yaml")])
+        assert result.exit_code == 0, result.output
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1]
+    for name in ("q.yaml", "q.npz"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name

@@ -268,3 +268,48 @@ def test_forced_coarse_scale_warns_that_the_threshold_moved():
     _, report = quantize(net, "loihi", QuantizeOptions(loihi_v_scale=100))
     assert report.population("hid").threshold_error == pytest.approx(0.28)
     assert report.warnings == ["population 'hid': threshold moved by 28% of v_th - v_reset"]
+
+
+def test_stochastic_rounding_is_seeded_unbiased_and_per_projection():
+    # scale forced to 64: one integer weight unit is exactly 1.0, so 0.3 rounds to 0 or 1
+    net = Network("stochastic", dt=1.0)
+    net.source("inp", 2000, spike_times())
+    net.population("a", 1, LIF(tau_mem=20.0, v_th=100.0))
+    net.population("b", 1, LIF(tau_mem=20.0, v_th=100.0))
+    net.connect("inp", "a", all_to_all(), weight=0.3)
+    net.connect("inp", "b", all_to_all(), weight=0.3)
+
+    def weights(seed: int, rounding: str = "stochastic") -> list[np.ndarray]:
+        quantized, report = quantize(net, "loihi", QuantizeOptions(
+            rounding=rounding, seed=seed, loihi_v_scale=64))
+        assert {p.scale for p in report.projections} == {1.0}
+        return [np.asarray(resolve(p.weight, 2000)) for p in quantized.network.projections]
+
+    a, b = weights(seed=7)
+    assert set(a.tolist()) == {0, 1} and set(b.tolist()) == {0, 1}
+    again = weights(seed=7)
+    assert np.array_equal(again[0], a) and np.array_equal(again[1], b)  # same seed, same bits
+    assert not np.array_equal(weights(seed=8)[0], a)  # another seed, other draws
+    assert not np.array_equal(a, b)  # each projection has its own stream
+    for drawn in (a, b):  # unbiased: P(up) = 0.3
+        assert abs(drawn.mean() - 0.3) < 5 * np.sqrt(0.3 * 0.7 / 2000)
+    nearest, _ = weights(seed=7, rounding="nearest")
+    assert np.all(nearest == 0)
+
+
+@pytest.mark.parametrize("v_scale", [64.0, 1e30])
+def test_weights_beyond_8_bits_clip_to_the_top_with_their_sign_and_warn(v_scale):
+    # at S = 64 one unit of weight_exp 7 is 128: 1e5 needs 781 > 255; at S = 1e30 every weight
+    # is astronomically many units (the integer cast must not wrap them to the other sign)
+    net = Network("clip", dt=1.0)
+    net.source("inp", 4, spike_times())
+    net.population("hid", 1, LIF(tau_mem=20.0, v_th=1.0))
+    net.connect("inp", "hid", all_to_all(), weight=np.array([1e5, -1e5, 2e5, 0.0]))
+    quantized, report = quantize(net, "loihi", QuantizeOptions(loihi_v_scale=v_scale))
+    projection = quantized.network.projections[0]
+    assert projection.weight_exp == 7
+    assert np.asarray(projection.weight).tolist() == [254, -254, 254, 0]  # mixed: [-254, 254]
+    entry = report.projection("inp->hid")
+    assert entry.clipped == 3 and entry.zeroed == 0
+    assert "projection 'inp->hid': 3 weights clipped to the largest representable magnitude" \
+        in report.warnings

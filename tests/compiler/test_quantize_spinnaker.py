@@ -66,6 +66,16 @@ def test_weights_dequantize_within_half_a_step_and_parameters_fit(net):
         # V >= v_thresh on raw integers is exactly v > v_th in float
         assert np.all((v_thresh - 1) / 2**15 <= v_th) and np.all(v_thresh / 2**15 > v_th)
         assert neuron.t_refract == population.neuron.refractory
+        # every field inside its s16.15 / u0.32 / shift range
+        for field in ("v_thresh", "v_reset", "v_rest", "v_init", "i_offset", "r_membrane"):
+            raw = np.asarray(resolve(getattr(neuron, field), population.size))
+            assert raw.min() >= -(2**31) and raw.max() <= 2**31 - 1, field
+        exp_tc = np.asarray(resolve(neuron.exp_tc, population.size))
+        assert exp_tc.min() >= 0 and exp_tc.max() <= 2**15
+        for field in ("decay_exc", "init_exc", "decay_inh", "init_inh"):
+            raw = np.asarray(resolve(getattr(neuron, field), population.size))
+            assert raw.min() >= 0 and raw.max() <= 2**32 - 1, field
+        assert 0 <= neuron.weight_shift_exc <= 15 and 0 <= neuron.weight_shift_inh <= 15
 
 
 def _spinnaker_net(delay, weight=1.0, **lif) -> Network:
@@ -192,3 +202,26 @@ def test_single_neuron_trace_matches_float_within_the_error_budget():
         assert spikes_q[t] == spikes_f[t], f"step {t}"
         assert abs(v_q[t] * lsb - v_f) <= e_v + 1e-12, f"step {t}"
     assert sum(spikes_f) >= 2
+
+
+def test_stochastic_rounding_is_seeded_and_unbiased():
+    net = Network("stochastic", dt=1.0)
+    net.source("inp", 4000, spike_times())
+    net.population("hid", 1, LIF(tau_mem=20.0, v_th=5.0))
+    net.connect("inp", "hid", all_to_all(), weight=0.0123)
+
+    def run(seed: int, rounding: str = "stochastic"):
+        quantized, report = quantize(net, "spinnaker", QuantizeOptions(rounding=rounding,
+                                                                        seed=seed))
+        step = report.projection("inp->hid").step
+        return np.asarray(resolve(quantized.network.projections[0].weight, 4000)), step
+
+    drawn, step = run(seed=2)
+    assert np.array_equal(drawn, run(seed=2)[0]) and not np.array_equal(drawn, run(seed=3)[0])
+    fraction = 0.0123 / step - np.floor(0.0123 / step)
+    assert 0.05 < fraction < 0.95  # the weight is not on the grid: both neighbours occur
+    assert set(drawn.tolist()) == {int(np.floor(0.0123 / step)), int(np.floor(0.0123 / step)) + 1}
+    # unbiased: the mean dequantized weight is the float weight, within 5 standard errors
+    assert abs(drawn.mean() * step - 0.0123) < 5 * step * np.sqrt(fraction * (1 - fraction) / 4000)
+    nearest, _ = run(seed=2, rounding="nearest")
+    assert np.all(nearest == np.rint(0.0123 / step))

@@ -3,6 +3,8 @@
 Each case is a network file (a base network with one thing broken) and the exact message expected.
 """
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -139,13 +141,105 @@ CASES = [
     ("duplicate-projection-name", "  - {from: hid, to: out,",
      "  - {name: x, from: inp, to: hid, weight: 1}\n  - {name: x, from: hid, to: out,",
      "projections[1].name: duplicate projection name 'x'"),
+    # YAML itself
+    ("empty-file", BASE, "", "the file must be a YAML mapping with populations and projections"),
+    ("duplicate-population", "  out:\n", "  hid: {size: 1, neuron: {kind: lif, tau_mem: 5.0}}\n"
+     "  out:\n", "line 9: duplicate key 'hid'"),
+    ("duplicate-field", "tau_mem: 20.0}", "tau_mem: 20.0, tau_mem: 5.0}",
+     "line 8: duplicate key 'tau_mem'"),
+    ("metadata-not-mapping", "dt: 1.0", "dt: 1.0\nmetadata: 5",
+     "metadata: expected a mapping, got 5"),
+    # wrong types: booleans are not numbers, names are not lists
+    ("size-bool", "size: 3", "size: true", "populations.hid.size: expected an integer, got True"),
+    ("weight-bool", "weight: 0.5, delay: 1}", "weight: true, delay: 1}",
+     "projections[0].weight: expected a number, a list, {file, key}, {normal: [mean, std], seed} "
+     "or {uniform: [lo, hi], seed}, got True"),
+    ("from-not-a-name", "{from: inp, to: hid", "{from: [inp], to: hid",
+     "projections[0].from: expected a population name, got ['inp']"),
+    ("spike-time-fraction", "times: [0, 1]", "times: [0, 1.5]",
+     "populations.inp.source: times must be integers"),
+    ("explicit-negative-index", "connect: all_to_all, weight: 0.5",
+     "connect: {kind: explicit, pre: [0, -1], post: [0, 1]}, weight: 0.5",
+     "projections[0].connect.pre: index -1 out of range for population 'inp' of size 2"),
+    # seeds and distributions, checked when loaded rather than when drawn
+    ("connect-seed-negative", "connect: all_to_all, weight: 0.5",
+     "connect: {kind: fixed_probability, p: 0.5, seed: -1}, weight: 0.5",
+     "projections[0].connect.seed: must be >= 0, got -1"),
+    ("poisson-seed-negative", "{kind: spike_times, times: [0, 1], ids: [0, 1]}",
+     "{kind: poisson, rate_hz: 5, seed: -3}", "populations.inp.source.seed: must be >= 0, got -3"),
+    ("normal-std-negative", "weight: 0.5, delay: 1}",
+     "weight: {normal: [0, -1], seed: 1}, delay: 1}",
+     "projections[0].weight: normal std must be >= 0, got -1"),
+    ("normal-one-number", "weight: 0.5, delay: 1}", "weight: {normal: [0]}, delay: 1}",
+     "projections[0].weight.normal: expected normal: [mean, std] (two numbers), got [0]"),
+    ("distribution-seed-negative", "weight: 0.5, delay: 1}",
+     "weight: {uniform: [0, 1], seed: -2}, delay: 1}",
+     "projections[0].weight.seed: must be >= 0, got -2"),
+    ("uniform-reversed", "weight: 0.5, delay: 1}", "weight: 0.5, delay: {uniform: [3, 1]}}",
+     "projections[0].delay: uniform needs lo <= hi, got [3, 1]"),
+    ("uniform-delay-without-integer", "weight: 0.5, delay: 1}",
+     "weight: 0.5, delay: {uniform: [1.5, 1.7]}}",
+     "projections[0].delay: delays are whole steps: uniform[1.5, 1.7] holds no integer"),
+    ("uniform-delay-too-long", "weight: 0.5, delay: 1}",
+     "weight: 0.5, delay: {uniform: [1, 70000]}}",
+     "projections[0].delay: delays must be <= 65535 steps, got uniform[1.0, 70000.0]"),
+    # a normal delay is only known to be bad once drawn: validate draws it (std 0: every draw is -5)
+    ("normal-delay-drawn-below-one", "weight: 0.5, delay: 1}",
+     "weight: 0.5, delay: {normal: [-5, 0]}}",
+     "projections[0].delay: drawn delay -5 outside 1..65535"),
+    # NPZ files that are not what they should be
+    ("npz-not-an-archive", "weight: 0.5, delay: 1}",
+     "weight: {file: garbage.npz, key: w}, delay: 1}",
+     "projections[0].weight: cannot read array file 'garbage.npz': not a NumPy .npz archive"),
+    ("npz-is-npy", "weight: 0.5, delay: 1}", "weight: {file: single.npy, key: w}, delay: 1}",
+     "projections[0].weight: cannot read array file 'single.npy': not a NumPy .npz archive"),
+    ("npz-object-array", "weight: 0.5, delay: 1}", "weight: {file: odd.npz, key: obj}, delay: 1}",
+     "projections[0].weight: cannot read 'odd.npz:obj': Object arrays cannot be loaded when "
+     "allow_pickle=False"),
+    ("npz-strings", "weight: 0.5, delay: 1}", "weight: {file: odd.npz, key: text}, delay: 1}",
+     "projections[0].weight: 'odd.npz:text' must hold integers or floats, got dtype <U1"),
+    ("npz-two-dimensional", "weight: 0.5, delay: 1}",
+     "weight: {file: odd.npz, key: matrix}, delay: 1}",
+     "projections[0].weight: 'odd.npz:matrix' must be 1-D, got shape (2, 3)"),
+    ("npz-spike-key-missing", "{kind: spike_times, times: [0, 1], ids: [0, 1]}",
+     "{kind: spike_times, file: arrays.npz, times: w2, ids: k}",
+     "populations.inp.source.ids: key 'k' not in 'arrays.npz' (keys: w6, w2)"),
 ]
+
+CATEGORIES = {  # the kinds of bad input the error contract names, and cases of each
+    "YAML syntax": ["yaml-syntax", "duplicate-population", "empty-file"],
+    "unknown field": ["unknown-top-field", "unknown-population-field", "unknown-neuron-field"],
+    "wrong type": ["size-not-int", "param-bad-type", "weight-string", "size-bool"],
+    "unknown population": ["unknown-from", "unknown-to"],
+    "negative size": ["size-negative"],
+    "delay < 1": ["delay-zero", "delay-distribution-below-one", "normal-delay-drawn-below-one"],
+    "p outside [0, 1]": ["p-above-one", "p-negative"],
+    "missing NPZ file or key": ["npz-missing-file", "npz-missing-key", "npz-spike-key-missing"],
+    "array length mismatch": ["param-array-length", "weight-length", "npz-length", "spike-lengths"],
+    "out-of-range Lava parameter": ["loihi-du-range", "loihi-vth-range", "loihi-bias-exp",
+                                    "loihi-bias-mant", "loihi-weight-range"],
+}
+
+
+def test_the_table_covers_every_category_of_the_contract():
+    ids = [case[0] for case in CASES]
+    assert len(ids) == len(set(ids)) and len(ids) >= 30
+    for category, cases in CATEGORIES.items():
+        assert set(cases) <= set(ids), category
+
+
+def _write_arrays(folder: Path) -> None:
+    np.savez(folder / "arrays.npz", w6=np.full(6, 0.5), w2=np.ones(2))
+    np.savez(folder / "odd.npz", obj=np.array([1, "a", None], dtype=object),
+             text=np.array(list("abcdef")), matrix=np.ones((2, 3)))
+    (folder / "garbage.npz").write_text("not a zip archive")
+    np.save(folder / "single.npy", np.ones(6))
 
 
 @pytest.mark.parametrize("case,old,new,expected", CASES, ids=[c[0] for c in CASES])
 def test_bad_input_gives_one_line(tmp_path: Path, case, old, new, expected):
     assert old in BASE, f"{case}: the base network has no {old!r}"
-    np.savez(tmp_path / "arrays.npz", w6=np.full(6, 0.5), w2=np.ones(2))
+    _write_arrays(tmp_path)
     path = tmp_path / "net.yaml"
     path.write_text(BASE.replace(old, new, 1))
     result = CliRunner().invoke(cli, ["validate", str(path)])
@@ -172,4 +266,103 @@ def test_debug_shows_traceback(tmp_path: Path):
     path = tmp_path / "net.yaml"
     path.write_text(BASE.replace("size: 3", "size: -3"))
     result = CliRunner().invoke(cli, ["--debug", "validate", str(path)])
-    assert result.exit_code != 0 and result.exception is not None
+    assert result.exit_code == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == "Traceback (most recent call last):"
+    assert lines[-1] == (f"snnc.ir.errors.NetworkError: {path}: populations.hid.size: "
+                         "must be >= 1, got -3")
+
+
+def test_not_a_text_file(tmp_path: Path):
+    path = tmp_path / "net.yaml"
+    path.write_bytes(b"snnc: 1\nname: \xff\xfe\n")
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"error: {path}: not a text file (not UTF-8 at byte 14)"
+
+
+def test_the_installed_command_prints_one_line_and_no_traceback(tmp_path: Path):
+    """The real console script (not click's test runner, which hides tracebacks)."""
+    snnc = Path(sys.executable).with_name("snnc")
+    path = tmp_path / "net.yaml"
+    for text, expected in [
+        (BASE.replace("tau_mem: 20.0", "tau_mem: -5"),
+         "populations.hid.neuron.tau_mem: must be > 0, got -5"),
+        (BASE.replace("weight: 0.5", "weight: {file: odd.npz, key: obj}"),
+         "projections[0].weight: cannot read 'odd.npz:obj': Object arrays cannot be loaded when "
+         "allow_pickle=False"),
+    ]:
+        _write_arrays(tmp_path)
+        path.write_text(text)
+        run = subprocess.run([str(snnc), "validate", str(path)], capture_output=True, text=True,
+                             timeout=120)
+        assert (run.returncode, run.stdout, run.stderr) == (2, "", f"error: {path}: {expected}\n")
+
+
+# ---- commands that write files write none when the input is bad ---------------------------------
+def _commands(tmp_path: Path, net: Path) -> dict[str, tuple[list[str], Path]]:
+    return {
+        "compile": (["compile", str(net), "--target", "loihi-sim", "-o", str(tmp_path / "build")],
+                    tmp_path / "build"),
+        "run": (["run", str(net), "--target", "reference", "--steps", "5", "-o",
+                 str(tmp_path / "spikes.npz")], tmp_path / "spikes.npz"),
+        "quantize": (["quantize", str(net), "--target", "loihi-sim", "-o",
+                      str(tmp_path / "q.yaml")], tmp_path / "q.yaml"),
+        "export-nir": (["export-nir", str(net), "-o", str(tmp_path / "m.nir")],
+                       tmp_path / "m.nir"),
+    }
+
+
+@pytest.mark.parametrize("command", ["compile", "run", "quantize", "export-nir"])
+@pytest.mark.parametrize("case", ["tau-mem-negative", "npz-missing-key", "yaml-syntax"])
+def test_a_command_given_bad_input_writes_nothing(tmp_path: Path, command, case):
+    _, old, new, expected = next(c for c in CASES if c[0] == case)
+    _write_arrays(tmp_path)
+    net = tmp_path / "net.yaml"
+    net.write_text(BASE.replace(old, new, 1))
+    before = sorted(p.name for p in tmp_path.iterdir())
+    args, output = _commands(tmp_path, net)[command]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [f"error: {net}: {expected}"]
+    assert not output.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no temporary files either
+
+
+@pytest.mark.parametrize("command", ["compile", "run", "quantize"])
+def test_a_draw_that_fails_after_loading_writes_nothing(tmp_path: Path, command):
+    """The normal delay loads (only drawing shows it is bad), then fails at expansion."""
+    net = tmp_path / "net.yaml"
+    net.write_text(BASE.replace("weight: 0.5, delay: 1}", "weight: 0.5, delay: {normal: [-5, 0]}}"))
+    args, output = _commands(tmp_path, net)[command]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"error: {net}: projections[0].delay: drawn delay -5 outside 1..65535"]
+    assert not output.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.yaml"]
+
+
+def test_info_prints_nothing_but_the_error_when_a_draw_fails(tmp_path: Path):
+    net = tmp_path / "net.yaml"
+    net.write_text(BASE.replace("weight: 0.5, delay: 1}", "weight: 0.5, delay: {normal: [-5, 0]}}"))
+    result = CliRunner().invoke(cli, ["info", str(net)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == f"error: {net}: projections[0].delay: drawn delay -5 outside 1..65535\n"
+
+
+@pytest.mark.parametrize("command", ["compile", "quantize"])
+def test_a_network_the_target_cannot_express_writes_nothing(tmp_path: Path, command):
+    net = tmp_path / "net.yaml"
+    net.write_text(BASE.replace("tau_mem: 20.0}", "tau_mem: 20.0, refractory: 2}"))
+    args, output = _commands(tmp_path, net)[command]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"error: {net}: populations.hid.neuron.refractory: 'hid': Lava's fixed-point LIF has no "
+        "refractory period (refractory = 2)"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.yaml"]
