@@ -1,7 +1,7 @@
 """Compile at scale: 100k and 1M neurons (100 synapses per neuron) for loihi-sim and spinnaker-emu.
 
     .venv/bin/python benchmarks/compile_scale.py [--sizes 100000 1000000] [--targets loihi-sim spinnaker-emu]
-                                                 [--strategy greedy]
+                                                 [--strategy greedy] [--spynnaker]
 
 Network: populations of 10,000 neurons in a ring; population k feeds itself and k+1 with
 fixed_probability 0.005 (100 synapses per neuron from 20,000 candidates), delays uniform 1..16 steps,
@@ -11,10 +11,12 @@ so that peak RSS is its own. Machines are enlarged until the network fits (a 16x
 a 64-chip Loihi 2 system).
 
 Printed per run: seconds per stage, total, peak RSS, cores vs the lower bound, inter-core spikes
-per step (estimated), router entries per chip (max / mean / total) and, as a peer, the core count of
-sPyNNaker-style fixed slicing (one population per core, 256 neurons each; computed, not run:
-sPyNNaker itself was not run here). Goal (issue 5): 1M / 100M in <= 60 s and <= 8 GiB, cores <=
-1.02 x lower bound.
+per step (estimated), router entries per chip (max / mean / total) and, for spinnaker-emu, the core
+count of sPyNNaker-style fixed slicing (256 neurons per core, computed). With --spynnaker, sPyNNaker
+itself maps the same network on a virtual board (benchmarks/spynnaker_map.py, run by
+.venv-spynnaker's Python 3.11; make it with `bash benchmarks/spynnaker_setup.sh`) and its cores
+and router entries per chip (after its PairCompressor) are printed beside snnc's. Goal (issue 5):
+1M / 100M in <= 60 s and <= 8 GiB, cores <= 1.02 x lower bound.
 """
 
 from __future__ import annotations
@@ -25,8 +27,11 @@ import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 POP = 10_000
+ROOT = Path(__file__).resolve().parent.parent
+SPYNNAKER_PY = ROOT / ".venv-spynnaker" / "bin" / "python"
 HARDWARE = {
     "loihi-sim": {"base": "loihi2", "name": "loihi2_64", "chips_x": 8, "chips_y": 8},
     "spinnaker-emu": {"base": "spinnaker1", "name": "spinnaker_16x16", "chips_x": 16,
@@ -87,11 +92,55 @@ def run_one(neurons: int, target: str, strategy: str) -> dict:
     }
 
 
+def run_spynnaker(neurons: int, timeout: float) -> tuple[dict | None, str]:
+    """Map the network with sPyNNaker (virtual board) in its own venv; (row, why-not)."""
+    import tempfile
+
+    if not SPYNNAKER_PY.exists():
+        return None, (f"not run: {SPYNNAKER_PY.relative_to(ROOT)} missing "
+                      "(make it with `bash benchmarks/spynnaker_setup.sh`)")
+    workdir = tempfile.mkdtemp(prefix=f"spynnaker_map_{neurons}_")
+    try:
+        out = subprocess.run([str(SPYNNAKER_PY), str(ROOT / "benchmarks" / "spynnaker_map.py"),
+                              str(neurons), "--workdir", workdir],
+                             capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, f"could not map: over the {timeout:.0f} s timeout (work dir {workdir})"
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if out.returncode or not lines:
+        tail = (out.stderr.strip().splitlines() or ["(no stderr)"])[-1]
+        return None, f"could not map (exit {out.returncode}): {tail} (work dir {workdir})"
+    return json.loads(lines[-1]), ""
+
+
+def print_peer(row: dict, peer: dict | None, why: str) -> None:
+    if peer is None:
+        print(f"  sPyNNaker: {why}")
+        return
+    snnc_cores = row["neuron_cores"] + row["source_cores"] + row["delay_cores"]
+    peer_cores = peer["neuron_cores"] + peer["source_cores"] + peer["delay_cores"]
+    entries, raw = peer["router_entries"] or peer["router_entries_uncompressed"], \
+        peer["router_entries_uncompressed"]
+    print(f"  sPyNNaker {peer['spynnaker']} (virtual board {peer['machine']}), mapped in "
+          f"{peer['mapping_total_s']} s: cores {peer['cores']:,} (neuron {peer['neuron_cores']:,}, "
+          f"source {peer['source_cores']}, delay {peer['delay_cores']}, system "
+          f"{peer['system_cores']}); app cores snnc / sPyNNaker = {snnc_cores:,} / "
+          f"{peer_cores:,} = {snnc_cores / peer_cores:.3f}")
+    print(f"  sPyNNaker router entries per chip: max {entries['max']}, mean {entries['mean']}, "
+          f"total {entries['total']:,} on {entries['chips']} chips (uncompressed {raw['total']:,}, "
+          f"max {raw['max']}); snnc: max {row['router_entries_max']}, total "
+          f"{row['router_entries_total']:,}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--targets", nargs="+", default=["loihi-sim", "spinnaker-emu"])
     parser.add_argument("--strategy", default="greedy")
+    parser.add_argument("--spynnaker", action="store_true",
+                        help="also map each size with sPyNNaker on a virtual board (spinnaker-emu)")
+    parser.add_argument("--spynnaker-timeout", type=float, default=1800.0)
+    parser.add_argument("--json", action="store_true", help="also print each run as a JSON line")
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -115,9 +164,10 @@ def main() -> None:
                   f"{row['lower_bound']} = "
                   f"{(row['neuron_cores'] + row['source_cores']) / row['lower_bound']:.3f}")
             if target == "spinnaker-emu":
-                print(f"  peer: sPyNNaker-style fixed slicing would take "
+                ratio = (row["neuron_cores"] + row["source_cores"]) / row["spynnaker_style_cores"]
+                print(f"  computed: sPyNNaker-style fixed slicing (256 neurons per core) takes "
                       f"{row['spynnaker_style_cores']:,} neuron+source cores "
-                      f"(snnc / peer = {(row['neuron_cores'] + row['source_cores']) / row['spynnaker_style_cores']:.3f})")
+                      f"(snnc / computed = {ratio:.3f})")
             print(f"  inter-core spikes/step (est.) {row['inter_core_spikes_per_step']:,}; "
                   f"hops x spikes/step {row['hop_traffic']:,}")
             print(f"  router entries per chip: max {row['router_entries_max']}, mean "
@@ -125,6 +175,13 @@ def main() -> None:
                   f"{row['router_entries_raw']:,})")
             for line in row["violations"]:
                 print(f"  violation: {line}")
+            if args.spynnaker and target == "spinnaker-emu":
+                # after snnc's run, not beside it: the two never share the CPUs
+                peer, why = run_spynnaker(neurons, args.spynnaker_timeout)
+                print_peer(row, peer, why)
+                row["spynnaker"] = peer if peer is not None else {"error": why}
+            if args.json:
+                print(json.dumps(row))
 
 
 if __name__ == "__main__":
