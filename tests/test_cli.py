@@ -35,3 +35,30 @@ def test_debug_shows_the_traceback_and_keeps_the_exit_code(tmp_path):
     assert debug.returncode == 2
     assert debug.stderr.startswith("Traceback (most recent call last):")
     assert debug.stderr.rstrip().endswith(f"{missing}: cannot read: No such file or directory")
+
+
+def test_written_files_get_the_usual_mode_not_mkstemps_private_one(tmp_path):
+    import os
+
+    from snnc.ir import Network
+    from snnc.ir.io import atomic_write
+
+    old = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "a.txt", lambda handle: handle.write("x"))
+        Network("n").save(str(tmp_path / "net.yaml"))
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "net.yaml").stat().st_mode & 0o777 == 0o644
+
+
+def test_verify_names_the_file_when_the_network_cannot_be_compiled(tmp_path):
+    net = tmp_path / "slow.yaml"
+    net.write_text("snnc: 1\nname: slow\npopulations:\n"
+                   "  a: {size: 1, source: {kind: spike_times, times: [0], ids: [0]}}\n"
+                   "  b: {size: 1, neuron: {kind: loihi_lif, du: 0, dv: 0, vth: 1}}\n"
+                   "projections:\n  - {from: a, to: b, weight: 1, delay: 100}\n")
+    result = snnc("verify", str(net), "--target", "loihi-sim", "--steps", "5")
+    assert (result.returncode, result.stderr) == (
+        2, f"error: {net}: projections.a->b: delay 100 steps exceeds the target's maximum of 64\n")

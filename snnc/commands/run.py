@@ -180,9 +180,9 @@ def verify(source: str, target: str, steps: int, inputs: tuple[str, ...]) -> Non
     neuron, step, expected vs got) otherwise.
     """
     backend = get_backend(target)
-    build = replace_inputs(_compiled(load_source(source), target), inputs)
     numerics = TARGET_NUMERICS[target]
     try:
+        build = replace_inputs(_compiled(load_source(source), target), inputs)
         got = backend.run(build, steps)
         expected = get_backend("reference").run(build, steps, numerics=numerics, progress=True)
     except SnncError as error:
