@@ -28,7 +28,8 @@ COMMAND_MODULES = (
 
 
 class SnncGroup(click.Group):
-    """A click group that prints SnncError as ``FILE: WHERE: WHAT`` and exits with its code."""
+    """A click group that prints errors as one line, ``FILE: WHERE: WHAT`` (DESIGN.md §5), and
+    exits with the error's code (2 for bad input or usage)."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
@@ -37,14 +38,14 @@ class SnncGroup(click.Group):
             if (ctx.obj or {}).get("debug"):
                 traceback.print_exc()
             else:
-                click.echo(f"error: {error}", err=True)
+                click.echo(str(error), err=True)
             ctx.exit(error.exit_code)
         except click.UsageError as error:
             # click prints usage, a hint and the error on three lines; snnc errors are one line
             if (ctx.obj or {}).get("debug"):
                 raise
             where = error.ctx.command_path if error.ctx else ctx.command_path
-            click.echo(f"error: {where}: {error.format_message()}", err=True)
+            click.echo(f"{where}: {error.format_message()}", err=True)
             ctx.exit(error.exit_code)
 
 

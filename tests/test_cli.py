@@ -13,13 +13,13 @@ def snnc(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("args,line", [
-    (["run"], "error: snnc run: Missing argument 'NET.yaml|BUILD_DIR'."),
-    (["import-nir", "model.nir", "-o", "net.yaml"], "error: snnc import-nir: Missing option '--dt'."),
+    (["run"], "snnc run: Missing argument 'NET.yaml|BUILD_DIR'."),
+    (["import-nir", "model.nir", "-o", "net.yaml"], "snnc import-nir: Missing option '--dt'."),
     (["compile", "net.yaml", "--target", "bogus", "-o", "out"],
-     "error: snnc compile: Invalid value for '--target' / '-t': 'bogus' is not one of "
+     "snnc compile: Invalid value for '--target' / '-t': 'bogus' is not one of "
      "'loihi-sim', 'spinnaker-emu', 'reference'."),
     (["verify", "net.yaml", "--target", "loihi-sim", "--steps", "ten"],
-     "error: snnc verify: Invalid value for '--steps': 'ten' is not a valid integer range."),
+     "snnc verify: Invalid value for '--steps': 'ten' is not a valid integer range."),
 ])
 def test_usage_errors_are_one_line_with_exit_2(args, line):
     result = snnc(*args)
@@ -30,7 +30,7 @@ def test_debug_shows_the_traceback_and_keeps_the_exit_code(tmp_path):
     missing = tmp_path / "absent.yaml"
     plain = snnc("validate", str(missing))
     assert (plain.returncode, plain.stderr) == (
-        2, f"error: {missing}: cannot read: No such file or directory\n")
+        2, f"{missing}: cannot read: No such file or directory\n")
     debug = snnc("--debug", "validate", str(missing))
     assert debug.returncode == 2
     assert debug.stderr.startswith("Traceback (most recent call last):")
@@ -61,4 +61,4 @@ def test_verify_names_the_file_when_the_network_cannot_be_compiled(tmp_path):
                    "projections:\n  - {from: a, to: b, weight: 1, delay: 100}\n")
     result = snnc("verify", str(net), "--target", "loihi-sim", "--steps", "5")
     assert (result.returncode, result.stderr) == (
-        2, f"error: {net}: projections.a->b: delay 100 steps exceeds the target's maximum of 64\n")
+        2, f"{net}: projections.a->b: delay 100 steps exceeds the target's maximum of 64\n")

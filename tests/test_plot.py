@@ -66,7 +66,7 @@ def test_missing_matplotlib_is_one_line_exit_2(tmp_path, monkeypatch):
                                       "-o", str(tmp_path / "x.png")])
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
-        "error: plot: plotting needs matplotlib: pip install 'snnc[plot]' "
+        "plot: plotting needs matplotlib: pip install 'snnc[plot]' "
         "(or: pip install matplotlib)"]
 
 

@@ -144,11 +144,11 @@ def _bias_parts(bias_units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _check_supported(name: str, neuron: LIF) -> None:
     where = f"populations.{name}.neuron"
     if neuron.refractory > 0:
-        raise UnsupportedOnTarget(f"'{name}': Lava's fixed-point LIF has no refractory period "
+        raise UnsupportedOnTarget("Lava's fixed-point LIF has no refractory period "
                                   f"(refractory = {neuron.refractory})",
                                   where=f"{where}.refractory")
     if neuron.reset == "subtract":
-        raise UnsupportedOnTarget(f"'{name}': Lava's fixed-point LIF resets v to 0; "
+        raise UnsupportedOnTarget("Lava's fixed-point LIF resets v to 0; "
                                   "reset: subtract is not available", where=f"{where}.reset")
 
 

@@ -199,7 +199,7 @@ def quantize_population(population, incoming: list[Incoming], network,
     name, size, neuron, dt = population.name, population.size, population.neuron, network.dt
     where = f"populations.{name}.neuron"
     if neuron.reset == "subtract":
-        raise UnsupportedOnTarget(f"'{name}': sPyNNaker's LIF resets V to v_reset; "
+        raise UnsupportedOnTarget("sPyNNaker's LIF resets V to v_reset; "
                                   "reset: subtract is not available", where=f"{where}.reset")
     f = shifted_model(population, dt)
     exp_tc, r_membrane, gain_m = _membrane(neuron, size, f.alpha_m, where)

@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         plot(row, codes, Path(args.output))
     except SnncError as error:  # matplotlib missing: the spikes above, then one line
-        print(f"error: {error}", file=sys.stderr)
+        print(error, file=sys.stderr)
         return 2
     print(f"wrote {args.output}")
     return 0

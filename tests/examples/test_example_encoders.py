@@ -44,6 +44,6 @@ def test_main_without_matplotlib_prints_codes_then_one_line(tmp_path, monkeypatc
     out, err = capsys.readouterr()
     assert "latency (linear)" in out
     assert err.strip().splitlines() == [
-        "error: plot: plotting needs matplotlib: pip install 'snnc[plot]' "
+        "plot: plotting needs matplotlib: pip install 'snnc[plot]' "
         "(or: pip install matplotlib)"]
     assert not (tmp_path / "e.png").exists()

@@ -83,6 +83,6 @@ def test_main_without_matplotlib_prints_spikes_then_one_line(tmp_path, monkeypat
     out, err = capsys.readouterr()
     assert "lif_const    spinnaker-emu  spikes at [15, 31, 47]" in out
     assert err.strip().splitlines() == [
-        "error: plot: plotting needs matplotlib: pip install 'snnc[plot]' "
+        "plot: plotting needs matplotlib: pip install 'snnc[plot]' "
         "(or: pip install matplotlib)"]
     assert not (tmp_path / "s.png").exists()

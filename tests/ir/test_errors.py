@@ -245,7 +245,7 @@ def test_bad_input_gives_one_line(tmp_path: Path, case, old, new, expected):
     result = CliRunner().invoke(cli, ["validate", str(path)])
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
-    assert lines == [f"error: {path}: {expected.replace('{dir}', str(tmp_path))}"]
+    assert lines == [f"{path}: {expected.replace('{dir}', str(tmp_path))}"]
     assert "Traceback" not in result.output
 
 
@@ -259,7 +259,7 @@ def test_base_network_is_valid(tmp_path: Path):
 def test_missing_file(tmp_path: Path):
     result = CliRunner().invoke(cli, ["validate", str(tmp_path / "absent.yaml")])
     assert result.exit_code == 2
-    assert result.output.strip() == f"error: {tmp_path / 'absent.yaml'}: cannot read: No such file or directory"
+    assert result.output.strip() == f"{tmp_path / 'absent.yaml'}: cannot read: No such file or directory"
 
 
 def test_debug_shows_traceback(tmp_path: Path):
@@ -278,7 +278,7 @@ def test_not_a_text_file(tmp_path: Path):
     path.write_bytes(b"snnc: 1\nname: \xff\xfe\n")
     result = CliRunner().invoke(cli, ["validate", str(path)])
     assert result.exit_code == 2
-    assert result.output.strip() == f"error: {path}: not a text file (not UTF-8 at byte 14)"
+    assert result.output.strip() == f"{path}: not a text file (not UTF-8 at byte 14)"
 
 
 def test_the_installed_command_prints_one_line_and_no_traceback(tmp_path: Path):
@@ -296,7 +296,7 @@ def test_the_installed_command_prints_one_line_and_no_traceback(tmp_path: Path):
         path.write_text(text)
         run = subprocess.run([str(snnc), "validate", str(path)], capture_output=True, text=True,
                              timeout=120)
-        assert (run.returncode, run.stdout, run.stderr) == (2, "", f"error: {path}: {expected}\n")
+        assert (run.returncode, run.stdout, run.stderr) == (2, "", f"{path}: {expected}\n")
 
 
 # ---- commands that write files write none when the input is bad ---------------------------------
@@ -325,7 +325,7 @@ def test_a_command_given_bad_input_writes_nothing(tmp_path: Path, command, case)
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2, result.output
     assert result.stdout == ""
-    assert result.stderr.splitlines() == [f"error: {net}: {expected}"]
+    assert result.stderr.splitlines() == [f"{net}: {expected}"]
     assert not output.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no temporary files either
 
@@ -340,7 +340,7 @@ def test_a_draw_that_fails_after_loading_writes_nothing(tmp_path: Path, command)
     assert result.exit_code == 2, result.output
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"error: {net}: projections[0].delay: drawn delay -5 outside 1..65535"]
+        f"{net}: projections[0].delay: drawn delay -5 outside 1..65535"]
     assert not output.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["net.yaml"]
 
@@ -351,7 +351,7 @@ def test_info_prints_nothing_but_the_error_when_a_draw_fails(tmp_path: Path):
     result = CliRunner().invoke(cli, ["info", str(net)])
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr == f"error: {net}: projections[0].delay: drawn delay -5 outside 1..65535\n"
+    assert result.stderr == f"{net}: projections[0].delay: drawn delay -5 outside 1..65535\n"
 
 
 @pytest.mark.parametrize("command", ["compile", "quantize"])
@@ -363,6 +363,6 @@ def test_a_network_the_target_cannot_express_writes_nothing(tmp_path: Path, comm
     assert result.exit_code == 2, result.output
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"error: {net}: populations.hid.neuron.refractory: 'hid': Lava's fixed-point LIF has no "
+        f"{net}: populations.hid.neuron.refractory: Lava's fixed-point LIF has no "
         "refractory period (refractory = 2)"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["net.yaml"]

@@ -93,7 +93,7 @@ def test_export_refuses_what_nir_cannot_carry(tmp_path):
     result = CliRunner().invoke(cli, ["export-nir", str(path), "-o", str(tmp_path / "m.nir")])
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
-        f"error: {path}: populations.out: NIR export supports lif and li populations, "
+        f"{path}: populations.out: NIR export supports lif and li populations, "
         "not loihi_lif"]
     refractory = delayed_network()
     refractory.populations["b"] = refractory.populations["b"].model_copy(

@@ -195,7 +195,7 @@ def test_rockpool_file_fails_with_one_line(tmp_path):
     result, out = import_cli(tmp_path, path)
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
-        f"error: {path}: 1_LIFNeuronTorch: nir.read rejects the file: Type inference error: type "
+        f"{path}: 1_LIFNeuronTorch: nir.read rejects the file: Type inference error: type "
         "mismatch: 1_LIFNeuronTorch.output: [[1]] -> output.input: [[1 1 1]]"]
     assert not out.exists()
 
@@ -206,7 +206,7 @@ def test_nested_subgraph_file_fails_with_one_line(tmp_path):
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith(f"error: {path}: lif: nir.read rejects the file: ")
+    assert lines[0].startswith(f"{path}: lif: nir.read rejects the file: ")
     assert "references destination node 'lif'" in lines[0]
 
 
