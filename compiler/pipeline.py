@@ -9,7 +9,7 @@ so the caller can write the partial report (DESIGN.md §5: exit 1).
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from snnc.ir import Network, verify
 
@@ -21,24 +21,31 @@ from .mapping.place import hop_traffic, place
 from .mapping.route import route
 from .report import build_report
 
+if TYPE_CHECKING:
+    from .passes.quantize import QuantizeOptions
+
 Hook = Callable[[str, float, Any], None]
 COMPILE_TARGETS = ("loihi-sim", "spinnaker-emu", "reference")
 
 
-def _quantize(network: Network, target: str) -> tuple[Network, Any]:
+def _quantize(network: Network, target: str, options: Any = None) -> tuple[Network, Any]:
     """Fixed point of the target (the reference runs the float network as it is)."""
     if target == "reference":
         return network, None
     from .passes.quantize import quantize
 
-    quantized, report = quantize(network, target)
+    quantized, report = quantize(network, target, options)
     return quantized.network, report
 
 
 def compile_network(network: Network, target: str, hardware: "str | HardwareSpec | None" = None,
                     *, strategy: str = "greedy", max_neurons_per_core: int | None = None,
-                    hook: Hook | None = None) -> CompiledBuild:
-    """Compile ``network`` for ``target`` on ``hardware`` (the target's default when None)."""
+                    hook: Hook | None = None,
+                    quantize_options: "QuantizeOptions | None" = None) -> CompiledBuild:
+    """Compile ``network`` for ``target`` on ``hardware`` (the target's default when None).
+
+    ``quantize_options`` are the quantization pass's (``snnc compile --option KEY=VALUE``).
+    """
     from snnc.ir import SnncError
 
     if target not in COMPILE_TARGETS:
@@ -61,7 +68,7 @@ def compile_network(network: Network, target: str, hardware: "str | HardwareSpec
     # The IR must be valid before anything maps it (a pass leaves the IR valid).
     stage("validate", lambda: verify(network))
     # Integer weights and parameters of the target; every backend then runs this network.
-    quantized, quantization = stage("quantize", lambda: _quantize(network, target))
+    quantized, quantization = stage("quantize", lambda: _quantize(network, target, quantize_options))
     # One flat synapse graph; delays above the target's maximum are errors naming the projection.
     graph = stage("expand", lambda: build_graph(quantized, spec,
                                                 check_delays=target != "reference"))

@@ -28,18 +28,23 @@ STALE_ON_FAILURE = (*BUILD_FILES, "mapping.json", "report.png")
               show_default=True, help="greedy: network order; graph: traffic-aware (Louvain).")
 @click.option("--max-neurons-per-core", type=click.IntRange(min=1), default=None,
               help="Cap on neurons per core, below the hardware's own limit.")
+@click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
+              help="A quantization option (as for snnc quantize), e.g. weight_bits=6. Repeatable.")
 @click.option("--plot", is_flag=True, help="Also write BUILD_DIR/report.png (needs matplotlib).")
 @click.option("--output", "-o", "build_dir", required=True, metavar="BUILD_DIR",
               help="Folder for report.json, report.txt, the compiled network and mapping.")
 def compile_command(net: str, target: str, hardware: str | None, strategy: str,
-                    max_neurons_per_core: int | None, plot: bool, build_dir: str) -> None:
+                    max_neurons_per_core: int | None, options: tuple[str, ...], plot: bool,
+                    build_dir: str) -> None:
     """Validate, quantize, partition, place and route NET for TARGET; write BUILD_DIR.
 
     Exit 1 when the network does not fit: one line per violated limit, partial report written.
     """
     from snnc.compiler import compile_network, save_build
     from snnc.compiler.build import write_report_files
+    from snnc.compiler.passes.quantize import QuantizeOptions
 
+    quantize_options = QuantizeOptions.parse(options)
     network = load_network(net)
     stage_lines: list[str] = []  # printed once the compile ends, so an error stays one line
 
@@ -48,7 +53,8 @@ def compile_command(net: str, target: str, hardware: str | None, strategy: str,
 
     try:
         build = compile_network(network, target, hardware, strategy=strategy,
-                                max_neurons_per_core=max_neurons_per_core, hook=hook)
+                                max_neurons_per_core=max_neurons_per_core, hook=hook,
+                                quantize_options=quantize_options)
     except SnncError as error:
         raise error.located(file=net)
     click.echo("\n".join(stage_lines), err=True)

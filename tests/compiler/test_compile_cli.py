@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -154,3 +155,38 @@ def test_pipeline_runs_its_stages_in_order_through_the_hook():
     assert list(build.timings) == seen
     assert build.network.populations["hid"].kind == "loihi_lif"  # the quantized network
     assert build.quantization is not None and build.report.quantization["target"] == "loihi"
+
+
+def _float_net(tmp_path) -> str:
+    from snnc.ir import LIF, explicit
+
+    net = Network("float_in", dt=1.0)
+    net.source("inp", 2, spike_times(times=[0, 1], ids=[0, 1]))
+    net.population("hid", 1, LIF(tau_mem=20.0, tau_syn=5.0, v_th=1.0))
+    net.connect("inp", "hid", explicit([0, 1], [0, 0]), weight=[0.6, 0.013])
+    path = tmp_path / "float_in.yaml"
+    net.save(str(path))
+    return str(path)
+
+
+def test_compile_option_reaches_the_quantization_pass(tmp_path):
+    net = _float_net(tmp_path)
+    _compile([net, "--target", "loihi-sim", "-o", str(tmp_path / "default")])
+    _compile([net, "--target", "loihi-sim", "--option", "weight_bits=4", "-o",
+              str(tmp_path / "coarse")])
+    default = json.loads((tmp_path / "default" / "report.json").read_text())["quantization"]
+    coarse = json.loads((tmp_path / "coarse" / "report.json").read_text())["quantization"]
+    assert (default["options"]["weight_bits"], coarse["options"]["weight_bits"]) == (8, 4)
+    # 4 weight bits quantize in steps 16x coarser: the error on the small weight grows
+    error = {name: rep["projections"][0]["max_abs_error"] for name, rep in
+             (("default", default), ("coarse", coarse))}
+    assert error["coarse"] > error["default"]
+
+
+def test_compile_bad_option_is_one_line_and_writes_nothing(tmp_path):
+    out = tmp_path / "build"
+    result = _compile([_float_net(tmp_path), "--target", "loihi-sim", "--option", "weight_bits=9",
+                       "-o", str(out)], expect=2)
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("--option weight_bits: ") and line.endswith("(got '9')")
+    assert not out.exists()
