@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Union
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WrapValidator, model_validator
 
 from .errors import NetworkError
 
@@ -127,7 +127,16 @@ class Uniform(_Frozen):
 
 
 Distribution = Union[Normal, Uniform]
-Value = Annotated[Union[int, float, Array, Normal, Uniform], BeforeValidator(_coerce_array)]
+def _value(value: Any, validate_union: Any) -> Any:
+    """Arrays are taken as they are; the union is only tried for scalars and distributions
+    (pydantic would otherwise try ``int(array)`` and ``float(array)`` on every array first)."""
+    value = _coerce_array(value)
+    if isinstance(value, np.ndarray):
+        return value
+    return validate_union(value)
+
+
+Value = Annotated[Union[int, float, Array, Normal, Uniform], WrapValidator(_value)]
 """A scalar, a per-item array, or a seeded distribution."""
 
 
