@@ -14,11 +14,11 @@ Tables (SpiNNaker only; Loihi cores address destination cores directly and ``tab
 1. one entry per (sending core, tree chip): route word = links to children | processors of targets;
 2. default-route elision: an entry is dropped where the packet arrives on link L, leaves only on the
    opposite link and is delivered to no processor there (the router's default route does that);
-3. compression: entries with the same route whose key blocks differ in one bit are merged
-   (``key & ~b``, ``mask & ~b``) as long as the merged entry covers no key routed differently on
-   that chip (nor a key that passes through by default route); repeated until nothing merges.
-   This is PACMAN's pair-merging idea without its order dependence: merged entries never overlap a
-   differently routed key, so any order is correct; tables are sorted by (key, mask).
+3. compression: per route, each entry is widened bit by bit (``key & ~b``, ``mask & ~b``) as long
+   as it covers no key routed differently on that chip (nor a key that passes through by default
+   route); keys that never reach the chip are don't-cares, so blocks of unrelated cores can be
+   swallowed. This is PACMAN's ordered-covering idea without its order dependence: entries never
+   overlap a differently routed key, so any order is correct; tables are sorted by (key, mask).
 4. hard limit: ``router_entries_per_chip`` (1023 on SpiNNaker) is checked by the report.
 """
 
@@ -133,25 +133,33 @@ def compress(entries: list[tuple[int, int, int]], passing: list[tuple[int, int]]
 
 
 def _merge_group(group: set[tuple[int, int]], f_keys: np.ndarray, f_masks: np.ndarray):
-    changed = True
-    while changed:
-        changed = False
-        for key, mask in sorted(group):
-            if (key, mask) not in group:
+    """Cover one route's entries with as few ternary entries as no foreign key allows.
+
+    Each entry, lowest key first, is widened one cared-for mask bit at a time (low bits first)
+    while the widened entry overlaps no key routed differently on this chip (nor one passing by
+    default route); the entries it then covers are dropped. Keys that never reach this chip are
+    don't-cares, so an entry may grow over them: that is what sPyNNaker's ordered covering
+    exploits too, and why blocks of cores whose packets never meet here still merge.
+    """
+    remaining = sorted(group)
+    merged: set[tuple[int, int]] = set()
+    while remaining:
+        key, mask = remaining.pop(0)
+        for bit in range(32):
+            b = 1 << bit
+            if not mask & b:
                 continue
-            for bit in range(32):
-                b = 1 << bit
-                buddy = (key ^ b, mask)
-                if not mask & b or buddy not in group:
-                    continue
-                merged = (key & ~b & FULL_MASK, mask & ~b & FULL_MASK)
-                if _intersects(*merged, f_keys, f_masks):
-                    continue
-                group -= {(key, mask), buddy}
-                group.add(merged)
-                changed = True
-                break
-    return group
+            wider = (key & ~b & FULL_MASK, mask & ~b & FULL_MASK)
+            if not _intersects(*wider, f_keys, f_masks):
+                key, mask = wider
+        merged.add((key, mask))
+        remaining = [(k, m) for k, m in remaining if not _covers(key, mask, k, m)]
+    return merged
+
+
+def _covers(key: int, mask: int, inner_key: int, inner_mask: int) -> bool:
+    """Whether ternary entry (key, mask) matches every key that (inner_key, inner_mask) does."""
+    return (mask & ~inner_mask) == 0 and ((key ^ inner_key) & mask) == 0
 
 
 def route(result: PartitionResult, placement: Placement, spec: HardwareSpec, *,
