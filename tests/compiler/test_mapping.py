@@ -224,3 +224,23 @@ def test_router_table_over_its_limit_is_reported():
     assert build.report.violations[0] == (
         f"chip {x},{y}: router entries {len(table)} > 2 — try --strategy graph, or a larger "
         "machine so that fewer routes share this chip")
+
+
+def test_compression_covers_dont_care_keys_but_never_a_foreign_one():
+    from snnc.compiler.mapping.route import compress
+
+    block = 0xFFFFFF00  # 256 keys per sending core
+    same = [(k << 8, block, 0b10) for k in (0, 1, 2)]  # three cores routed alike on this chip
+    # nothing else reaches the chip: every other key is a don't-care, one entry does (mask 0)
+    assert compress(same, []) == [(0, 0, 0b10)]
+    # block 3 is routed differently here: it must stay uncovered
+    table = compress(same + [(3 << 8, block, 0b01)], [])
+    assert (3 << 8, block, 0b01) in table
+    for key, mask, route in table:
+        if route == 0b10:
+            assert (3 << 8 ^ key) & mask != 0  # does not match block 3's keys
+    matched = {k for k in range(4) if any(((k << 8) ^ key) & mask == 0 and route == 0b10
+                                          for key, mask, route in table)}
+    assert matched == {0, 1, 2}
+    # a key passing by default route is foreign too
+    assert all((3 << 8 ^ key) & mask != 0 for key, mask, _ in compress(same, [(3 << 8, block)]))
