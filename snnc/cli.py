@@ -16,6 +16,9 @@ import click
 from snnc import __version__
 from snnc.ir.errors import SnncError
 
+# click >= 8.2 raises this for a bare `snnc`; older clicks print the help and exit themselves
+NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
 # Add a module here to add its COMMANDS to the CLI.
 COMMAND_MODULES = (
     "snnc.commands.network",
@@ -64,5 +67,19 @@ for _module in COMMAND_MODULES:
 
 
 def main() -> None:
-    """Console entry point."""
-    sys.exit(cli.main(prog_name="snnc"))
+    """Console entry point: errors in the top-level options are one line too (``snnc --bogus``)."""
+    try:
+        code = cli.main(prog_name="snnc", standalone_mode=False)
+    except NO_ARGS_IS_HELP as error:  # plain `snnc`: the help, as click prints it
+        click.echo(error.format_message(), err=True)
+        code = error.exit_code
+    except click.UsageError as error:
+        click.echo(f"snnc: {error.format_message()}", err=True)
+        code = error.exit_code
+    except click.ClickException as error:
+        error.show()
+        code = error.exit_code
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        code = 1
+    sys.exit(code or 0)

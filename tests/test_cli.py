@@ -20,6 +20,7 @@ def snnc(*args: str) -> subprocess.CompletedProcess:
      "'loihi-sim', 'spinnaker-emu', 'reference'."),
     (["verify", "net.yaml", "--target", "loihi-sim", "--steps", "ten"],
      "snnc verify: Invalid value for '--steps': 'ten' is not a valid integer range."),
+    (["--bogus"], "snnc: No such option '--bogus'."),
 ])
 def test_usage_errors_are_one_line_with_exit_2(args, line):
     result = snnc(*args)
