@@ -252,18 +252,23 @@ def decay_factors(neuron: LIF, size: int, dt: float, where: str) -> tuple[np.nda
 def round_weights(values: np.ndarray, options: QuantizeOptions, stream: int) -> np.ndarray:
     """Round scaled weights to integers (int64) by the chosen rule; ``stream`` seeds stochastic.
 
+    ``values`` (float64) is overwritten: at 100M synapses each extra copy would be 800 MB.
+
     Stochastic rounding draws one uniform per weight from ``default_rng([seed, stream])``, so the
     same seed gives the same integers. Magnitudes beyond 2**53 are capped before the integer cast
     (far outside every target's weight range, where the caller clips them; the cast would wrap).
     """
+    rounded = np.asarray(values, dtype=np.float64)  # rounded in place: callers pass a temporary
     if options.rounding == "nearest":
-        rounded = np.rint(values)
+        np.rint(rounded, out=rounded)
     elif options.rounding == "floor":
-        rounded = np.floor(values)
+        np.floor(rounded, out=rounded)
     else:
         rng = np.random.default_rng([options.seed, stream])
-        rounded = np.floor(values + rng.random(values.shape))
-    return np.clip(rounded, -(2.0**53), 2.0**53).astype(np.int64)
+        rounded += rng.random(rounded.shape)
+        np.floor(rounded, out=rounded)
+    np.clip(rounded, -(2.0**53), 2.0**53, out=rounded)
+    return rounded.astype(np.int64)
 
 
 def compact(values: np.ndarray) -> Union[int, np.ndarray]:

@@ -196,15 +196,15 @@ def _quantize_projection(item: Incoming, scale: float, theta: np.ndarray,
     max_neg = float(-w.min()) if w.size and w.min() < 0 else 0.0
     exp = _weight_exp(max_pos, max_neg, scale, lo, hi)
     unit = 64.0 * 2**exp / scale  # float value of integer weight 1
-    steps = round_weights(w / (unit * 2**k), options, stream=item.index)
-    raw = steps * 2**k
-    quantized = np.clip(raw, lo, hi)
+    quantized = round_weights(w / (unit * 2**k), options, stream=item.index)
+    quantized *= 2**k  # the integer weight before clipping (in place: one int64 per synapse)
+    clipped = (quantized < lo) | (quantized > hi)
+    np.clip(quantized, lo, hi, out=quantized)
     dequantized = quantized * unit
     projection = with_weights(item, quantized.astype(np.int16), weight_exp=exp,
                               num_weight_bits=options.weight_bits)
     base = dict(name=item.projection.name, pre=item.projection.pre, post=item.projection.post,
                 scale=unit, step=unit * 2**k, weight_exp=exp,
                 num_weight_bits=options.weight_bits, sign_mode=mode)
-    report = weight_entry(base, w, quantized, dequantized, raw != quantized,
-                          theta[item.synapses.post])
+    report = weight_entry(base, w, quantized, dequantized, clipped, theta[item.synapses.post])
     return projection, report, dequantized

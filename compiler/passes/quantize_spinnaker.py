@@ -243,17 +243,24 @@ def _projection(item: Incoming, current: np.ndarray, gain: np.ndarray, shifts: d
                 theta: np.ndarray, options: QuantizeOptions):
     """Signed 16-bit ring-buffer weights of one projection; its report entry."""
     post = item.synapses.post
-    shift = np.where(current < 0, shifts["inh"], shifts["exc"])
-    steps = round_weights(np.abs(current) * 2.0 ** (15 - shift), options, stream=item.index)
-    magnitude = np.minimum(steps, RING_MAX)
-    signed = np.where(current < 0, -magnitude, magnitude)
-    scale = 2.0 ** (shift - 15) * gain[post]  # float value of one integer unit, per synapse
-    dequantized = signed * scale
-    present = [r for r, mask in (("exc", current > 0), ("inh", current < 0)) if mask.any()]
+    inhibitory = current < 0
+    # in place where possible: at 100M synapses every float64 temporary is 800 MB
+    magnitude = np.abs(current)
+    magnitude *= np.where(inhibitory, 2.0 ** (15 - shifts["inh"]), 2.0 ** (15 - shifts["exc"]))
+    signed = round_weights(magnitude, options, stream=item.index)
+    del magnitude
+    clipped = signed > RING_MAX
+    np.minimum(signed, RING_MAX, out=signed)
+    np.negative(signed, out=signed, where=inhibitory)
+    # float value of one integer unit, per synapse
+    scale = np.where(inhibitory, 2.0 ** (shifts["inh"] - 15), 2.0 ** (shifts["exc"] - 15))
+    scale *= gain[post]
+    present = [r for r, mask in (("exc", current > 0), ("inh", inhibitory)) if mask.any()]
     coarsest = float(scale.max()) if scale.size else 2.0 ** (shifts["exc"] - 15) * gain.max()
+    dequantized = np.multiply(signed, scale, out=scale)
+    del scale
     base = dict(name=item.projection.name, pre=item.projection.pre, post=item.projection.post,
                 scale=coarsest, step=coarsest,
                 receptor_shift={r: shifts[r] for r in present or ["exc"]})
-    report = weight_entry(base, item.synapses.weight, signed, dequantized,
-                          steps > RING_MAX, theta[post])
+    report = weight_entry(base, item.synapses.weight, signed, dequantized, clipped, theta[post])
     return with_weights(item, signed.astype(np.int32)), report, dequantized
