@@ -1,19 +1,32 @@
-"""Routing: keys per sending core, one multicast tree per sending core, per-chip tables.
+"""Routing: keys per sending core, one shared multicast tree per group of cores, per-chip tables.
 
-Keys (``artifacts.py``): every sending core owns an aligned block of ``2**block_bits`` keys,
-``base = core_id << block_bits``, ``mask = 0xFFFFFFFF << block_bits``; ``block_bits`` fits the
-largest core's neurons and the delay cores' stage bits. Consecutive cores have consecutive blocks,
-which is what makes their entries mergeable.
+Groups (SpiNNaker): placed sending cores with the same multicast targets (``multicast_targets``;
+typically the cores of one population) form one group, whatever chips they sit on.
 
-Trees: from the source core's chip, each target chip is reached along a shortest path (longest
-dimension first, ``mesh.next_link``); when the path meets a chip already in the tree it continues
-from there, so every chip has one parent and receives each packet once.
+Keys (``artifacts.py``): every core owns an aligned block of ``2**block_bits`` keys, ``base = slot
+<< block_bits``, ``mask = 0xFFFFFFFF << block_bits``; ``block_bits`` fits the largest core's neurons
+and the delay cores' stage bits. On SpiNNaker slots are laid out by group: the cores of one group on
+one source chip take an aligned power-of-two run of slots, a group an aligned run over its runs
+(buddy layout, largest first; unused slots are keys no core sends, don't-cares for compression), so
+one (key, mask) can cover a source chip's cores or a whole group. Elsewhere ``slot = core_id``.
+
+Trees: one tree per group over its source chips and target chips, built from a root source chip
+(the one giving the fewest tree chips) along shortest paths (longest dimension first,
+``mesh.next_link``); a path meeting a chip already in the tree continues from there, so it is a
+tree. A group on one chip is rooted there: that is a plain shortest-path tree. The tree is used
+undirected: a packet from source chip S leaves every chip on each tree link except the one it
+arrived on, into branches that hold a target chip only. In a tree that reaches every target chip
+exactly once and cannot loop, from any S; routers match the key only, so on one chip packets from
+different source chips may need different routes (the chip's own packets, and those from each
+child branch holding a source), but all packets from outside the chip's subtree share one route.
 
 Tables (SpiNNaker only; Loihi cores address destination cores directly and ``tables`` is empty):
 
-1. one entry per (sending core, tree chip): route word = links to children | processors of targets;
+1. one entry per (sending core, chip its packets visit): route word = links out | processors of
+   targets, as the flood from the core's chip gives (``entries_raw`` counts these);
 2. default-route elision: an entry is dropped where the packet arrives on link L, leaves only on the
-   opposite link and is delivered to no processor there (the router's default route does that);
+   opposite link and is delivered to no processor there (the router's default route does that;
+   each core's packets reach a chip on one link only, so this holds per core);
 3. compression: per route, each entry is widened bit by bit (``key & ~b``, ``mask & ~b``) as long
    as it covers no key routed differently on that chip (nor a key that passes through by default
    route); keys that never reach the chip are don't-cares, so blocks of unrelated cores can be
@@ -53,8 +66,20 @@ def multicast_targets(result: PartitionResult) -> dict[int, tuple[int, ...]]:
     return dict(sorted(targets.items()))
 
 
-def allocate_keys(result: PartitionResult) -> tuple[dict[int, tuple[int, int]], dict[int, int]]:
-    """(base, mask) and neuron bits of every sending core (see module docstring)."""
+def _pow2(n: int) -> int:
+    """The smallest power of two >= n (n >= 1)."""
+    return 1 << _bits(n)
+
+
+def allocate_keys(result: PartitionResult, groups: list[list[list[int]]] | None = None,
+                  ) -> tuple[dict[int, tuple[int, int]], dict[int, int]]:
+    """(base, mask) and neuron bits of every core (see module docstring).
+
+    Without ``groups`` core ``c`` takes key slot ``c``. With ``groups`` (lists of sub-blocks, lists
+    of core ids; every core in exactly one) each sub-block takes an aligned run of ``2**k`` slots
+    and each group an aligned run covering its sub-blocks, so one (key, mask) can cover a sub-block
+    or a group; if that padding would overflow 32-bit keys the same order is packed without it.
+    """
     cores = result.partitioning.cores
     neuron_bits = {c.id: _bits(c.neurons) for c in cores}
     stage_bits = {d: _bits(int(result.stage_mask[s]).bit_length() - 1)
@@ -65,9 +90,36 @@ def allocate_keys(result: PartitionResult) -> tuple[dict[int, tuple[int, int]], 
 
         raise RoutingError(f"{len(cores)} cores x 2^{block} keys do not fit 32-bit keys",
                            where="routing")
+    slot = {c.id: c.id for c in cores} if groups is None else _aligned_slots(groups, block)
     mask = (FULL_MASK << block) & FULL_MASK
-    keys = {c.id: ((c.id << block) & FULL_MASK, mask) for c in cores}
+    keys = {c.id: ((slot[c.id] << block) & FULL_MASK, mask) for c in cores}
     return keys, neuron_bits
+
+
+def _aligned_slots(groups: list[list[list[int]]], block: int) -> dict[int, int]:
+    """Key slot of every core: sub-blocks and groups on power-of-two boundaries.
+
+    Sizes are rounded up to powers of two and laid out largest first (sub-blocks inside a group,
+    then groups), so every run starts on a multiple of its own size (buddy layout, no gaps).
+    """
+    laid = []
+    for subs in groups:
+        subs = sorted(subs, key=lambda sub: -_pow2(len(sub)))  # stable: keeps the caller's order
+        laid.append((_pow2(sum(_pow2(len(sub)) for sub in subs)), subs))
+    laid.sort(key=lambda item: -item[0])
+    slot: dict[int, int] = {}
+    if sum(size for size, _ in laid) << block > FULL_MASK + 1:  # padding does not fit: pack
+        order = [c for _, subs in laid for sub in subs for c in sub]
+        return {c: i for i, c in enumerate(order)}
+    start = 0
+    for size, subs in laid:
+        at = start
+        for sub in subs:
+            for i, core in enumerate(sub):
+                slot[core] = at + i
+            at += _pow2(len(sub))
+        start += size
+    return slot
 
 
 def delay_stages(result: PartitionResult) -> dict[int, tuple[int, ...]]:
@@ -92,20 +144,95 @@ def build_tree(spec: HardwareSpec, root: tuple[int, int], chips: list[tuple[int,
     return tree
 
 
-def _core_entries(spec, key, mask, root, targets, placement):
-    """Raw entries (chip, key, mask, route, defaultable) of one sending core's tree."""
+def _processors(targets, placement) -> dict[tuple[int, int], int]:
+    """Route bits of the processors holding ``targets``, per chip."""
     by_chip: dict[tuple[int, int], int] = defaultdict(int)
     for core in targets:
         if core in placement.location:
             x, y, p = placement.location[core]
             by_chip[(x, y)] |= 1 << (PROCESSOR_BIT0 + p)
-    tree = build_tree(spec, root, sorted(by_chip))
-    for chip, (arrival, links) in tree.items():
+    return by_chip
+
+
+def send_groups(targets: dict[int, tuple[int, ...]], placement: Placement):
+    """Placed sending cores with the same multicast targets, split by source chip.
+
+    ``[(targets, {chip: [core, ...]})]`` ordered by lowest core id; chips and cores sorted.
+    """
+    groups: dict[tuple[int, ...], dict[tuple[int, int], list[int]]] = {}
+    for core, wanted in targets.items():
+        if core in placement.location and wanted:
+            groups.setdefault(wanted, defaultdict(list))[placement.chip(core)].append(core)
+    return [(wanted, dict(sorted(chips.items()))) for wanted, chips in groups.items()]
+
+
+def shared_tree(spec: HardwareSpec, sources: dict[tuple[int, int], list[int]],
+                by_chip: dict[tuple[int, int], int]):
+    """One tree over a group's source chips and target chips: ``(root, build_tree(...))``.
+
+    Rooted at the source chip giving the fewest tree chips (ties: most of the group's cores, then
+    the lowest chip); a group on one chip is rooted there, which is the per-core tree of before.
+    """
+    chips = sorted(set(sources) | set(by_chip))
+    best = None
+    for root, cores in sources.items():
+        tree = build_tree(spec, root, chips)
+        rank = (len(tree), -len(cores), root)
+        if best is None or rank < best[0]:
+            best = (rank, root, tree)
+    return best[1], best[2]
+
+
+def _flood_routes(links, useful, by_chip, source):
+    """Route word and arrival link on every chip a packet from ``source`` visits on the tree.
+
+    The tree is used undirected: the packet leaves each chip on every tree link except the one it
+    came in on, and only into branches that hold a target chip (``useful``, from ``_useful``). In a
+    tree that reaches every target chip exactly once and cannot loop. ``{chip: (arrival, route)}``.
+    """
+    out: dict[tuple[int, int], tuple[int | None, int]] = {}
+    stack: list[tuple[tuple[int, int], int | None]] = [(source, None)]
+    while stack:
+        chip, arrival = stack.pop()
         route = by_chip.get(chip, 0)
-        for link in links:
-            route |= 1 << link
-        defaultable = arrival is not None and route == 1 << ((arrival + 3) % 6)
-        yield chip, key, mask, route, defaultable
+        for link, there in links[chip].items():
+            if link != arrival and useful[(chip, link)]:
+                route |= 1 << link
+                stack.append((there, (link + 3) % 6))
+        out[chip] = (arrival, route)
+    return out
+
+
+def _tree_links(spec, tree):
+    """``{chip: {link: neighbour}}`` of the tree's edges, both directions."""
+    links: dict[tuple[int, int], dict[int, tuple[int, int]]] = {chip: {} for chip in tree}
+    for chip, (_, children) in tree.items():
+        for link in children:
+            there = step(spec, chip, link)
+            links[chip][link] = there
+            links[there][(link + 3) % 6] = chip
+    return links
+
+
+def _useful(spec, tree, by_chip, links):
+    """Whether the branch beyond each (chip, link) of the tree holds a target chip."""
+    root = next(chip for chip, (arrival, _) in tree.items() if arrival is None)
+    order, parent = [root], {root: None}
+    for chip in order:  # breadth first from the root
+        for link in tree[chip][1]:
+            there = step(spec, chip, link)
+            parent[there] = chip
+            order.append(there)
+    below = {chip: int(chip in by_chip) for chip in tree}  # target chips in each subtree
+    for chip in reversed(order[1:]):
+        below[parent[chip]] += below[chip]
+    total = below[root]
+    useful = {}
+    for chip in tree:
+        for link, there in links[chip].items():
+            useful[(chip, link)] = (below[there] > 0 if parent.get(there) == chip
+                                    else total - below[chip] > 0)
+    return useful
 
 
 def _intersects(key: int, mask: int, keys: np.ndarray, masks: np.ndarray) -> bool:
@@ -165,26 +292,41 @@ def _covers(key: int, mask: int, inner_key: int, inner_mask: int) -> bool:
 def route(result: PartitionResult, placement: Placement, spec: HardwareSpec, *,
           compress_tables: bool = True) -> Routing:
     """Keys, multicast groups and (SpiNNaker) per-chip routing tables."""
-    keys, neuron_bits = allocate_keys(result)
     targets = multicast_targets(result)
     tables: dict[tuple[int, int], RoutingTable] = {}
     raw_counts: dict[tuple[int, int], int] = {}
-    if spec.family == "spinnaker":
-        kept: dict[tuple[int, int], list] = defaultdict(list)
-        passing: dict[tuple[int, int], list] = defaultdict(list)
-        for core, wanted in targets.items():
-            if core not in placement.location or not wanted:
-                continue
-            key, mask = keys[core]
-            for chip, k, m, r, defaultable in _core_entries(
-                    spec, key, mask, placement.chip(core), wanted, placement):
-                raw_counts[chip] = raw_counts.get(chip, 0) + 1
-                (passing[chip].append((k, m)) if defaultable else kept[chip].append((k, m, r)))
-        for chip in sorted(set(kept) | set(passing)):
-            entries = kept.get(chip, [])
-            if compress_tables:
-                entries = compress(entries, passing.get(chip, []))
-            tables[chip] = RoutingTable(*(np.array(col, dtype=np.uint32) for col in (
-                [e[0] for e in entries], [e[1] for e in entries], [e[2] for e in entries])))
+    if spec.family != "spinnaker":
+        keys, neuron_bits = allocate_keys(result)
+        return Routing(keys=keys, tables=tables, neuron_bits=neuron_bits, targets=targets,
+                       delay_stages=delay_stages(result), entries_raw={})
+    plans = []
+    for wanted, sources in send_groups(targets, placement):
+        by_chip = _processors(wanted, placement)
+        root, tree = shared_tree(spec, sources, by_chip)
+        rank = {chip: i for i, chip in enumerate(tree)}  # tree order: subtrees stay near
+        plans.append((sources, by_chip, tree, sorted(sources, key=rank.__getitem__)))
+    grouped = {c for sources, *_ in plans for cores in sources.values() for c in cores}
+    keys, neuron_bits = allocate_keys(result, [[sources[chip] for chip in chips]
+                                               for sources, _, _, chips in plans]
+                                      + [[[c.id]] for c in result.partitioning.cores
+                                         if c.id not in grouped])
+    kept: dict[tuple[int, int], list] = defaultdict(list)
+    passing: dict[tuple[int, int], list] = defaultdict(list)
+    for sources, by_chip, tree, _ in plans:
+        links = _tree_links(spec, tree)
+        useful = _useful(spec, tree, by_chip, links)
+        for source, cores in sources.items():
+            for chip, (arrival, r) in _flood_routes(links, useful, by_chip, source).items():
+                defaultable = arrival is not None and r == 1 << ((arrival + 3) % 6)
+                for core in cores:
+                    k, m = keys[core]
+                    raw_counts[chip] = raw_counts.get(chip, 0) + 1
+                    (passing[chip].append((k, m)) if defaultable else kept[chip].append((k, m, r)))
+    for chip in sorted(set(kept) | set(passing)):
+        entries = kept.get(chip, [])
+        if compress_tables:
+            entries = compress(entries, passing.get(chip, []))
+        tables[chip] = RoutingTable(*(np.array(col, dtype=np.uint32) for col in (
+            [e[0] for e in entries], [e[1] for e in entries], [e[2] for e in entries])))
     return Routing(keys=keys, tables=tables, neuron_bits=neuron_bits, targets=targets,
                    delay_stages=delay_stages(result), entries_raw=dict(sorted(raw_counts.items())))

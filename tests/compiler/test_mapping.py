@@ -244,3 +244,43 @@ def test_compression_covers_dont_care_keys_but_never_a_foreign_one():
     assert matched == {0, 1, 2}
     # a key passing by default route is foreign too
     assert all((3 << 8 ^ key) & mask != 0 for key, mask, _ in compress(same, [(3 << 8, block)]))
+
+
+def _split_population(sources, targets):
+    """Population ``a`` (6 cores of 4 neurons) on the ``sources`` chips, ``b`` (2) on ``targets``."""
+    from snnc.compiler.artifacts import Placement
+    from snnc.compiler.mapping.route import route
+    from snnc.ir import all_to_all
+
+    net = Network("split")
+    net.population("a", 24, NEURON["spinnaker"])
+    net.population("b", 8, NEURON["spinnaker"])
+    net.connect("a", "b", all_to_all(), weight=1)
+    spec, graph, parts, _, _ = map_network(net, "spinnaker1", "greedy", 4)
+    a = [c.id for c in parts.partitioning.cores if c.slices[0].population == "a"]
+    b = [c.id for c in parts.partitioning.cores if c.slices[0].population == "b"]
+    chips = [sources[i * len(sources) // len(a)] for i in range(len(a))] + \
+        [targets[i * len(targets) // len(b)] for i in range(len(b))]
+    placement = Placement({c: (*chip, i) for i, (c, chip) in enumerate(zip(a + b, chips))})
+    return net, spec, parts, placement, route(parts, placement, spec), a
+
+
+@pytest.mark.parametrize("sources, targets, total", [
+    ([(0, 0), (1, 0)], [(3, 0)], 3),            # the second source chip lies on the way
+    ([(0, 0), (2, 0)], [(1, 0)], 3),            # the target chip lies between the source chips
+    ([(0, 1), (2, 0)], [(4, 3), (0, 3)], 6),    # sources apart, two target chips (per core: 12)
+])
+def test_a_population_over_two_chips_shares_one_tree(sources, targets, total):
+    net, spec, parts, placement, routing, a = _split_population(sources, targets)
+    assert check_routes(net, parts.partitioning, placement, routing, spec) == []
+    # one group: a's six cores have the same targets and one aligned key range between them
+    span = {routing.keys[c][0] for c in a}
+    assert len(span) == 6 and max(span) - min(span) < 8 << routing.neuron_bits[a[0]]
+    # every target chip holds one entry, and it matches every packet of the population
+    for chip in targets:
+        (key, mask, _), = zip(routing.tables[chip].keys, routing.tables[chip].masks,
+                              routing.tables[chip].routes)
+        assert all((routing.keys[c][0] & mask) == key for c in a)
+    # off the source chips (each needs its own packets' route) a chip has at most one entry
+    assert all(len(t) <= 1 for chip, t in routing.tables.items() if chip not in sources)
+    assert sum(len(t) for t in routing.tables.values()) == total
