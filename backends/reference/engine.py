@@ -30,19 +30,18 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 @njit(cache=True, nogil=True)
-def deliver(ids, t, row0, mask, channels, ring, offsets, targets, weights, delays):
+def deliver(ids, t, row0, wrap, stride, ring, offsets, arrivals, weights):
     """Add the weights of spikes sent at step ``t`` into the ring slot of their arrival step.
 
-    ``row0`` selects this part's CSR rows (``part * neurons``). A source's synapses are sorted by
-    delay, so the slot's base index is recomputed only when the delay changes.
+    ``row0`` selects this part's CSR rows (``part * neurons``). ``arrivals[k] = delay * stride +
+    channel`` and the ring holds ``ring_slots * stride`` entries (both powers of two, ``wrap`` one
+    less), so ``(t * stride + arrival) & wrap`` is slot ``(t + delay) mod ring_slots``, column
+    ``channel``: no delay array, no branch in the loop.
     """
+    base = t * stride
     for s in ids:
-        last_delay, base = -1, 0
         for k in range(offsets[row0 + s], offsets[row0 + s + 1]):
-            if delays[k] != last_delay:
-                last_delay = delays[k]
-                base = ((t + last_delay) & mask) * channels
-            ring[base + targets[k]] += weights[k]
+            ring[(base + arrivals[k]) & wrap] += weights[k]
 
 
 @njit(cache=True, nogil=True)
@@ -93,9 +92,10 @@ def _update_part(part, row, split, fam_f, fam_l, fam_s, extra, buffer):
 @njit(cache=True, nogil=True)
 def _step_part(part, sent, t, row, net, fam_f, fam_l, fam_s, extra, buffer):
     """One part's share of step ``t``: deliver step ``t - 1``'s spikes, then update its neurons."""
-    ring, mask, channels, offsets, targets, weights, delays = net[:7]
+    ring, mask, stride, offsets, arrivals, weights = net[:6]
     neurons = (offsets.size - 1) // 2
-    deliver(sent, t - 1, part * neurons, mask, channels, ring, offsets, targets, weights, delays)
+    wrap = (mask + 1) * stride - 1
+    deliver(sent, t - 1, part * neurons, wrap, stride, ring, offsets, arrivals, weights)
     return _update_part(part, row, net[9], fam_f, fam_l, fam_s, extra, buffer)
 
 
@@ -117,15 +117,15 @@ def run_steps(t0, t1, net, fam_f, fam_l, fam_s, extra, pending, parts, out_t, ou
     neurons from slot ``t``. Parts never write the same channel, so there are no races, and the
     merged spikes are in global-id order whatever the thread count.
     """
-    ring, mask, channels, src_off, src_ids = net[0], net[1], net[2], net[7], net[8]
+    ring, mask, stride, channels, src_off, src_ids = net[0], net[1], net[2], net[6], net[7], net[8]
     n_out, last_start = 0, 0
     counts = np.zeros(2, dtype=np.int64)
     for t in range(t0, t1):
         if n_out + per_step_max > out_i.size:
             return t, n_out, last_start
         sent = pending if t == t0 else out_i[last_start:n_out]
-        base = (t & mask) * channels
-        row = ring[base:base + channels]
+        base = (t & mask) * stride
+        row = ring[base:base + channels]  # a slot's first ``channels`` entries (the rest stay 0)
         _parallel_parts(sent, t, row, net, fam_f, fam_l, fam_s, extra, parts, counts)
         last_start = n_out
         for part in range(2):
@@ -148,9 +148,9 @@ class Engine:
     def __init__(self, program: Program, record: dict[str, np.ndarray]) -> None:
         """``record[family] = family-local neuron indices whose voltage to store each step``."""
         p = self.program = program
-        self.ring = np.zeros(p.ring_slots * p.channels, dtype=p.ring_dtype)
-        self.net = (self.ring, np.int64(p.ring_slots - 1), np.int64(p.channels), p.offsets,
-                    p.targets, p.weights, p.delays, p.source_offsets, p.source_ids,
+        self.ring = np.zeros(p.ring_slots * p.stride, dtype=p.ring_dtype)
+        self.net = (self.ring, np.int64(p.ring_slots - 1), np.int64(p.stride), p.offsets,
+                    p.arrivals, p.weights, np.int64(p.channels), p.source_offsets, p.source_ids,
                     np.int64(p.split))
         self.voltages: dict[str, np.ndarray] = {}
         self.fams = []
