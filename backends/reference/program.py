@@ -64,7 +64,7 @@ class Program:
     families: dict[str, Family]
     bounds: dict[str, tuple[int, int]]  # population -> [first, last+1) global ids
     channels: int
-    ring_slots: int  # a power of two > largest delay
+    ring_slots: int  # the power of two >= the largest delay
     stride: int  # ring row length: the power of two >= channels (so one mask wraps slot + channel)
     split: int  # neurons with global id < split are updated by part 0, the rest by part 1
     offsets: np.ndarray  # int64[PARTS * neurons + 1]: CSR row starts by (part, source global id)
@@ -239,9 +239,12 @@ def _csr(synapses: _Synapses, neurons: int, split: int, float_ring: bool):
 
 
 def _arrivals(delays: np.ndarray, channels: np.ndarray, stride: int, ring_slots: int) -> np.ndarray:
-    """``delay * stride + channel`` per synapse: int32 when the whole ring is indexable by it."""
+    """``(delay mod ring_slots) * stride + channel`` per synapse (the ring's index is taken mod
+    ``ring_slots * stride`` anyway; a delay equal to ``ring_slots`` lands on slot 0): int32 when
+    the whole ring is indexable by it."""
     dtype = np.int32 if ring_slots * stride <= _INT32_MAX + 1 else np.int64
     arrivals = delays.astype(dtype)
+    arrivals &= dtype(ring_slots - 1)
     arrivals *= dtype(stride)
     arrivals += channels.astype(dtype, copy=False)
     return arrivals
@@ -285,7 +288,9 @@ def lower(net: Network, steps: int) -> Program:
     split = sum(f.size for f in families.values()) // PARTS  # by neuron count
     offsets, targets, weights, delays = _csr(synapses, neurons, split, float_ring)
     max_delay = int(delays.max()) if delays.size else 1
-    ring_slots = 1 << int(max_delay).bit_length()
+    # D slots hold every arrival: step t reads and clears slot t before step t + 1 delivers into
+    # t + 1 .. t + D, so the ring needs the power of two >= D (not > D)
+    ring_slots = 1 << (int(max_delay) - 1).bit_length()
     ring_dtype = _ring_dtype(families, targets, weights, channels)
     stride = 1 << max(channels - 1, 0).bit_length()
     arrivals = _arrivals(delays, targets, stride, ring_slots)

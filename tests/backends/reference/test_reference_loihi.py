@@ -193,3 +193,24 @@ def test_w1_balanced_network_total_matches_lava():
     net.connect("n", "n", explicit(data["pre"], data["post"]), weight=data["w"].astype(np.int64),
                 delay=data["delay"].astype(np.int64))
     assert simulate(net, 1000, "loihi").total == 12_233
+
+
+@pytest.mark.parametrize("longest", [2, 5, 8, 9, 16])
+def test_every_delay_up_to_the_ring_length_arrives_once_and_on_time(longest):
+    """A source spiking every step through delays 1..longest, weight k for delay k: each step's
+    input is the sum of the weights whose delay has elapsed, so a ring slot reused too early, or
+    one delay landing on another's step, changes the trace. du = 4095 makes u exactly this step's
+    input << 6; v follows v = trunc(v / 4096) + u (dv = 4095), computed here in Python."""
+    steps = 24
+    net = Network("every_delay")
+    net.source("inp", 1, spike_times(list(range(steps)), [0] * steps))
+    net.population("out", 1, LoihiLIF(du=4095, dv=4095, vth=131071))
+    delays = np.arange(1, longest + 1)
+    net.connect("inp", "out", explicit([0] * longest, [0] * longest), weight=delays, delay=delays)
+    record = simulate(net, steps, "loihi", record_v=["out"])
+    expected, v = [], 0
+    for t in range(steps):
+        u = 64 * sum(int(d) for d in delays if d <= t)
+        v = trunc_div(v * (4096 - 4095), 4096) + u
+        expected.append(v)
+    assert record.voltages["out"][:, 0].tolist() == expected
