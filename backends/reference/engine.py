@@ -160,8 +160,9 @@ class Engine:
             dtype = np.float64 if name == "float" else np.int64
             buffer = np.zeros((p.steps, neurons.size), dtype=dtype)
             self.voltages[name] = buffer
-            self.fams.append((fam.params, fam.state, np.int64(fam.cbase), np.int64(fam.gbase),
-                              neurons, buffer))
+            # the engine's own copy of the state: a Program can be run again from its start
+            self.fams.append((fam.params, fam.state.copy(), np.int64(fam.cbase),
+                              np.int64(fam.gbase), neurons, buffer))
         scratch = np.zeros(p.families["loihi"].size, dtype=np.int64)
         self.extra = (*p.extra, scratch)
         max_sources = int(np.diff(p.source_offsets).max()) if p.steps else 0
