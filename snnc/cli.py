@@ -44,12 +44,16 @@ class SnncGroup(click.Group):
                 click.echo(str(error), err=True)
             ctx.exit(error.exit_code)
         except click.UsageError as error:
-            # click prints usage, a hint and the error on three lines; snnc errors are one line
             if (ctx.obj or {}).get("debug"):
                 raise
-            where = error.ctx.command_path if error.ctx else ctx.command_path
-            click.echo(f"{where}: {error.format_message()}", err=True)
+            click.echo(usage_line(error), err=True)
             ctx.exit(error.exit_code)
+
+
+def usage_line(error: click.UsageError) -> str:
+    """A usage error as one line naming the command (click prints usage, a hint and the error)."""
+    where = error.ctx.command_path if error.ctx else "snnc"
+    return f"{where}: {error.format_message()}"
 
 
 @click.group(cls=SnncGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -73,8 +77,8 @@ def main() -> None:
     except NO_ARGS_IS_HELP as error:  # plain `snnc`: the help, as click prints it
         click.echo(error.format_message(), err=True)
         code = error.exit_code
-    except click.UsageError as error:
-        click.echo(f"snnc: {error.format_message()}", err=True)
+    except click.UsageError as error:  # in snnc's own options; the commands' are caught above
+        click.echo(usage_line(error), err=True)
         code = error.exit_code
     except click.ClickException as error:
         error.show()

@@ -11,10 +11,13 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pickle
+
+import numba
 import numpy as np
 from numba.core.caching import IndexDataCacheFile
 
-from snnc.jit import KeyedCacheFile, folder_stamp, njit
+from snnc.jit import FolderStampedCache, KeyedCacheFile, folder_stamp, njit
 
 KEY_A, DATA_A = ("sig int64",), b"machine code for int64"
 KEY_B, DATA_B = ("sig float64",), b"machine code for float64"
@@ -58,13 +61,22 @@ def test_folder_stamp_changes_with_any_file_of_the_folder(tmp_path):
     assert folder_stamp.__wrapped__(tmp_path) != before
 
 
-def test_njit_cache_compiles_and_runs():
+def test_njit_cache_saves_each_signature_with_its_key(tmp_path, monkeypatch):
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path))  # this test's own cache
+
     @njit(cache=True)
     def total(values):
         return values.sum()
 
+    assert isinstance(total._cache, FolderStampedCache)
+    assert Path(total._cache.cache_path).is_relative_to(tmp_path)
     assert total(np.arange(5)) == 10
     assert total(np.arange(4.0)) == 6.0  # a second signature of the same function
+    entries = [(key, data) for key, data in (
+        pickle.loads(path.read_bytes()) for path in Path(total._cache.cache_path).glob("*.nbc"))]
+    assert len(entries) == 2  # one data file per signature, each holding its own key
+    assert {key[0] for key, _ in entries} == {(numba.typeof(np.arange(5)),),
+                                              (numba.typeof(np.arange(4.0)),)}
 
 
 CALLER = """

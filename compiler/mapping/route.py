@@ -214,9 +214,8 @@ def _tree_links(spec, tree):
     return links
 
 
-def _useful(spec, tree, by_chip, links):
+def _useful(spec, root, tree, by_chip, links):
     """Whether the branch beyond each (chip, link) of the tree holds a target chip."""
-    root = next(chip for chip, (arrival, _) in tree.items() if arrival is None)
     order, parent = [root], {root: None}
     for chip in order:  # breadth first from the root
         for link in tree[chip][1]:
@@ -243,7 +242,8 @@ def _intersects(key: int, mask: int, keys: np.ndarray, masks: np.ndarray) -> boo
 
 
 def compress(entries: list[tuple[int, int, int]], passing: list[tuple[int, int]]):
-    """Merge same-route entries whose blocks differ in one bit (see module docstring)."""
+    """One chip's table: each route's entries covered by as few as no foreign key allows (module
+    docstring, step 3); ``passing`` keys go by default route and must stay uncovered."""
     by_route: dict[int, set[tuple[int, int]]] = defaultdict(set)
     for key, mask, route in entries:
         by_route[route].add((key, mask))
@@ -304,17 +304,17 @@ def route(result: PartitionResult, placement: Placement, spec: HardwareSpec, *,
         by_chip = _processors(wanted, placement)
         root, tree = shared_tree(spec, sources, by_chip)
         rank = {chip: i for i, chip in enumerate(tree)}  # tree order: subtrees stay near
-        plans.append((sources, by_chip, tree, sorted(sources, key=rank.__getitem__)))
+        plans.append((sources, by_chip, root, tree, sorted(sources, key=rank.__getitem__)))
     grouped = {c for sources, *_ in plans for cores in sources.values() for c in cores}
     keys, neuron_bits = allocate_keys(result, [[sources[chip] for chip in chips]
-                                               for sources, _, _, chips in plans]
+                                               for sources, _, _, _, chips in plans]
                                       + [[[c.id]] for c in result.partitioning.cores
                                          if c.id not in grouped])
     kept: dict[tuple[int, int], list] = defaultdict(list)
     passing: dict[tuple[int, int], list] = defaultdict(list)
-    for sources, by_chip, tree, _ in plans:
+    for sources, by_chip, root, tree, _ in plans:
         links = _tree_links(spec, tree)
-        useful = _useful(spec, tree, by_chip, links)
+        useful = _useful(spec, root, tree, by_chip, links)
         for source, cores in sources.items():
             for chip, (arrival, r) in _flood_routes(links, useful, by_chip, source).items():
                 defaultable = arrival is not None and r == 1 << ((arrival + 3) % 6)
