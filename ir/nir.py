@@ -17,12 +17,15 @@ Every NIR parameter is mapped onto the IR's equations (``ir/neurons.py``) with i
 the incoming weights: for ``CubaLIF`` the IR current is :math:`i = r\,g_m I` and the weights are
 multiplied by :math:`r\,g_m\,g_s\,w_{in}` (:math:`g` the input gains above), so ``v_threshold``,
 ``v_leak`` and ``v_reset`` keep their NIR values. Linear nodes between two neuron layers (Affine,
-Linear, Scale, Conv1d/2d, Sum/AvgPool2d, Flatten, Delay) fold into one sparse projection; Affine
-biases become neuron biases, or, for neurons with a synaptic current, the input of an always-on
-source population (so that they rise through the current as in the framework).
+Linear, Scale, Conv1d/2d, Sum/AvgPool2d, Flatten, Delay) fold into one sparse projection.
 
 A NIR edge has no delay; an snnc projection has at least one step, so **every hop adds one step**
-(a NIR ``Delay`` of ``k dt`` adds ``k`` more).
+(a NIR ``Delay`` of ``k dt`` adds ``k`` more): a population ``h`` hops from the Input runs the
+framework's step ``t`` at step ``h + t`` (``first_steps``). Affine biases are the input of an
+always-on source population ``bias`` (one spike every step from step 0), projected with delay
+``h + k`` (``k`` the steps of the Delays on the bias's path, plus 1 where ``current="previous"``
+delays what reaches a synaptic current), so a bias acts from the population's step ``h + k``, the
+framework's step ``k``, and rises through the synaptic current where there is one.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -245,7 +248,9 @@ class _Importer:
         return total
 
     def projections(self, name: str) -> tuple[list[_Projection], dict[int, np.ndarray]]:
-        """Projections into one neuron population and the biases (gain folded in, by delay)."""
+        """Projections into one neuron population and its biases (gain folded in), the biases by
+        the steps they start after the population's first step (``first_steps``): a Delay's
+        ``k``, plus 1 where ``current="previous"`` delays what reaches a synaptic current."""
         neuron = self.neurons[name]
         signal = self.input_of(name, neuron.size)
         if signal is None:
@@ -260,7 +265,7 @@ class _Importer:
                 found.append(_Projection(source, name, weighted, 1 + extra + lag))
         rank = {n: i for i, n in enumerate([*self.inputs, *self.neurons])}
         found.sort(key=lambda p: (rank[p.source], p.delay))
-        biases = {1 + extra + lag: neuron.gain * bias for extra, bias in signal.bias.items()
+        biases = {extra + lag: neuron.gain * bias for extra, bias in signal.bias.items()
                   if np.any(bias)}
         return found, biases
 
@@ -303,6 +308,29 @@ def _free_name(taken: Any, base: str) -> str:
     return name
 
 
+def first_steps(hops: Iterable[tuple[str, str]], roots: Iterable[str],
+                populations: Iterable[str]) -> dict[str, int]:
+    """Each population's first step: the snnc step at which it runs the framework's step 0.
+
+    By the one-step-per-hop rule that is its fewest hops from a NIR Input (``roots``, step 0),
+    one per projection whatever its delay (a NIR Delay delays a signal, not the population's
+    clock), or 1 where no Input reaches it. The framework's step ``t`` of the population is
+    snnc's step ``first + t``, so an Affine bias (present from the framework's step 0) acts from
+    ``first``. ``hops`` are the (pre, post) pairs of the projections, the bias source's excluded;
+    ``to_nir`` computes the same from a network.
+    """
+    outgoing: dict[str, set[str]] = {}
+    for pre, post in hops:
+        outgoing.setdefault(pre, set()).add(post)
+    count = {root: 0 for root in roots}
+    layer = sorted(count)
+    while layer:
+        following = sorted({post for pre in layer for post in outgoing.get(pre, ())} - set(count))
+        count.update({post: count[layer[0]] + 1 for post in following})
+        layer = following
+    return {population: count.get(population, 1) for population in populations}
+
+
 def _build(importer: _Importer, name: str) -> Network:
     steps = importer.steps
     net = Network(name, dt=steps.dt_s * 1000.0)
@@ -312,18 +340,16 @@ def _build(importer: _Importer, name: str) -> Network:
     for target, neuron in importer.neurons.items():
         projections, biases = importer.projections(target)
         found.extend(projections)
-        if neuron.through_current:  # through the current, from the step the hop delivers it
-            bias_inputs += [(target, delay, bias) for delay, bias in sorted(biases.items())]
-            biases = {}
-        net.population(target, neuron.size,
-                       neuron.make(compact(sum(biases.values(), np.zeros(neuron.size)))))
+        bias_inputs += [(target, after, bias) for after, bias in sorted(biases.items())]
+        net.population(target, neuron.size, neuron.make())
+    first = first_steps([(p.source, p.target) for p in found], importer.inputs, importer.neurons)
     bias_source = None
-    if bias_inputs:  # fires at every step: probability rate * dt >= 1
+    if bias_inputs:  # fires at every step (probability rate * dt >= 1) from step 0
         bias_source = _free_name(net.populations, "bias")
         net.source(bias_source, 1, poisson(rate_hz=2000.0 / net.dt, seed=0))
-        for target, delay, bias in bias_inputs:
+        for target, after, bias in bias_inputs:  # the delay makes it act from first + after
             found.append(_Projection(bias_source, target, sp.csr_matrix(bias.reshape(-1, 1)),
-                                     delay))
+                                     first[target] + after))
     for projection in found:
         connect, weight = _connector(projection.matrix)
         net.connect(projection.source, projection.target, connect, weight=weight,

@@ -6,7 +6,10 @@ becomes a ``LIF``/``CubaLIF`` (``LI``/``CubaLI``; ``IF``/``I`` without leak) who
 picked so that the importer's input gain is exactly 1.0 in float64, and its time constants so that
 ``1000 tau`` gives back the IR's milliseconds bit for bit. Every projection becomes a ``Linear``
 (``Affine`` where a bias must be carried) per distinct delay; a delay of ``d`` steps becomes the hop
-(one step) plus a ``Delay`` node of ``(d - 1) dt`` seconds.
+(one step) plus a ``Delay`` node of ``(d - 1) dt`` seconds. The projections of the importer's
+``bias`` source (delay: the population's first step + k) become the bias of an Affine whose path
+has a Delay of k steps. A neuron ``bias`` has no NIR form: it acts from step 0, while a NIR Affine
+bias acts from the population's first step (``first_steps``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import numpy as np
 from .errors import UnsupportedOnTarget
 from .expand import expand
 from .network import Network
+from .nir import first_steps
 from .nir_neurons import NO_LEAK_TAU_MS, Discretization, neuron_model, tau_ms
 from .sources import Poisson, SpikeTimes
 from .values import resolve
@@ -57,7 +61,8 @@ class _Exporter:
         self.steps = self._discretization()
         self.nodes: dict[str, Any] = {}
         self.edges: list[tuple[str, str]] = []
-        self.biases: dict[str, np.ndarray] = {}  # population -> NIR bias carried by an Affine
+        # (population, k) -> the NIR bias an Affine carries through a Delay of k steps
+        self.biases: dict[tuple[str, int], np.ndarray] = {}
         self.senders: dict[str, str] = {}  # population -> node its projections start from
         self.gains: dict[str, np.ndarray] = {}  # population -> the importer's gain (about 1)
 
@@ -136,12 +141,10 @@ class _Exporter:
             common = {"tau_syn": t_s, "tau_mem": t_m, "r": r, "v_leak": v_leak, "w_in": w_in}
             node = nir.CubaLIF(**common, **spike) if spiking else nir.CubaLI(**common)
         self.gains[name] = neuron_model(node, steps, where).gain
-        bias = _per_neuron(n.bias, size, where)
-        if np.any(bias):
-            if current:
-                raise UnsupportedOnTarget("a bias that skips the synaptic current has no NIR "
-                                          "equivalent", where=f"{where}.bias")
-            self.biases[name] = bias
+        if np.any(_per_neuron(n.bias, size, where)):
+            raise UnsupportedOnTarget("a neuron bias acts from step 0, a NIR Affine bias from the "
+                                      "step the population's first input arrives (one step per "
+                                      "hop): it has no NIR equivalent", where=f"{where}.bias")
         self.nodes[name] = node
 
     def source(self, name: str) -> None:
@@ -168,19 +171,37 @@ class _Exporter:
         through_current = bool(np.any(np.asarray(neuron.tau_syn) > 0))
         return 1 if self.steps.current == "previous" and through_current else 0
 
-    def projection(self, index: int, first_into: dict[str, str]) -> None:
+    def is_bias_source(self, name: str) -> bool:
+        population = self.net.populations[name]
+        return name == self.meta.get("bias_source") and isinstance(population.source, Poisson)
+
+    def first_steps(self, synapses: list[Any]) -> dict[str, int]:
+        """Each population's first step as ``from_nir`` computes it from the exported graph (the
+        projections with a nonzero weight, which the importer keeps; the bias source's aside)."""
+        hops = [(p.pre, p.post) for p, syn in zip(self.net.projections, synapses)
+                if not self.is_bias_source(p.pre) and np.any(syn.weight)]
+        roots = [p.name for p in self.net.populations.values()
+                 if isinstance(p.source, SpikeTimes)]
+        return first_steps(hops, roots, self.net.populations)
+
+    def projection(self, index: int, synapses: Any, first: dict[str, int],
+                   first_into: dict[tuple[str, int], str]) -> None:
         projection = self.net.projections[index]
         where = f"projections[{index}]"
         pre, post = self.net.populations[projection.pre], self.net.populations[projection.post]
         if post.is_source:
             raise UnsupportedOnTarget("a projection into a source cannot be exported", where=where)
-        synapses = expand(self.net, projection)
         delays = synapses.delay.astype(np.int64) - self.lag(post.name)
-        if pre.name == self.meta.get("bias_source") and isinstance(pre.source, Poisson):
-            if np.any(delays != 1):
-                raise UnsupportedOnTarget("bias source projections must have delay 1", where=where)
-            bias = self.biases.setdefault(post.name, np.zeros(post.size))
-            np.add.at(bias, synapses.post, synapses.weight)
+        if self.is_bias_source(pre.name):  # an Affine bias: delay = first step + k
+            extra = delays - first[post.name]
+            if extra.size and extra.min() < 0:
+                raise UnsupportedOnTarget(f"a bias source projection must have a delay of at "
+                                          f"least {first[post.name] + self.lag(post.name)} (the "
+                                          "population's first step)", where=f"{where}.delay")
+            for k in np.unique(extra):
+                bias = self.biases.setdefault((post.name, int(k)), np.zeros(post.size))
+                chosen = extra == k
+                np.add.at(bias, synapses.post[chosen], synapses.weight[chosen])
             return
         if delays.size and delays.min() < 1:
             raise UnsupportedOnTarget("delay too short for the 'previous' current order",
@@ -194,7 +215,7 @@ class _Exporter:
             name = base if np.unique(delays).size == 1 else f"{base}@{int(delay)}"
             self.nodes[name] = self.nir.Linear(weight=self.exact_input(weight, post.name))
             self.edges.append((self.senders.get(pre.name, pre.name), name))
-            first_into.setdefault(post.name, name)
+            first_into.setdefault((post.name, int(delay) - 1), name)
             if delay > 1:
                 self.nodes[f"{name}.delay"] = self.nir.Delay(
                     delay=np.full(post.size, (int(delay) - 1) * self.steps.dt_s))
@@ -202,15 +223,17 @@ class _Exporter:
             else:
                 self.edges.append((name, post.name))
 
-    def attach_biases(self, first_into: dict[str, str]) -> None:
-        """Carry each population's bias on the first weight node into it (an Affine)."""
-        for population, bias in self.biases.items():
+    def attach_biases(self, first_into: dict[tuple[str, int], str]) -> None:
+        """Carry each bias on the first weight node into its population whose Delay (k steps)
+        is the bias's (an Affine: ``from_nir`` gives it the population's first step + k)."""
+        for (population, k), bias in self.biases.items():
             if not np.any(bias):
                 continue
-            if population not in first_into:
-                raise UnsupportedOnTarget("a bias needs an incoming projection to ride on in NIR",
-                                          where=f"populations.{population}.neuron.bias")
-            name = first_into[population]
+            if (population, k) not in first_into:
+                raise UnsupportedOnTarget(f"a bias delayed by {k} step(s) needs an incoming "
+                                          f"projection of delay {k + 1} to ride on in NIR",
+                                          where=f"populations.{population}")
+            name = first_into[(population, k)]
             self.nodes[name] = self.nir.Affine(weight=self.nodes[name].weight,
                                                bias=self.exact_input(bias, population))
 
@@ -228,9 +251,11 @@ class _Exporter:
     def graph(self) -> Any:
         for population in self.net.populations.values():
             (self.source if population.is_source else self.neuron)(population.name)
-        first_into: dict[str, str] = {}
-        for index in range(len(self.net.projections)):
-            self.projection(index, first_into)
+        synapses = [expand(self.net, projection) for projection in self.net.projections]
+        first = self.first_steps(synapses)
+        first_into: dict[tuple[str, int], str] = {}
+        for index, found in enumerate(synapses):
+            self.projection(index, found, first, first_into)
         self.attach_biases(first_into)
         self.outputs()
         metadata = {"snnc_dt_s": self.steps.dt_s, "snnc_integrator": self.steps.integrator,

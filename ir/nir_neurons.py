@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .errors import NetworkError
-from .neurons import LI, LIF
+from . import LI, LIF  # snnc.ir.LIF, snnc.ir.LI wherever their module lives
 
 INTEGRATORS = ("exact", "euler")
 RESETS = ("zero", "subtract")
@@ -55,9 +55,9 @@ class Neuron:
     """An IR neuron model for a NIR node and the gain folded into the weights that reach it."""
 
     size: int
-    make: Any  # bias (scalar or array) -> LIF | LI
+    make: Any  # () -> LIF | LI
     gain: np.ndarray
-    through_current: bool  # an Affine bias must pass through the synaptic current
+    through_current: bool  # inputs pass through a synaptic current (CubaLIF, CubaLI)
 
 
 def compact(values: Any) -> Any:
@@ -115,14 +115,13 @@ def neuron_model(node: Any, steps: Discretization, where: str) -> Neuron:
     common = {"tau_mem": compact(tau_mem), "tau_syn": compact(tau_syn),
               "v_leak": compact(p.get("v_leak", 0.0))}
     if kind in ("LI", "CubaLI", "I"):
-        def make(bias: Any) -> Any:
-            return LI(**common, bias=bias, integrator=steps.integrator)
+        def make() -> Any:
+            return LI(**common, integrator=steps.integrator)
     else:
         threshold = p["threshold"] if kind == "Threshold" else p["v_threshold"]
         reset = p.get("v_reset", 0.0)
 
-        def make(bias: Any) -> Any:
-            return LIF(**common, v_th=compact(threshold), v_reset=compact(reset), bias=bias,
-                       **spiking)
+        def make() -> Any:
+            return LIF(**common, v_th=compact(threshold), v_reset=compact(reset), **spiking)
     return Neuron(size, make, np.asarray(gain, dtype=np.float64),
                    through_current=kind in ("CubaLIF", "CubaLI"))

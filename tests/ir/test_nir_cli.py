@@ -178,7 +178,7 @@ def test_export_nir_writes_delay_nodes_and_round_trips_on_the_command_line(tmp_p
     net = Network("delays", dt=0.5)
     net.source("inp", 3, spike_times())
     net.population("a", 4, LIF(tau_mem=8.0, tau_syn=2.0, v_th=0.6, v_leak=0.05))
-    net.population("b", 2, LIF(tau_mem=np.array([4.0, 9.0]), v_th=0.4, bias=0.01))
+    net.population("b", 2, LIF(tau_mem=np.array([4.0, 9.0]), v_th=0.4))
     net.connect("inp", "a", explicit([0, 0, 1, 2], [0, 3, 1, 2]),
                 weight=np.array([0.9, 0.4, 0.8, 0.7]), delay=np.array([1, 3, 3, 1]))
     net.connect("a", "a", explicit([0, 1, 2, 3], [1, 2, 3, 0]), weight=-0.3, delay=2)

@@ -56,7 +56,7 @@ def delayed_network():
     net.source("inp", 3, spike_times())
     net.population("a", 4, LIF(tau_mem=8.0, tau_syn=2.0, v_th=0.6, v_leak=0.05,
                                 v_reset=np.array([0.0, -0.1, 0.0, 0.1])))
-    net.population("b", 2, LIF(tau_mem=np.array([4.0, 9.0]), v_th=0.4, bias=0.01))
+    net.population("b", 2, LIF(tau_mem=np.array([4.0, 9.0]), v_th=0.4, v_leak=0.01))
     net.connect("inp", "a", explicit([0, 0, 1, 2, 2], [0, 3, 1, 2, 3]),
                 weight=np.array([0.9, 0.4, 0.8, 0.7, 0.6]), delay=np.array([1, 3, 2, 5, 1]))
     net.connect("a", "a", explicit([0, 1, 2, 3], [1, 2, 3, 0]), weight=-0.3, delay=2)
@@ -101,6 +101,13 @@ def test_export_refuses_what_nir_cannot_carry(tmp_path):
     with pytest.raises(UnsupportedOnTarget, match="no refractory period") as caught:
         to_nir(refractory)
     assert caught.value.where == "populations.b.neuron"
+    # a neuron bias acts from step 0; a NIR Affine bias from the population's first step (2 here)
+    biased = delayed_network()
+    biased.populations["b"] = biased.populations["b"].model_copy(
+        update={"neuron": LIF(tau_mem=4.0, bias=0.01)})
+    with pytest.raises(UnsupportedOnTarget, match="acts from step 0") as caught:
+        to_nir(biased)
+    assert caught.value.where == "populations.b.neuron.bias"
 
 
 def random_graph(seed, cuba, integrator, dt):

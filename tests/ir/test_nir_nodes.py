@@ -1,8 +1,8 @@
 """Every NIR node kind snnc imports, on the float reference against numpy; nested graphs inline.
 
-Timing (docs/nir.md): a NIR edge delivers one step late; an Affine bias into a neuron without
-synaptic current becomes that population's ``bias`` (acting from step 0), into a ``CubaLI`` or
-``CubaLIF`` it arrives through the hop like the spikes (from step 1).
+Timing (docs/nir.md): a NIR edge delivers one step late; an Affine bias acts from the step the
+population's first input arrives (its number of hops from the Input: 1 for ``lif_c``, 2 for
+``thr`` and ``cli``), through the synaptic current where there is one.
 """
 
 from pathlib import Path
@@ -90,13 +90,14 @@ def nodes_numpy(g, img, seq, steps):
         a = decay["li"]
         v["li"] = n["li"].v_leak + a * (v["li"] - n["li"].v_leak) + (1 - a) * n["li"].r * (
             n["to_li"].weight @ s_if)
-        out["thr"][t] = n["to_thr"].weight @ s_if + n["to_thr"].bias > n["thr"].threshold
+        out["thr"][t] = n["to_thr"].weight @ s_if + (n["to_thr"].bias if t >= 2 else 0.0) > (
+            n["thr"].threshold)
         v["integ"] += n["integ"].r * (n["to_i"].weight @ s_if)
-        x_cli = n["to_cli"].weight @ s_if + (n["to_cli"].bias if t else 0.0)
+        x_cli = n["to_cli"].weight @ s_if + (n["to_cli"].bias if t >= 2 else 0.0)
         a_s, a_m = decay["cli_s"], decay["cli_m"]
         i_cli = a_s * i_cli + (1 - a_s) * n["cli"].w_in * x_cli
         v["cli"] = a_m * v["cli"] + (1 - a_m) * n["cli"].r * i_cli
-        x_c = conv[t - 1] if t else np.repeat(n["conv"].bias, 6)
+        x_c = conv[t - 1] if t else np.zeros(12)
         a = decay["lif_c"]
         v["lif_c"] = a * v["lif_c"] + (1 - a) * x_c
         out["lif_c"][t] = v["lif_c"] > n["lif_c"].v_threshold

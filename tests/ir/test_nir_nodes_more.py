@@ -2,8 +2,8 @@
 
 Each graph is small enough that the synapse table and the voltages can be written down from NIR's
 definition of the node and snnc's one timing rule (a NIR edge delivers one step late: a spike of
-step t reaches the next neuron node at t + 1; an Affine bias into a neuron without synaptic
-current is that population's bias, present from step 0). The IF/I readouts below keep their
+step t reaches the next neuron node at t + 1; an Affine bias acts from the step the population's
+first input arrives, step 1 behind an Input). The IF/I readouts below keep their
 threshold out of reach, so their voltage is the running sum of what they received.
 """
 
@@ -43,8 +43,20 @@ def table(net, projection):
     return {(int(a), int(b)): float(w) for a, b, w in zip(syn.pre, syn.post, syn.weight)}
 
 
+def bias_delivery(net, population):
+    """{(neuron, delay): weight} of the bias source's projections into ``population``."""
+    found = {}
+    for projection in net.projections:
+        if projection.pre == net.metadata["nir"]["bias_source"] and projection.post == population:
+            syn = expand(net, projection)
+            found.update({(int(b), int(d)): float(w)
+                          for b, d, w in zip(syn.post, syn.delay, syn.weight)})
+    return found
+
+
 def the_projection(net):
-    (projection,) = [p for p in net.projections]
+    """The one projection that carries spikes (the bias source's aside)."""
+    (projection,) = [p for p in net.projections if p.pre != net.metadata["nir"]["bias_source"]]
     return projection
 
 
@@ -86,18 +98,18 @@ def test_avg_pool_with_padding_divides_by_the_kernel_area():
 # ---- Conv1d --------------------------------------------------------------------------------------
 def test_conv1d_with_stride_padding_and_bias():
     # weight [1, 2, 3] on length 4, stride 2, padding 1: output 0 reads positions -1, 0, 1 and
-    # output 1 reads 1, 2, 3; the bias 0.5 becomes the IF population's bias (from step 0).
+    # output 1 reads 1, 2, 3; the bias 0.5 acts from step 1, like the input (one hop).
     conv = nir.Conv1d(input_shape=4, weight=np.array([[[1.0, 2.0, 3.0]]]), stride=2, padding=1,
                       dilation=1, groups=1, bias=np.array([0.5]))
     net = from_nir(graph({"in": nir.Input(np.array([1, 4])), "conv": conv, "if": if_node(2)},
                          [("in", "conv"), ("conv", "if")]), dt=DT)
     assert table(net, the_projection(net)) == {(0, 0): 2.0, (1, 0): 3.0, (1, 1): 1.0,
                                                (2, 1): 2.0, (3, 1): 3.0}
-    assert net.populations["if"].neuron.bias == 0.5
+    assert bias_delivery(net, "if") == {(0, 1): 0.5, (1, 1): 0.5}
     record = run(net, [(0, 1), (1, 3)], 4, ["if"])
-    # v[t] = 0.5 (t + 1) + what arrived: pixel 1 at step 1 (3, 1), pixel 3 at step 2 (0, 3)
-    np.testing.assert_array_equal(record.voltages["if"], [[0.5, 0.5], [4.0, 2.0], [4.5, 5.5],
-                                                          [5.0, 6.0]])
+    # v[t] = 0.5 t + what arrived: pixel 1 at step 1 (3, 1), pixel 3 at step 2 (0, 3)
+    np.testing.assert_array_equal(record.voltages["if"], [[0.0, 0.0], [3.5, 1.5], [4.0, 5.0],
+                                                          [4.5, 5.5]])
 
 
 # ---- Scale + IF, both resets ---------------------------------------------------------------------
@@ -144,8 +156,9 @@ def test_threshold_is_stateless_and_fires_on_this_steps_input(integrator, reset)
                    integrator=integrator, reset=reset)
     record = run(net, [(2, 0), (2, 1), (4, 0), (5, 1), (6, 0), (6, 1)], 9, ["thr"])
     assert record.spikes["thr"][0].tolist() == [3, 7]
+    # the bias acts from step 1 (one hop), like the input
     np.testing.assert_array_equal(record.voltages["thr"][:, 0],
-                                  [-0.5, -0.5, -0.5, 0.0, -0.5, 0.5, 0.5, 0.0, -0.5])
+                                  [0.0, -0.5, -0.5, 0.0, -0.5, 0.5, 0.5, 0.0, -0.5])
 
 
 # ---- LI / CubaLI readouts ------------------------------------------------------------------------
@@ -191,9 +204,9 @@ def test_an_affine_chain_folds_into_one_projection_and_one_bias():
              "a2": nir.Affine(np.array([[1.0, -1.0]]), np.array([0.25])), "if": if_node(1)}
     net = from_nir(graph(nodes, [("in", "a1"), ("a1", "a2"), ("a2", "if")]), dt=DT)
     assert table(net, the_projection(net)) == {(1, 0): 1.0}
-    assert net.populations["if"].neuron.bias == 1.75
+    assert bias_delivery(net, "if") == {(0, 1): 1.75}
     record = run(net, [(0, 0), (1, 1)], 3, ["if"])
-    np.testing.assert_array_equal(record.voltages["if"][:, 0], [1.75, 3.5, 6.25])
+    np.testing.assert_array_equal(record.voltages["if"][:, 0], [0.0, 1.75, 4.5])
 
 
 def test_flatten_keeps_c_order_and_delay_adds_whole_steps():
