@@ -54,15 +54,53 @@ class SpikeRecord:
 
     @staticmethod
     def load(path: str | Path) -> "SpikeRecord":
-        """Read a spikes NPZ written by ``save`` (or any tool that follows the format)."""
-        try:
-            data = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise NetworkError(f"cannot read spikes file: {exc}", file=str(path)) from None
-        names = sorted({key.rsplit(".", 1)[0] for key in data.files if key.endswith(".times")})
-        spikes = {n: (data[f"{n}.times"], data[f"{n}.ids"]) for n in names}
-        voltages = {k[:-2]: data[k] for k in data.files if k.endswith(".v")}
-        return SpikeRecord(int(data["steps"]), float(data["dt"]), spikes, voltages)
+        """Read a spikes NPZ written by ``save`` (or any tool that follows the format); anything
+        that does not follow it (a missing key, a wrong dtype or shape, an id or time out of
+        range, a truncated archive) is one NetworkError line naming the key."""
+        from snnc.ir.io import open_npz, read_member
+
+        file = str(path)
+        if not Path(path).is_file():
+            reason = "is a directory" if Path(path).is_dir() else "no such file"
+            raise NetworkError(f"cannot read spikes file: {reason}", file=file)
+        with open_npz(Path(path), "spikes file", "", file=file) as data:
+            for key in ("steps", "dt"):
+                if key not in data.files:
+                    raise NetworkError(f"not a spikes file: no '{key}' key", where=key, file=file)
+            steps_array = read_member(data, "steps", "'steps'", "steps", kinds="iu", ndim=0,
+                                      file=file)
+            dt_array = read_member(data, "dt", "'dt'", "dt", kinds="iuf", ndim=0, file=file)
+            steps, dt = int(steps_array), float(dt_array)
+            if not 0 <= steps <= 2**31 - 1:
+                raise NetworkError(f"must be 0..{2**31 - 1}, got {steps}", where="steps",
+                                   file=file)
+            if not (np.isfinite(dt) and dt > 0):
+                raise NetworkError(f"must be a positive number, got {dt}", where="dt", file=file)
+            names = sorted({key.rsplit(".", 1)[0] for key in data.files
+                            if key.endswith(".times")})
+            spikes = {}
+            for name in names:
+                if f"{name}.ids" not in data.files:
+                    raise NetworkError(f"'{name}.times' has no '{name}.ids'",
+                                       where=f"{name}.ids", file=file)
+                times, ids = (read_member(data, f"{name}.{k}", f"'{name}.{k}'", f"{name}.{k}",
+                                          kinds="iu", ndim=1, file=file) for k in ("times", "ids"))
+                if times.shape != ids.shape:
+                    raise NetworkError(f"{times.size} times but {ids.size} ids",
+                                       where=f"{name}.ids", file=file)
+                for key, array, high in (("times", times, max(steps - 1, 0)),
+                                         ("ids", ids, 2**31 - 2)):
+                    if array.size and (int(array.min()) < 0 or int(array.max()) > high):
+                        bad = int(array.min()) if int(array.min()) < 0 else int(array.max())
+                        raise NetworkError(f"value {bad} outside 0..{high}",
+                                           where=f"{name}.{key}", file=file)
+                spikes[name] = (times.astype(np.int32), ids.astype(np.int32))
+            voltages = {}
+            for key in data.files:
+                if key.endswith(".v"):
+                    v = read_member(data, key, f"'{key}'", key, kinds="iuf", ndim=2, file=file)
+                    voltages[key[:-2]] = v
+        return SpikeRecord(steps, dt, spikes, voltages)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from snnc.ir.errors import SnncError
 
@@ -32,6 +32,10 @@ TARGET_FAMILY = {"loihi-sim": "loihi", "spinnaker-emu": "spinnaker"}
 
 # The 48 chips of a SpiNN-5 board within its 8x8 footprint (spinn_machine version_48_chips.py):
 # column x holds chips y = SPINN5_Y[x][0] .. SPINN5_Y[x][1].
+# Bounds on a user's spec: the mapping code holds per-chip and per-core tables in memory.
+MAX_CHIPS_PER_SIDE = 256  # the million-core SpiNNaker machine is 240 x 240 chips
+MAX_CORES = 2**20
+
 SPINN5_Y = ((0, 3), (0, 4), (0, 5), (0, 6), (0, 7), (1, 7), (2, 7), (3, 7))
 
 
@@ -44,27 +48,35 @@ class HardwareSpec(BaseModel):
     family: Literal["loihi", "spinnaker"]
     description: str = ""
     topology: Literal["mesh", "hexagonal"]
-    chips_x: int = Field(ge=1)
-    chips_y: int = Field(ge=1)
+    chips_x: int = Field(ge=1, le=MAX_CHIPS_PER_SIDE)
+    chips_y: int = Field(ge=1, le=MAX_CHIPS_PER_SIDE)
     chip_layout: Literal["full", "spinn5"] = "full"
     wrap: bool = False
-    cores_per_chip: int = Field(ge=1)
-    neurons_per_core: int = Field(ge=1)
-    source_neurons_per_core: int | None = None
-    memory_bytes_per_core: int = Field(ge=1)
-    synapse_bits: int = Field(ge=1)
-    axon_bits: int = Field(ge=0)
-    fan_in_per_core: int | None = None
-    fan_out_per_core: int | None = None
-    weight_bits: int = 8
-    max_delay: int = Field(ge=1)
-    delay_slots: int | None = None
-    delay_stages: int = 0
-    ring_buffer_entries: int | None = None
-    receptors: int = 1
-    router_entries_per_chip: int | None = None
+    cores_per_chip: int = Field(ge=1, le=1024)
+    neurons_per_core: int = Field(ge=1, le=2**20)
+    source_neurons_per_core: int | None = Field(default=None, ge=1, le=2**20)
+    memory_bytes_per_core: int = Field(ge=1, le=2**40)
+    synapse_bits: int = Field(ge=1, le=64)
+    axon_bits: int = Field(ge=0, le=256)
+    fan_in_per_core: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    fan_out_per_core: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    weight_bits: int = Field(default=8, ge=1, le=32)
+    max_delay: int = Field(ge=1, le=65535)
+    delay_slots: int | None = Field(default=None, ge=1, le=65535)
+    delay_stages: int = Field(default=0, ge=0, le=1024)
+    ring_buffer_entries: int | None = Field(default=None, ge=1, le=2**26)
+    receptors: int = Field(default=1, ge=1, le=16)
+    router_entries_per_chip: int | None = Field(default=None, ge=0, le=2**20)
     sources_on_cores: bool = False
     uncertain: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _machine_size(self) -> "HardwareSpec":
+        chips = self.chips_x * self.chips_y
+        if chips * self.cores_per_chip > MAX_CORES:
+            raise ValueError(f"{chips:,} chips x {self.cores_per_chip} cores is more than "
+                             f"{MAX_CORES:,} cores (the most snnc maps onto)")
+        return self
 
     def chips(self) -> list[tuple[int, int]]:
         """Usable chips in machine order (x, then y)."""
@@ -102,10 +114,16 @@ class HardwareSpec(BaseModel):
 
 
 def _read_yaml(path: Path, where: str) -> dict:
+    from snnc.ir.io import read_yaml, yaml_error
+
     try:
-        document = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise SnncError(f"cannot read hardware spec: {exc}", where=where, file=str(path)) from None
+        document = read_yaml(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise yaml_error(exc, str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise SnncError(f"cannot read hardware spec: {reason}", where=where,
+                        file=str(path)) from None
     if not isinstance(document, dict):
         raise SnncError("a hardware spec is a mapping of fields", where=where, file=str(path))
     return document
@@ -117,7 +135,11 @@ def _spec(fields: dict, file: str) -> HardwareSpec:
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(p) for p in error["loc"])
-        raise SnncError(str(error["msg"]), where=where or "hardware", file=file) from None
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise SnncError(message, where=where or "hardware", file=file) from None
+    except TypeError as exc:  # a non-string key
+        raise SnncError(f"a hardware spec is a mapping of field names: {exc}", where="hardware",
+                        file=file) from None
 
 
 def load_hardware(name_or_path: "str | HardwareSpec") -> HardwareSpec:

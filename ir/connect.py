@@ -31,7 +31,7 @@ class FixedProbability(_Frozen):
     """Each (pre, post) pair is connected independently with probability ``p`` (seeded)."""
 
     kind: Literal["fixed_probability"] = "fixed_probability"
-    p: Annotated[float, Field(ge=0.0, le=1.0)]
+    p: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
     seed: Seed = 0
     allow_self: bool = True
 
@@ -69,6 +69,11 @@ CONNECTOR_KINDS = {
 # Geometric gaps are drawn in chunks of this many; fixed so that the result never depends on memory.
 _GAP_CHUNK = 1 << 22
 
+MAX_POPULATION_SIZE = 2**31 - 1
+"""Largest population: neuron indices are int32 everywhere (synapse arrays, spike files)."""
+MAX_PAIRS = MAX_POPULATION_SIZE**2
+"""Largest ``n_pre * n_post`` a rule is expanded over (< 2**62, so positions fit in int64)."""
+
 
 def _index_dtype(n: int) -> type:
     return np.int32 if n < 2**31 else np.int64
@@ -80,9 +85,16 @@ def _bernoulli_chunks(p: float, total: int, seed: int) -> Iterator[np.ndarray]:
     The gaps between successes of a Bernoulli process are geometric, so drawing gaps and taking their
     cumulative sum yields exactly the Bernoulli(p) selection in O(selected) time and memory, with no
     Python loop per synapse. Chunks keep the int64 positions small; callers convert them at once.
+
+    Overflow cannot happen: ``total`` is at most ``MAX_PAIRS`` (< 2**62), every gap is clipped to
+    ``total + 1`` (numpy returns 2**63 - 1 for a tiny ``p``; any gap above ``total`` ends the
+    selection anyway), so every partial sum up to the first one past the end is below 2**63, and
+    nothing after that one is used.
     """
-    if p <= 0.0 or total == 0:
+    if p <= 0.0 or total <= 0:
         return
+    if total > MAX_PAIRS:
+        raise ValueError(f"{total} possible pairs exceed the limit of {MAX_PAIRS}")
     if p >= 1.0:
         for start in range(0, total, _GAP_CHUNK):
             yield np.arange(start, min(total, start + _GAP_CHUNK), dtype=np.int64)
@@ -93,11 +105,14 @@ def _bernoulli_chunks(p: float, total: int, seed: int) -> Iterator[np.ndarray]:
     # other from the stream, so chunk sizes never change the result, only the wasted draws).
     size = int(min(_GAP_CHUNK, p * total * 1.05 + 64))
     while True:
-        chunk = np.cumsum(rng.geometric(p, size=size), dtype=np.int64)
+        gaps = np.minimum(rng.geometric(p, size=size), total + 1)
+        gaps[0] += position  # position >= -1 and < total: the sum stays below 2 * total + 1
+        chunk = np.cumsum(gaps, dtype=np.int64)
         size = _GAP_CHUNK
-        chunk += position
-        if chunk[-1] >= total:
-            yield chunk[: np.searchsorted(chunk, total)]
+        past = chunk >= total
+        if past.any():
+            # partial sums are increasing up to the first one past the end (later ones may wrap)
+            yield chunk[: int(np.argmax(past))]
             return
         yield chunk
         position = int(chunk[-1])
@@ -162,3 +177,21 @@ def connection_count(
     if isinstance(rule, Explicit):
         return int(rule.pre.size)
     return None
+
+
+def expected_connections(
+    rule: AllToAll | OneToOne | FixedProbability | Explicit, n_pre: int, n_post: int,
+    *, recurrent: bool = False,
+) -> float:
+    """Number of connections, the expected number for ``fixed_probability`` (p x pairs),
+    computed from the sizes alone (nothing is drawn or allocated)."""
+    if isinstance(rule, FixedProbability):
+        pairs = n_pre * n_post - (min(n_pre, n_post) if recurrent and not rule.allow_self else 0)
+        return float(rule.p) * pairs
+    count = connection_count(rule, n_pre, n_post, recurrent=recurrent)
+    return float(count or 0)
+
+
+def drawn_pairs(rule: FixedProbability, n_pre: int, n_post: int) -> float:
+    """Expected pairs drawn before ``allow_self`` filtering (what expansion holds at its peak)."""
+    return float(rule.p) * n_pre * n_post

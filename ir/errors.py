@@ -30,7 +30,15 @@ class SnncError(Exception):
 
     def __str__(self) -> str:
         parts = [p for p in (self.file, self.where) if p]
-        return ": ".join([*parts, self.message])
+        return one_line(": ".join([*parts, self.message]))
+
+
+def one_line(text: str) -> str:
+    """``text`` with newlines and other control characters escaped (``\\n``), so that an error
+    stays one line whatever a file name, a population name or a library's message holds."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class NetworkError(SnncError):

@@ -13,8 +13,8 @@ import numpy as np
 
 from .connect import connection_pairs
 from .errors import NetworkError
-from .neurons import INTEGER_WEIGHT_KINDS
-from .values import Normal, Uniform, resolve
+from .neurons import integer_weights
+from .values import Normal, Uniform, check_drawn, limits_of, resolve
 from .verify import MAX_DELAY_STEPS
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class Synapses:
 
 def _weights(net: "Network", projection: "Projection", count: int, where: str) -> np.ndarray:
     target = net.populations[projection.post]
-    integer = target.kind in INTEGER_WEIGHT_KINDS
+    integer = integer_weights(target.kind)
     values = resolve(projection.weight, count, integer=integer)
     if integer:
         return np.ascontiguousarray(values, dtype=np.int32)
@@ -92,9 +92,22 @@ def expand(net: "Network", projection: "Projection | str") -> Synapses:
 
 
 def check_draws(net: "Network") -> None:
-    """Raise the first problem that only drawing shows: a ``normal`` delay whose draws fall
-    outside 1..65535 steps. ``verify`` checks everything else without drawing; ``snnc validate``
+    """Raise the first problem that only drawing shows: a neuron parameter drawn from a
+    distribution outside its range (a ``normal`` tau_mem that draws a negative value), a
+    ``normal`` delay whose draws fall outside 1..65535 steps. ``verify`` checks everything else without drawing; ``snnc validate``
     runs both, so a network it accepts also expands."""
+    for name, population in net.populations.items():
+        model = population.neuron or population.source
+        for field in type(model).model_fields:
+            value = getattr(model, field)
+            limits = limits_of(type(model), field)
+            if limits is None or not isinstance(value, (Normal, Uniform)):
+                continue
+            try:
+                check_drawn(value, limits, population.size)
+            except ValueError as error:
+                part = "neuron" if population.neuron is not None else "source"
+                raise NetworkError(str(error), where=f"populations.{name}.{part}.{field}") from None
     for projection in net.projections:
         if isinstance(projection.delay, Normal):
             expand(net, projection)

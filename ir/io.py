@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,12 +20,14 @@ from pydantic import BaseModel, ValidationError
 from .connect import CONNECTOR_KINDS
 from .errors import NetworkError, SnncError
 from .network import FORMAT_VERSION, Network, Population, Projection
+from .outputs import Outputs, write_files
 from .neurons import NEURON_KINDS
 from .sources import SOURCE_KINDS
 from .values import Normal, Uniform
 from .verify import verify
 
 TOP_LEVEL_KEYS = ("snnc", "name", "dt", "populations", "projections", "metadata")
+MAX_YAML_BYTES = 64 * 2**20  # a network YAML; arrays belong in NPZ files
 INLINE_ARRAY_MAX = 16  # arrays up to this length are written inline in the YAML, longer ones to NPZ
 VALUE_HELP = "a number, a list, {file, key}, {normal: [mean, std], seed} or {uniform: [lo, hi], seed}"
 
@@ -42,9 +44,12 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
                    "less_than_equal": "<="}
     if kind in comparisons:
         limit = next(iter(ctx.values()))
-        return f"must be {comparisons[kind]} {limit:g}, got {shown}"
+        limit = limit if isinstance(limit, int) else f"{limit:g}"
+        return f"must be {comparisons[kind]} {limit}, got {shown}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"expected an integer, got {shown}"
+    if kind == "finite_number":
+        return f"must be a finite number, got {shown}"
     if kind in ("float_type", "float_parsing"):
         return f"expected a number, got {shown}"
     if kind in ("bool_type", "bool_parsing"):
@@ -79,41 +84,100 @@ def build(model: type[BaseModel], fields: dict[str, Any], where: str) -> Any:
 
 # ---- reading --------------------------------------------------------------------------------------
 class _Arrays:
-    """NPZ files referenced by a YAML file, opened once each, paths relative to the YAML."""
+    """NPZ files referenced by a YAML file, opened once each, paths relative to the YAML.
 
-    def __init__(self, base: Path) -> None:
+    A file must lie in the YAML's folder (or below) unless ``allow_outside``; a member's shape
+    and dtype are read from its header and checked before its data is read."""
+
+    def __init__(self, base: Path, allow_outside: bool = False) -> None:
         self.base = base
+        self.allow_outside = allow_outside
         self.open: dict[str, Any] = {}
+
+    def _path(self, file: str, where: str) -> Path:
+        path = self.base / file
+        if not self.allow_outside:
+            root = self.base.resolve()
+            try:
+                inside = path.resolve().is_relative_to(root)
+            except (OSError, RuntimeError):
+                inside = False
+            if not inside:
+                raise NetworkError(f"array file '{file}' is outside the network's folder "
+                                   f"({self.base}); run 'snnc --allow-outside-paths ...' to "
+                                   "allow it", where=where)
+        return path
 
     def get(self, file: Any, key: Any, where: str) -> np.ndarray:
         if not isinstance(file, str) or not isinstance(key, str):
             raise NetworkError("'file' and the key must be strings", where=where)
         if file not in self.open:
-            path = self.base / file
+            path = self._path(file, where)
             if not path.is_file():
                 raise NetworkError(f"array file '{file}' not found (in {self.base})", where=where)
-            try:
-                opened = np.load(path, allow_pickle=False)
-            except Exception:  # numpy raises several types for files that are not NPZ archives
-                opened = None
-            if not isinstance(opened, np.lib.npyio.NpzFile):
-                raise NetworkError(f"cannot read array file '{file}': not a NumPy .npz archive",
-                                   where=where)
-            self.open[file] = opened
+            self.open[file] = open_npz(path, f"array file '{file}'", where)
         arrays = self.open[file]
         if key not in arrays.files:
             raise NetworkError(f"key '{key}' not in '{file}' (keys: {', '.join(arrays.files)})",
                                where=where)
-        try:
-            array = arrays[key]
-        except Exception as exc:  # object arrays (pickles), corrupt members
-            raise NetworkError(f"cannot read '{file}:{key}': {exc}", where=where) from None
-        if array.dtype.kind not in "iuf":
-            raise NetworkError(f"'{file}:{key}' must hold integers or floats, got dtype "
-                               f"{array.dtype}", where=where)
-        if array.ndim != 1:
-            raise NetworkError(f"'{file}:{key}' must be 1-D, got shape {array.shape}", where=where)
-        return array
+        return read_member(arrays, key, f"'{file}:{key}'", where, kinds="iuf", ndim=1)
+
+
+def open_npz(path: Path, what: str, where: str, file: str = "") -> Any:
+    """An NPZ archive opened without pickles; anything else is a one-line NetworkError."""
+    try:
+        opened = np.load(path, allow_pickle=False)
+    except Exception:  # numpy raises several types for files that are not NPZ archives
+        opened = None
+    if not isinstance(opened, np.lib.npyio.NpzFile):
+        raise NetworkError(f"cannot read {what}: not a NumPy .npz archive", where=where,
+                           file=file)
+    return opened
+
+
+def member_header(arrays: Any, key: str) -> tuple[tuple[int, ...], np.dtype]:
+    """(shape, dtype) of an NPZ member, from its header alone (nothing else is read)."""
+    with arrays.zip.open(f"{key}.npy") as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+    return tuple(int(n) for n in shape), dtype
+
+
+def read_member(arrays: Any, key: str, what: str, where: str, *, kinds: str, ndim: int | None,
+                file: str = "") -> np.ndarray:
+    """One NPZ member, its header checked first (dtype kinds, dimensions, size in memory)."""
+    from .resources import check_bytes
+
+    try:
+        shape, dtype = member_header(arrays, key)
+    except Exception as exc:  # a corrupt member or header: zipfile, ValueError, EOFError...
+        reason = _one_line(exc)
+        raise NetworkError(f"cannot read {what}: {reason}", where=where, file=file) from None
+    if dtype.hasobject:
+        raise NetworkError(f"cannot read {what}: Object arrays cannot be loaded when "
+                           "allow_pickle=False", where=where, file=file)
+    if dtype.kind not in kinds:
+        wanted = "integers or floats" if kinds == "iuf" else "integers"
+        raise NetworkError(f"{what} must hold {wanted}, got dtype {dtype}", where=where,
+                           file=file)
+    if ndim is not None and len(shape) != ndim:
+        raise NetworkError(f"{what} must be {ndim}-D, got shape {shape}", where=where, file=file)
+    check_bytes(float(np.prod(shape, dtype=np.float64)) * dtype.itemsize, f"{what} holds "
+                f"{int(np.prod(shape, dtype=np.float64)):,} values", where, file)
+    try:
+        array = arrays[key]
+    except Exception as exc:  # corrupt or truncated members
+        raise NetworkError(f"cannot read {what}: {_one_line(exc)}", where=where,
+                           file=file) from None
+    return array
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
 
 
 def _value(raw: Any, arrays: _Arrays, where: str) -> Any:
@@ -156,8 +220,9 @@ def _tagged(raw: Any, kinds: dict[str, type[BaseModel]], what: str, where: str) 
     if not isinstance(raw, dict):
         raise NetworkError(f"expected a mapping with 'kind', got {raw!r}", where=where)
     kind = raw.get("kind")
-    if kind not in kinds:
-        shown = "missing" if kind is None else f"'{kind}'"
+    if not isinstance(kind, str) or kind not in kinds:
+        shown = "missing" if kind is None else (f"'{kind}'" if isinstance(kind, str)
+                                                 else f"must be a name, got {kind!r}")
         raise NetworkError(f"{what} kind {shown}; expected one of: {', '.join(kinds)}",
                            where=f"{where}.kind")
     return kinds[kind], dict(raw)
@@ -261,7 +326,14 @@ def _unique_names(projections: list[Projection]) -> list[Projection]:
     return named
 
 
-def parse(document: Any, base: Path) -> Network:
+def _check_name(name: Any, where: str) -> None:
+    text = str(name)
+    if not text.isprintable():
+        raise NetworkError(f"a name must be printable (no newline, tab or control character), "
+                           f"got {text!r}", where=where)
+
+
+def parse(document: Any, base: Path, *, allow_outside_paths: bool = False) -> Network:
     """Build a network from a parsed YAML document (errors without the file name)."""
     if not isinstance(document, dict):
         raise NetworkError("the file must be a YAML mapping with populations and projections")
@@ -272,13 +344,20 @@ def parse(document: Any, base: Path) -> Network:
     version = document.get("snnc", FORMAT_VERSION)
     if version != FORMAT_VERSION:
         raise NetworkError(f"unsupported format version {version!r} (this snnc reads 1)", where="snnc")
-    arrays = _Arrays(base)
+    arrays = _Arrays(base, allow_outside_paths)
     populations_raw = document.get("populations") or {}
     projections_raw = document.get("projections") or []
     if not isinstance(populations_raw, dict):
         raise NetworkError("expected a mapping of name: population", where="populations")
     if not isinstance(projections_raw, list):
         raise NetworkError("expected a list of projections", where="projections")
+    for name in populations_raw:
+        _check_name(name, f"populations.{name!r}")
+    for index, raw in enumerate(projections_raw):
+        if isinstance(raw, dict) and "name" in raw:
+            _check_name(raw["name"], f"projections[{index}].name")
+    if "name" in document:
+        _check_name(document["name"], "name")
     populations = {str(n): _population(n, raw, arrays) for n, raw in populations_raw.items()}
     projections = _unique_names([_projection(i, raw, arrays) for i, raw in enumerate(projections_raw)])
     fields = {k: document[k] for k in ("name", "dt", "metadata") if k in document}
@@ -292,15 +371,66 @@ class _DuplicateKey(yaml.MarkedYAMLError):
     """A mapping names the same key twice (PyYAML would silently keep the last one)."""
 
 
+class _TooLarge(yaml.MarkedYAMLError):
+    """A document nested too deeply, or whose aliases expand to too many nodes."""
+
+
+MAX_YAML_DEPTH = 64  # nesting of mappings and lists (a network needs 6)
+MAX_YAML_NODES = 1_000_000  # nodes once aliases are expanded ("billion laughs")
+
+_INT_TAG, _FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+# YAML 1.2 core schema: 2e1 and 5e-1 are floats (YAML 1.1, PyYAML's default, wants a dot and a
+# signed exponent), 017 is seventeen (1.1: octal), 1:30 and 1_000 are strings (1.1: 90, 1000).
+_INT_12 = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT_12 = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+                       r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
+_FIRST = list("-+0123456789.")
+
+
+def _key_text(key: Any) -> Any:
+    """Keys as snnc uses them (population names are ``str(key)``): ``1`` and ``'1'`` collide."""
+    if isinstance(key, (str, int, float, bool)) or key is None:
+        return str(key)
+    return key
+
+
 class _Loader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses duplicate keys: a second ``hid:`` under ``populations``
-    is a mistake to report, not a population to drop."""
+    """``yaml.SafeLoader`` with YAML 1.2 numbers, duplicate keys refused (after normalising them
+    to strings: ``1:`` and ``'1':`` are the same population), and a bound on nesting and on the
+    size aliases expand to."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._sizes: dict[int, int] = {}
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise _TooLarge(problem=f"nested more than {MAX_YAML_DEPTH} levels deep",
+                                problem_mark=self.peek_event().start_mark)
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if id(node) not in self._sizes:
+            children = []
+            if isinstance(node, yaml.MappingNode):
+                children = [n for pair in node.value for n in pair]
+            elif isinstance(node, yaml.SequenceNode):
+                children = node.value
+            size = 1 + sum(self._sizes.get(id(child), 1) for child in children)
+            if size > MAX_YAML_NODES:
+                raise _TooLarge(problem=f"more than {MAX_YAML_NODES:,} values once aliases are "
+                                "expanded", problem_mark=node.start_mark)
+            self._sizes[id(node)] = size
+        return node
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         if isinstance(node, yaml.MappingNode):
             seen: set = set()
             for key_node, _ in node.value:
-                key = self.construct_object(key_node, deep=True)
+                key = _key_text(self.construct_object(key_node, deep=True))
                 try:
                     duplicate = key in seen
                     seen.add(key)
@@ -311,15 +441,78 @@ class _Loader(yaml.SafeLoader):
                                         problem_mark=key_node.start_mark)
         return super().construct_mapping(node, deep=deep)
 
+    def construct_yaml_int(self, node: Any) -> int:
+        text = str(self.construct_scalar(node))
+        sign, digits = (-1, text[1:]) if text[:1] == "-" else (1, text.lstrip("+"))
+        if digits.startswith("0o"):
+            return sign * int(digits[2:], 8)
+        if digits.startswith("0x"):
+            return sign * int(digits[2:], 16)
+        return sign * int(digits.replace("_", ""), 10)
+
+
+def _yaml12(cls: type) -> None:
+    """Replace YAML 1.1's int and float resolvers of ``cls`` by YAML 1.2's."""
+    cls.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_INT_TAG, _FLOAT_TAG)]
+        for first, resolvers in cls.yaml_implicit_resolvers.items()}
+    cls.add_implicit_resolver(_INT_TAG, _INT_12, _FIRST)
+    cls.add_implicit_resolver(_FLOAT_TAG, _FLOAT_12, _FIRST)
+
+
+_yaml12(_Loader)
+_Loader.add_constructor(_INT_TAG, _Loader.construct_yaml_int)
+
+
+class _Dumper(yaml.SafeDumper):
+    """``yaml.SafeDumper`` that also quotes strings YAML 1.2 would read as numbers (``'2e1'``),
+    so that what snnc writes reads back the same under 1.1 and 1.2."""
+
+
+_Dumper.add_implicit_resolver(_INT_TAG, _INT_12, _FIRST)
+_Dumper.add_implicit_resolver(_FLOAT_TAG, _FLOAT_12, _FIRST)
+
+
+def dump_yaml(document: Any) -> str:
+    """YAML text of a document as snnc writes network files."""
+    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, default_flow_style=None,
+                     width=100)
+
 
 def read_yaml(text: str) -> Any:
-    """Parse YAML text as snnc does (safe, duplicate keys refused)."""
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    """Parse YAML text as snnc does (safe, YAML 1.2 numbers, duplicate keys refused)."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except RecursionError:
+        raise _TooLarge(problem="nested too deeply") from None
 
 
-def load(path: str | os.PathLike) -> Network:
-    """Load and validate a network YAML file; errors name the file and the YAML path."""
+def yaml_error(exc: yaml.YAMLError, file: str) -> NetworkError:
+    """A PyYAML error as snnc's one-line error."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"line {mark.line + 1}" if mark else ""
+    if isinstance(exc, (_DuplicateKey, _TooLarge)):
+        return NetworkError(str(exc.problem), where=where, file=file)
+    problem = getattr(exc, "problem", None) or (str(exc).splitlines() or ["invalid"])[0]
+    return NetworkError(f"YAML syntax error: {problem}", where=where, file=file)
+
+
+def load(path: str | os.PathLike, *, allow_outside_paths: bool = False) -> Network:
+    """Load and validate a network YAML file; errors name the file and the YAML path.
+
+    Array files (``{file: X.npz, key: K}``) must lie in the YAML's folder or below it unless
+    ``allow_outside_paths`` (``snnc --allow-outside-paths``)."""
     path = Path(path)
+    if path.is_dir():
+        raise NetworkError("is a directory, not a network file", file=str(path))
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    if size > MAX_YAML_BYTES:
+        raise NetworkError(f"{size:,} bytes is more than a network YAML may have "
+                           f"({MAX_YAML_BYTES:,}); put large arrays in an NPZ file",
+                           file=str(path))
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -329,18 +522,14 @@ def load(path: str | os.PathLike) -> Network:
                            file=str(path)) from None
     try:
         document = read_yaml(text)
-    except _DuplicateKey as exc:
-        raise NetworkError(exc.problem, where=f"line {exc.problem_mark.line + 1}",
-                           file=str(path)) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise NetworkError(f"YAML syntax error: {problem}", where=where, file=str(path)) from None
+        raise yaml_error(exc, str(path)) from None
     try:
-        return parse(document, path.parent)
+        return parse(document, path.parent, allow_outside_paths=allow_outside_paths)
     except SnncError as error:
         raise error.located(file=str(path)) from None
+    except RecursionError:
+        raise NetworkError("nested too deeply", file=str(path)) from None
 
 
 # ---- writing --------------------------------------------------------------------------------------
@@ -412,39 +601,29 @@ def to_document(net: Network, npz_name: str) -> tuple[dict, dict[str, np.ndarray
     return document, writer.arrays
 
 
-def _umask() -> int:
-    """The process's umask (reading it means setting it: set it straight back)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def atomic_write(path: str | os.PathLike, write: Callable[[Any], None], mode: str = "w",
+                 where: str = "--output") -> None:
+    """Write a file through ``write(handle)``: staged in an anonymous temporary file, then renamed
+    into place (``outputs.Outputs``); the path must be missing or a regular file."""
+    write_files([(path, write, mode)], where=where)
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[Any], None], mode: str = "w") -> None:
-    """Write a file through ``write(handle)`` into a temporary file, then rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        # mkstemp makes the file private (0600); give it the mode open() would (0666 & ~umask)
-        os.chmod(tmp, 0o666 & ~_umask())
-        with os.fdopen(fd, mode) as handle:
-            write(handle)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def save(net: Network, path: str | os.PathLike) -> None:
-    """Write ``net`` as YAML at ``path`` plus ``<stem>.npz`` for its large arrays."""
+def save(net: Network, path: str | os.PathLike, *, outputs: Outputs | None = None,
+         where: str = "--output") -> None:
+    """Write ``net`` as YAML at ``path`` plus ``<stem>.npz`` for its large arrays; both appear
+    together. With ``outputs``, the files are staged there and appear at its commit."""
     path = Path(path)
     npz_name = f"{path.stem}.npz"
     document, arrays = to_document(net, npz_name)
+    text = dump_yaml(document)
+    files = [(path, lambda h: h.write(text), "w")]
     if arrays:
-        atomic_write(path.parent / npz_name, lambda h: np.savez(h, **arrays), mode="wb")
-    text = yaml.safe_dump(document, sort_keys=False, default_flow_style=None, width=100)
-    atomic_write(path, lambda h: h.write(text))
+        files.insert(0, (path.parent / npz_name, lambda h: np.savez(h, **arrays), "wb"))
+    if outputs is not None:
+        for file in files:
+            outputs.add(*file)
+        return
+    write_files(files, where=where)
 
 
 # ---- equality -------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any, Iterator, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .connect import AllToAll, Connector, Explicit, FixedProbability, OneToOne
+from .connect import MAX_POPULATION_SIZE, AllToAll, Connector, Explicit, FixedProbability, OneToOne
 from .errors import NetworkError
 from .neurons import Neuron
 from .sources import Source
@@ -33,7 +33,7 @@ class Population(_Frozen):
     """A named group of ``size`` neurons of one kind, or of one spike source."""
 
     name: str = Field(min_length=1)
-    size: Int = Field(ge=1)
+    size: Int = Field(ge=1, le=MAX_POPULATION_SIZE)  # int32 neuron indices
     neuron: Neuron | None = None
     source: Source | None = None
 
@@ -77,7 +77,7 @@ class Network(BaseModel):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, validate_assignment=True)
 
     name: str = Field(min_length=1)
-    dt: float = Field(default=1.0, gt=0)
+    dt: float = Field(default=1.0, gt=0, allow_inf_nan=False)
     populations: dict[str, Population] = Field(default_factory=dict)
     projections: list[Projection] = Field(default_factory=list)
     metadata: dict[str, Any] = Field(default_factory=dict)

@@ -60,8 +60,12 @@ SUPPORTED_NODES = ("Input", "Output", "NIRGraph", *NEURON_NODES, *LINEAR_NODES)
 
 
 # ---- reading ------------------------------------------------------------------------------------
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+def _one_line(text: Any) -> str:
+    """A message on one line; an exception without one is named by its type (no empty reason)."""
+    line = " ".join(str(text).split())
+    if not line and isinstance(text, BaseException):
+        return type(text).__name__
+    return line
 
 
 def _node_named_in(message: str) -> str:
@@ -77,8 +81,11 @@ def read_graph(path: str | Path) -> Any:
     """``nir.read`` with its failures as one-line NetworkErrors naming the node."""
     import nir
 
+    from .hdf5_safety import check_hdf5
+
     if not Path(path).is_file():
         raise NetworkError("file not found", file=str(path))
+    check_hdf5(path)  # external storage or links, virtual datasets, absurd shapes: refused
     try:
         return nir.read(str(path))
     except (OSError, KeyError) as exc:

@@ -12,6 +12,7 @@ Arrays are stored read-only so that passes can share them between networks witho
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Union
 
 import numpy as np
@@ -129,15 +130,41 @@ class Uniform(_Frozen):
 Distribution = Union[Normal, Uniform]
 def _value(value: Any, validate_union: Any) -> Any:
     """Arrays are taken as they are; the union is only tried for scalars and distributions
-    (pydantic would otherwise try ``int(array)`` and ``float(array)`` on every array first)."""
+    (pydantic would otherwise try ``int(array)`` and ``float(array)`` on every array first).
+
+    Every number must be finite: NaN and infinity are refused here, for every parameter, weight
+    and delay (no field of the IR means anything with them)."""
     value = _coerce_array(value)
     if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "iuf":
+            raise ValueError(f"expected numbers, got an array of dtype {value.dtype}")
+        if value.dtype.kind == "f" and value.size and not np.all(np.isfinite(value)):
+            bad = int(np.argmin(np.isfinite(value)))
+            raise ValueError(f"must be finite, got {value[bad]} (element {bad})")
         return value
+    if isinstance(value, float) and not np.isfinite(value):
+        raise ValueError(f"must be a finite number, got {value}")
     return validate_union(value)
 
 
 Value = Annotated[Union[int, float, Array, Normal, Uniform], WrapValidator(_value)]
 """A scalar, a per-item array, or a seeded distribution."""
+
+
+def _value_or_inf(value: Any, validate_union: Any) -> Any:
+    """``_value`` that also admits ``+inf`` (a time constant without decay: ``tau_mem: .inf``)."""
+    array = _coerce_array(value)
+    if isinstance(array, np.ndarray) and array.dtype.kind == "f" and np.any(array == np.inf):
+        finite = np.where(array == np.inf, 1.0, array)
+        _value(finite, validate_union)
+        return array
+    if isinstance(value, float) and value == np.inf:
+        return value
+    return _value(value, validate_union)
+
+
+ValueOrInf = Annotated[Union[int, float, Array, Normal, Uniform], WrapValidator(_value_or_inf)]
+"""A ``Value`` that may be ``+inf`` (range-check it with ``posinf=True``)."""
 
 
 def is_integral(value: Value) -> bool:
@@ -204,15 +231,18 @@ def check_range(
     ge: float | None = None,
     le: float | None = None,
     integer: bool = False,
+    posinf: bool = False,
 ) -> Value:
     """Validate every element of a scalar/array against bounds; raise ValueError naming the bad value.
 
-    Distributions are checked after drawing (at expansion), not here.
+    Distributions are checked after drawing (at expansion), not here. ``posinf`` admits ``+inf``
+    (``tau_mem: .inf``: no leak).
     """
     if isinstance(value, (Normal, Uniform)):
         return value
     array = np.asarray(value)
-    if array.dtype.kind not in "iuf" or (array.dtype.kind == "f" and not np.all(np.isfinite(array))):
+    allowed = np.isfinite(array) | (posinf & (array == np.inf)) if array.dtype.kind == "f" else True
+    if array.dtype.kind not in "iuf" or not np.all(allowed):
         raise ValueError(f"expected finite numbers, got {describe(value)}")
     if integer and not is_integral(value):
         bad = array[array != np.round(array)] if array.ndim else array
@@ -233,11 +263,75 @@ def check_range(
     return value
 
 
+@dataclass(frozen=True)
+class Limits:
+    """The range of a ``RangeChecked`` field, kept in its metadata so that drawn values (a
+    distribution's draws, known only with the population size) are checked against it too."""
+
+    gt: float | None = None
+    ge: float | None = None
+    le: float | None = None
+    integer: bool = False
+    posinf: bool = False  # +inf admitted (tau_mem: .inf)
+
+    def check(self, value: Value) -> Value:
+        return check_range(value, gt=self.gt, ge=self.ge, le=self.le, integer=self.integer,
+                           posinf=self.posinf)
+
+    def check_distribution(self, value: "Normal | Uniform") -> None:
+        """What is known without drawing: a uniform's bounds; a normal of std 0 is its mean."""
+        if isinstance(value, Uniform):
+            for end in value.uniform:
+                try:
+                    check_range(end, gt=self.gt, ge=self.ge, le=self.le)
+                except ValueError as error:
+                    raise ValueError(f"{describe(value)} can draw outside the range: "
+                                     f"{error}") from None
+        elif value.normal[1] == 0:
+            check_range(value.normal[0], gt=self.gt, ge=self.ge, le=self.le)
+
+
+def limits_of(model: type[BaseModel], field: str) -> "Limits | None":
+    """The ``Limits`` of a model's range-checked field (None for an unchecked one)."""
+    for item in model.model_fields[field].metadata:
+        if isinstance(item, Limits):
+            return item
+    return None
+
+
 def RangeChecked(**limits: Any) -> Any:
     """A ``Value`` type annotated with an element-wise range check, for pydantic fields."""
     from pydantic import AfterValidator
 
-    return Annotated[Value, AfterValidator(lambda v: check_range(v, **limits))]
+    spec = Limits(**limits)
+
+    def check(value: Value) -> Value:
+        if isinstance(value, (Normal, Uniform)):
+            spec.check_distribution(value)
+            return value
+        return spec.check(value)
+
+    return Annotated[ValueOrInf if spec.posinf else Value, AfterValidator(check), spec]
+
+
+def check_drawn(value: Value, limits: "Limits", count: int) -> None:
+    """Draw a distribution as ``resolve`` does for ``count`` items and range-check the draws
+    (raises ValueError naming the first bad value). Scalars and arrays were checked on loading."""
+    if not isinstance(value, (Normal, Uniform)) or count == 0:
+        return
+    drawn = resolve(value, count, integer=False)
+    bad = None
+    for limit, ok, symbol in ((limits.gt, np.greater, ">"), (limits.ge, np.greater_equal, ">="),
+                              (limits.le, np.less_equal, "<=")):
+        if limit is not None:
+            good = ok(drawn, limit)
+            if not good.all():
+                bad = (symbol, limit, int(np.argmin(good)))
+                break
+    if bad is not None:
+        symbol, limit, index = bad
+        raise ValueError(f"drawn value {drawn[index]:g} (neuron {index}) is not {symbol} "
+                         f"{limit:g}: {describe(value)} can draw outside the range")
 
 
 def require_finite_array(array: np.ndarray, what: str) -> None:

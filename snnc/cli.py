@@ -8,13 +8,15 @@ Exit codes (DESIGN.md §5): 0 success; 1 a check failed (verify mismatch, does n
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 import traceback
 
 import click
 
 from snnc import __version__
-from snnc.ir.errors import SnncError
+from snnc.ir.errors import SnncError, one_line
+from snnc.ir.resources import parse_size, set_limit
 
 # click >= 8.2 raises this for a bare `snnc`; older clicks print the help and exit themselves
 NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
@@ -48,21 +50,46 @@ class SnncGroup(click.Group):
                 raise
             click.echo(usage_line(error), err=True)
             ctx.exit(error.exit_code)
+        except (MemoryError, RecursionError) as error:
+            # what the estimates did not foresee: still one line, never a traceback
+            if (ctx.obj or {}).get("debug"):
+                raise
+            what = ("out of memory; lower the request or see --max-memory"
+                    if isinstance(error, MemoryError) else "input nested too deeply")
+            sub = ctx.invoked_subcommand or ""
+            click.echo(f"snnc {sub}: {what}".replace("snnc : ", "snnc: "), err=True)
+            ctx.exit(2)
 
 
 def usage_line(error: click.UsageError) -> str:
     """A usage error as one line naming the command (click prints usage, a hint and the error)."""
     where = error.ctx.command_path if error.ctx else "snnc"
-    return f"{where}: {error.format_message()}"
+    return one_line(f"{where}: {error.format_message()}")
+
+
+def _max_memory(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return parse_size(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
 
 
 @click.group(cls=SnncGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="snnc")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.option("--max-memory", metavar="SIZE", default=None, callback=_max_memory,
+              help="Memory limit for snnc's estimates (e.g. 8GiB, 512M; default: the memory "
+                   "available, or $SNNC_MAX_MEMORY).")
+@click.option("--allow-outside-paths", is_flag=True,
+              help="Let network files read NPZ arrays outside their own folder.")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, max_memory: int | None,
+        allow_outside_paths: bool) -> None:
     """snnc: compile spiking networks for Loihi (Lava) and SpiNNaker, and verify them."""
-    ctx.obj = {"debug": debug}
+    ctx.obj = {"debug": debug, "allow_outside_paths": allow_outside_paths}
+    set_limit(max_memory)
 
 
 for _module in COMMAND_MODULES:
@@ -70,8 +97,41 @@ for _module in COMMAND_MODULES:
         cli.add_command(_command)
 
 
+_interrupted: list[int] = []  # the signal that interrupted this process, if any
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    """SIGINT and SIGTERM unwind the stack (so staged outputs are dropped, nothing half-written
+    appears); outputs being renamed into place hold both signals until they are all there."""
+    _interrupted.append(signum)
+    raise KeyboardInterrupt
+
+
+def _interrupt_code() -> int:
+    signum = _interrupted[0] if _interrupted else signal.SIGINT
+    click.echo(f"snnc: interrupted by {signal.Signals(signum).name}; outputs are either complete "
+               "or untouched", err=True)
+    return 128 + int(signum)
+
+
 def main() -> None:
-    """Console entry point: errors in the top-level options are one line too (``snnc --bogus``)."""
+    """Console entry point: errors in the top-level options are one line too (``snnc --bogus``);
+    SIGINT/SIGTERM end with one line and exit 128 + the signal number."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _on_signal)
+    try:
+        code = _main()
+    except BaseException as error:  # noqa: BLE001 - anything after an interrupt is the interrupt
+        if isinstance(error, SystemExit):
+            raise
+        if _interrupted or isinstance(error, KeyboardInterrupt):
+            code = _interrupt_code()
+        else:
+            raise
+    sys.exit(code or 0)
+
+
+def _main() -> int:
     try:
         code = cli.main(prog_name="snnc", standalone_mode=False)
     except NO_ARGS_IS_HELP as error:  # plain `snnc`: the help, as click prints it
@@ -84,6 +144,8 @@ def main() -> None:
         error.show()
         code = error.exit_code
     except click.Abort:
+        if _interrupted:
+            return _interrupt_code()
         click.echo("Aborted!", err=True)
         code = 1
-    sys.exit(code or 0)
+    return code or 0

@@ -15,9 +15,34 @@ def console() -> Console:
     return Console(highlight=False, soft_wrap=False, width=120)
 
 
-def load_network(path: str) -> Network:
-    """Load a network YAML; errors are SnncErrors that the CLI prints as one line."""
-    return load(path)
+def allow_outside_paths() -> bool:
+    """``snnc --allow-outside-paths``: network files may read arrays outside their folder."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.find_root().obj and ctx.find_root().obj.get("allow_outside_paths"))
+
+
+def load_network(path: str, *, steps: int | None = None, record_v: tuple[str, ...] = (),
+                 run: bool = False) -> Network:
+    """Load a network YAML, estimate what it needs (``snnc.ir.resources``: refused, in one line,
+    when over the memory limit) and check what only drawing shows; errors are SnncErrors that
+    the CLI prints as one line."""
+    network = load(path, allow_outside_paths=allow_outside_paths())
+    check_network(network, path, steps=steps, record_v=record_v, run=run)
+    return network
+
+
+def check_network(network: Network, path: str, *, steps: int | None = None,
+                  record_v: tuple[str, ...] = (), run: bool = False) -> None:
+    """The resource estimate, then the draws (a distribution outside its field's range)."""
+    from snnc.ir.errors import SnncError
+    from snnc.ir.expand import check_draws
+    from snnc.ir.resources import check
+
+    check(network, file=path, steps=steps, record_v=record_v, run=run)
+    try:
+        check_draws(network)
+    except SnncError as error:
+        raise error.located(file=path) from None
 
 
 def human_bytes(count: float) -> str:

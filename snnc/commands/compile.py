@@ -15,6 +15,8 @@ from .common import NET_ARGUMENT, load_network
 BUILD_FILES = ("network.yaml", "network.npz", "routing.npz")
 # files of an earlier build that a failed compile must not leave beside its partial report
 STALE_ON_FAILURE = (*BUILD_FILES, "mapping.json", "report.png")
+# every build file: a new build (or partial report) replaces all of them, keeps other files
+BUILD_FILES_ALL = (*STALE_ON_FAILURE, "report.json", "report.txt")
 
 
 @click.command("compile")
@@ -44,8 +46,14 @@ def compile_command(net: str, target: str, hardware: str | None, strategy: str,
     from snnc.compiler.build import write_report_files
     from snnc.compiler.passes.quantize import QuantizeOptions
 
+    from snnc.ir.outputs import Outputs, check_dir_target
+
+    check_dir_target(build_dir)  # refused before any work: a symlink, a file, a device...
     quantize_options = QuantizeOptions.parse(options)
-    network = load_network(net)
+    network = load_network(net, run=True)
+    if not any(True for _ in network.neuron_populations()):
+        raise SnncError("the network has no neuron populations: nothing to compile",
+                        where="populations", file=net)
     stage_lines: list[str] = []  # printed once the compile ends, so an error stays one line
 
     def hook(stage: str, seconds: float, _artifact: object) -> None:
@@ -59,20 +67,25 @@ def compile_command(net: str, target: str, hardware: str | None, strategy: str,
         raise error.located(file=net)
     click.echo("\n".join(stage_lines), err=True)
     report = build.report
+    # every file of the build (or of the partial report) appears at once, in place of the old
+    # build's files (the new folder is assembled beside it and swapped in)
+    with Outputs(directory=build_dir, drop=BUILD_FILES_ALL) as outputs:
+        with outputs.collect():
+            if not report.fits:
+                write_report_files(report, build_dir)
+            else:
+                save_build(build, build_dir)
+                if plot:
+                    from snnc.compiler.report import plot as plot_report
+
+                    plot_report(report, build.hardware, str(Path(build_dir) / "report.png"))
+        outputs.commit()
     if not report.fits:
-        for name in STALE_ON_FAILURE:
-            Path(build_dir, name).unlink(missing_ok=True)
-        write_report_files(report, build_dir)
         for line in report.violations:
             click.echo(f"{net}: {line}", err=True)
         click.echo(f"{net}: does not fit {report.hardware} ({len(report.violations)} violations); "
                    f"partial report in {build_dir}/report.txt", err=True)
         sys.exit(1)
-    save_build(build, build_dir)
-    if plot:
-        from snnc.compiler.report import plot as plot_report
-
-        plot_report(report, build.hardware, str(Path(build_dir) / "report.png"))
     t = report.totals
     click.echo(f"{net}: compiled for {target} on {report.hardware}: {t['cores']} cores "
                f"(lower bound {t['lower_bound']}), {t['chips']} chips, {t['neurons']:,} neurons, "

@@ -10,9 +10,10 @@ import click
 from snnc.ir import Network, expand, from_nir, save, to_nir
 from snnc.ir.errors import SnncError
 from snnc.ir.io import atomic_write
+from snnc.ir.outputs import check_file_target
 from snnc.ir.nir_neurons import CURRENTS, INTEGRATORS, RESETS
 
-from .common import NET_ARGUMENT, load_network
+from .common import NET_ARGUMENT, check_network, load_network
 
 
 def hop_lags(net: Network, sources: list[str]) -> dict[str, int]:
@@ -43,7 +44,9 @@ def hop_lags(net: Network, sources: list[str]) -> dict[str, int]:
 def import_nir(model: str, dt: float, integrator: str, reset: str, current: str,
                output: str) -> None:
     """Import a NIR graph (snnTorch, Norse, Sinabs, Rockpool...) as an snnc network."""
+    check_file_target(output)  # refused before any work: a symlink, a directory, a device...
     net = from_nir(model, dt=dt, integrator=integrator, reset=reset, current=current)
+    check_network(net, model)
     save(net, output)
     synapses = sum(len(expand(net, p)) for p in net.projections)
     neurons = sum(p.size for p in net.neuron_populations())
@@ -65,6 +68,7 @@ def export_nir(net: str, output: str) -> None:
     """Export a network of lif/li populations as a NIR graph."""
     import nir
 
+    check_file_target(output)
     network = load_network(net)
     try:
         graph = to_nir(network)

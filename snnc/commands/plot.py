@@ -26,7 +26,10 @@ def plot(spikes: str, output: str, populations: tuple[str, ...], net: str | None
     """Raster, population rate over time and rate histogram of SPIKES.npz, as a PNG."""
     from snnc.plot import plot_spikes, require_matplotlib
 
+    from snnc.ir.outputs import check_file_target
+
     require_matplotlib()  # fail first, with one line, if the extra is missing
+    check_file_target(output)
     record = SpikeRecord.load(spikes)
     sizes = None
     if net:

@@ -8,9 +8,11 @@ import click
 from rich.table import Table
 
 from snnc.compiler.passes.quantize import QuantizeOptions, canonical_target, quantize
-from snnc.compiler.passes.quantize_report import render
+from snnc.compiler.passes.quantize.report import render
 from snnc.ir import Network, save
 from snnc.ir.errors import SnncError
+from snnc.ir.outputs import check_file_target
+from snnc.ir.resources import MAX_STEPS
 
 from .common import NET_ARGUMENT, console, load_network
 
@@ -24,7 +26,7 @@ TARGET_CHOICES = ("loihi-sim", "spinnaker-emu")
 @click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
               help="A quantization option, e.g. weight_bits=6, rounding=stochastic, seed=3, "
                    "max_expected_summed_weight=20,40 (repeatable).")
-@click.option("--steps", type=click.IntRange(min=1), default=None,
+@click.option("--steps", type=click.IntRange(min=1, max=MAX_STEPS), default=None,
               help="Also run the float and the quantized network this many steps on the reference "
                    "and compare their spike counts per population.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
@@ -35,7 +37,9 @@ def quantize_command(net: str, target: str, options: tuple[str, ...], steps: int
                      fmt: str, output: str | None) -> None:
     """Quantize NET.yaml for a target and print the report (scales, errors, zeroed/clipped weights,
     warnings); with --steps, also the float vs quantized spike agreement."""
-    network = load_network(net)
+    if output:
+        check_file_target(output)  # refused before any work: a symlink, a directory, a device...
+    network = load_network(net, steps=steps)
     chosen = QuantizeOptions.parse(options)
     try:
         quantized, report = quantize(network, target, chosen)
@@ -60,7 +64,7 @@ def quantize_command(net: str, target: str, options: tuple[str, ...], steps: int
 def agreement(network: Network, quantized: Network, target: str, steps: int) -> list[dict]:
     """Run float and quantized networks on the reference; per population spike-count agreement."""
     from snnc.backends.reference import simulate
-    from snnc.compiler.passes.quantize_report import rate_agreement
+    from snnc.compiler.passes.quantize.report import rate_agreement
 
     numerics = canonical_target(target)
     reference = simulate(network, steps, "float")

@@ -17,23 +17,27 @@ import numpy as np
 from snnc.backends import SpikeRecord, first_divergence, get_backend
 from snnc.ir import Network, spike_times
 from snnc.ir.errors import NetworkError, SnncError, VerificationError
+from snnc.ir.resources import MAX_STEPS
 
-from .common import load_network
+from .common import check_network, load_network
 
 NUMERICS = ("float", "loihi", "spinnaker")
 TARGET_NUMERICS = {"reference": "float", "loihi-sim": "loihi", "spinnaker-emu": "spinnaker"}
 VERIFY_TARGETS = ("loihi-sim", "spinnaker-emu")
 
 
-def load_source(path: str) -> Any:
-    """A network YAML, or a build directory written by ``snnc compile`` (its CompiledBuild)."""
+def load_source(path: str, steps: int | None = None, record_v: tuple[str, ...] = ()) -> Any:
+    """A network YAML, or a build directory written by ``snnc compile`` (its CompiledBuild);
+    either is estimated (``snnc.ir.resources``) for ``steps`` steps before anything runs."""
     if Path(path).is_dir():
         from snnc.compiler import load_build  # lazy: only builds need the compiler
 
-        return load_build(path)
+        build = load_build(path)
+        check_network(build.network, path, steps=steps, record_v=record_v, run=True)
+        return build
     if not Path(path).exists():
         raise NetworkError("no such file or build directory", file=path)
-    return load_network(path)
+    return load_network(path, steps=steps, record_v=record_v, run=True)
 
 
 def network_of(source: Any) -> Network:
@@ -51,18 +55,26 @@ def _input_spikes(spec: str, network: Network) -> tuple[str, np.ndarray, np.ndar
         sources = ", ".join(p.name for p in network.source_populations()) or "none"
         raise NetworkError(f"'{name}' is not a spike-source population (sources: {sources})",
                            where=f"--input {name}")
-    try:
-        with np.load(file, allow_pickle=False) as data:
-            missing = [k for k in ("times", "ids") if k not in data.files]
-            if missing:
-                raise NetworkError(f"missing key(s) {', '.join(missing)} (needs 'times' and 'ids')",
-                                   file=file, where=f"--input {name}")
-            times, ids = np.asarray(data["times"]), np.asarray(data["ids"])
-    except (OSError, ValueError) as exc:
-        raise NetworkError(f"cannot read spikes file: {exc}", file=file,
-                           where=f"--input {name}") from None
+    times, ids = read_spike_arrays(file, ("times", "ids"), f"--input {name}")
     _check_input(times, ids, pop.size, file, name)
     return name, times.astype(np.int64), ids.astype(np.int64)
+
+
+def read_spike_arrays(file: str, keys: tuple[str, str], where: str) -> tuple[np.ndarray, ...]:
+    """Two 1-D integer arrays of an NPZ file (an ``--input``), headers checked before reading."""
+    from snnc.ir.io import open_npz, read_member
+
+    path = Path(file)
+    if not path.is_file():
+        reason = "is a directory" if path.is_dir() else "no such file"
+        raise NetworkError(f"cannot read spikes file: {reason}", file=file, where=where)
+    with open_npz(path, "spikes file", where, file=file) as data:
+        missing = [k for k in keys if k not in data.files]
+        if missing:
+            raise NetworkError(f"missing key(s) {', '.join(missing)} (needs 'times' and 'ids')",
+                               file=file, where=where)
+        return tuple(read_member(data, key, f"'{key}'", where, kinds="iu", ndim=1, file=file)
+                     for key in keys)
 
 
 def _check_input(times: np.ndarray, ids: np.ndarray, size: int, file: str, name: str) -> None:
@@ -73,6 +85,9 @@ def _check_input(times: np.ndarray, ids: np.ndarray, size: int, file: str, name:
     for key, array in (("times", times), ("ids", ids)):
         if array.size and (array.dtype.kind not in "iu" or array.min() < 0):
             raise NetworkError(f"'{key}' must be non-negative integers", file=file, where=where)
+        if array.size and int(array.max()) > MAX_STEPS:
+            raise NetworkError(f"'{key}' holds {int(array.max())}, above {MAX_STEPS} (int32)",
+                               file=file, where=where)
     if ids.size and ids.max() >= size:
         raise NetworkError(f"neuron id {int(ids.max())} out of range for '{name}' of size {size}",
                            file=file, where=where)
@@ -109,7 +124,8 @@ def _populations_with_spikes(record: SpikeRecord) -> int:
 @click.command()
 @click.argument("source", metavar="NET.yaml|BUILD_DIR", type=click.Path())
 @click.option("--target", required=True, help="reference, loihi-sim or spinnaker-emu.")
-@click.option("--steps", required=True, type=click.IntRange(min=0), help="Steps to simulate.")
+@click.option("--steps", required=True, type=click.IntRange(min=0, max=MAX_STEPS),
+              help="Steps to simulate.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Spikes file to write (NPZ: P.times, P.ids per population, steps, dt).")
 @click.option("--numerics", type=click.Choice(NUMERICS), default=None,
@@ -121,10 +137,17 @@ def _populations_with_spikes(record: SpikeRecord) -> int:
 def run(source: str, target: str, steps: int, output: str, numerics: str | None,
         inputs: tuple[str, ...], record_v: tuple[str, ...]) -> None:
     """Simulate a network or a build on a target and write its spikes."""
+    from snnc.ir.outputs import Outputs, check_file_target
+
     if target != "reference" and numerics is not None:
         raise SnncError("--numerics applies to --target reference only", where="--numerics")
+    check_file_target(output)  # refused before any work: a symlink, a directory, a device...
     backend = get_backend(target)
-    loaded = replace_inputs(load_source(source), inputs)
+    provenance = (Path(output).with_name("provenance.json")
+                  if hasattr(backend, "save_provenance") else None)
+    if provenance is not None:
+        check_file_target(provenance)
+    loaded = replace_inputs(load_source(source, steps, record_v), inputs)
     chosen = _numerics_for(target, numerics, loaded)
     options: dict[str, Any] = {"numerics": chosen, "progress": True} if chosen else {}
     started = time.perf_counter()
@@ -133,20 +156,22 @@ def run(source: str, target: str, steps: int, output: str, numerics: str | None,
     except SnncError as error:
         raise error.located(file=source)
     elapsed = time.perf_counter() - started
-    record.save(output)
+    with Outputs() as outputs:  # the spikes and provenance.json appear together
+        with outputs.collect():
+            record.save(output)
+            if provenance is not None:
+                backend.save_provenance(provenance)
+        outputs.commit()
     how = f"{target}, {chosen} numerics" if chosen else target
     click.echo(f"{output}: {record.total:,} spikes from {_populations_with_spikes(record)} "
                f"populations in {steps:,} steps ({how}, {elapsed:.2f} s)")
-    _write_provenance(backend, output)
+    if provenance is not None:
+        _print_provenance(backend, provenance)
 
 
-def _write_provenance(backend: Any, output: str) -> None:
+def _print_provenance(backend: Any, path: Path) -> None:
     """Targets that report what the hardware would do (spinnaker-emu) write provenance.json
     beside the spikes file and print it as tables."""
-    if not hasattr(backend, "save_provenance"):
-        return
-    path = Path(output).with_name("provenance.json")
-    backend.save_provenance(path)
     from .common import console
 
     for item in backend.provenance_renderables():
@@ -170,7 +195,8 @@ def _compiled(source: Any, target: str) -> Any:
 @click.argument("source", metavar="NET.yaml|BUILD_DIR", type=click.Path())
 @click.option("--target", required=True, type=click.Choice(VERIFY_TARGETS),
               help="The backend to check against the reference (in that target's numerics).")
-@click.option("--steps", required=True, type=click.IntRange(min=0), help="Steps to simulate.")
+@click.option("--steps", required=True, type=click.IntRange(min=0, max=MAX_STEPS),
+              help="Steps to simulate.")
 @click.option("--input", "inputs", multiple=True, metavar="POP=FILE.npz",
               help="Replace a source population's spikes (keys 'times', 'ids'). Repeatable.")
 def verify(source: str, target: str, steps: int, inputs: tuple[str, ...]) -> None:
@@ -182,7 +208,7 @@ def verify(source: str, target: str, steps: int, inputs: tuple[str, ...]) -> Non
     backend = get_backend(target)
     numerics = TARGET_NUMERICS[target]
     try:
-        build = replace_inputs(_compiled(load_source(source), target), inputs)
+        build = replace_inputs(_compiled(load_source(source, steps), target), inputs)
         got = backend.run(build, steps)
         expected = get_backend("reference").run(build, steps, numerics=numerics, progress=True)
     except SnncError as error:
