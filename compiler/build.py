@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from snnc.ir import load
 from snnc.ir.errors import SnncError
@@ -204,7 +205,15 @@ def load_build(directory: str | Path) -> CompiledBuild:
     except SnncError as error:
         raise error.located(file=str(directory)) from None
     except Exception as exc:  # noqa: BLE001 - any malformed content is a corrupted build
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise SnncError(f"corrupted build folder: {reason}", where=part,
+        raise SnncError(f"corrupted build folder: {reason(exc)}", where=part,
                         file=str(directory)) from None
     return build
+
+
+def reason(exc: BaseException) -> str:
+    """One line saying why a file's content was refused (a pydantic error: its first problem)."""
+    if isinstance(exc, ValidationError):
+        error = exc.errors()[0]
+        loc = ".".join(str(p) for p in error["loc"])
+        return f"{loc + ': ' if loc else ''}{error['msg']}"
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import NetworkError
+from .errors import NetworkError, SnncError
 
 MAX_NDIM = 8
 MAX_OBJECTS = 100_000
@@ -95,7 +95,7 @@ def check_hdf5(path: str | Path) -> None:
                         stack.append((item, full))
                     elif isinstance(item, h5py.Dataset):
                         _check_dataset(item, full, path)
-    except NetworkError:
+    except SnncError:
         raise
     except Exception as exc:  # noqa: BLE001 - a corrupt file fails in many ways
         reason = " ".join(str(exc).split()) or type(exc).__name__

@@ -189,7 +189,10 @@ def _value(raw: Any, arrays: _Arrays, where: str) -> Any:
     if isinstance(raw, list):
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw):
             raise NetworkError("a list must hold only numbers", where=where)
-        return np.asarray(raw)
+        array = np.asarray(raw)
+        if array.dtype.kind not in "iuf":
+            raise NetworkError("numbers must fit in 64 bits", where=where)
+        return array
     if isinstance(raw, dict):
         if "file" in raw:
             extra = set(raw) - {"file", "key"}

@@ -88,7 +88,10 @@ def read_graph(path: str | Path) -> Any:
     check_hdf5(path)  # external storage or links, virtual datasets, absurd shapes: refused
     try:
         return nir.read(str(path))
-    except (OSError, KeyError) as exc:
+    except KeyError as exc:
+        raise NetworkError(f"not a readable NIR file: missing entry {exc.args[0]!r}" if exc.args
+                           else "not a readable NIR file: missing entry", file=str(path)) from None
+    except OSError as exc:
         raise NetworkError(f"not a readable NIR file: {_one_line(exc)}", file=str(path)) from None
     except Exception as exc:  # the nir package raises ValueError, AssertionError, TypeError...
         message = _one_line(exc)

@@ -83,7 +83,8 @@ def check_dir_target(path: str | os.PathLike, where: str = "--output") -> Path:
         raise OutputError(f"cannot write: {exc.strerror or exc}", where=where,
                           file=str(path)) from None
     if not stat.S_ISDIR(mode):
-        raise OutputError(f"refusing to replace {_describe_mode(mode)}: a build folder must be "
+        what = "a file" if stat.S_ISREG(mode) else _describe_mode(mode)
+        raise OutputError(f"refusing to replace {what}: a build folder must be "
                           "a missing path or a directory", where=where, file=str(path))
     _check_parent(path, where)
     return path

@@ -14,6 +14,9 @@ from pydantic import Field, model_validator
 from .values import Array, RangeChecked, Seed, _Frozen, freeze
 
 
+MAX_INDEX = 2**31 - 1  # spike times (steps) and ids are int32 in every backend and file
+
+
 class SpikeTimes(_Frozen):
     """Explicit spikes: ``times[k]`` (step) and ``ids[k]`` (neuron index) of each spike."""
 
@@ -32,6 +35,8 @@ class SpikeTimes(_Frozen):
                 raise ValueError(f"{name} must be integers")
             if array.size and array.min() < 0:
                 raise ValueError(f"{name} must be >= 0, got {array.min():g}")
+            if array.size and array.max() > MAX_INDEX:
+                raise ValueError(f"{name} must be <= {MAX_INDEX} (int32), got {array.max():g}")
         return self
 
 

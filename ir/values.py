@@ -45,7 +45,10 @@ def _coerce_array(value: Any) -> Any:
     if isinstance(value, (list, tuple)) and all(
         isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in value
     ):
-        return freeze(np.asarray(value))
+        array = np.asarray(value)
+        if array.dtype.kind not in "iuf":  # integers beyond 64 bits become Python objects
+            raise ValueError("numbers must fit in 64 bits")
+        return freeze(array)
     return value
 
 

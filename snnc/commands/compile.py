@@ -96,11 +96,17 @@ def compile_command(net: str, target: str, hardware: str | None, strategy: str,
 def _read_report(build_dir: str):
     from snnc.compiler.report import ResourceReport
 
+    from snnc.compiler.build import reason
+
     path = Path(build_dir) / "report.json"
-    if not path.exists():
+    if not path.is_file():
         raise SnncError("no report.json: compile first with 'snnc compile NET --target T -o DIR'",
                         file=build_dir)
-    return ResourceReport.model_validate_json(path.read_text())
+    try:
+        return ResourceReport.model_validate_json(path.read_bytes())
+    except Exception as exc:  # noqa: BLE001 - malformed JSON or fields
+        raise SnncError(f"corrupted build folder: {reason(exc)}", where="report.json",
+                        file=build_dir) from None
 
 
 @click.command("report")
@@ -112,15 +118,35 @@ def report_command(build_dir: str, fmt: str, plot: bool) -> None:
     """Print the resource report of a build (also of one that did not fit)."""
     report = _read_report(build_dir)
     text = {"table": report.to_text, "json": report.to_json, "csv": report.to_csv}[fmt]()
-    click.echo(text, nl=False)
+    if not plot:
+        click.echo(text, nl=False)
+        return
     if plot:
         from snnc.compiler.hardware import HardwareSpec, load_hardware
         from snnc.compiler.report import plot as plot_report
 
+        from snnc.compiler.build import reason
+        from snnc.ir.outputs import check_file_target
+
         mapping = Path(build_dir) / "mapping.json"
-        spec = (HardwareSpec(**json.loads(mapping.read_text())["hardware"]) if mapping.exists()
-                else load_hardware(report.hardware))
-        plot_report(report, spec, str(Path(build_dir) / "report.png"))
+        check_file_target(Path(build_dir) / "report.png", where="--plot")
+        try:
+            spec = (HardwareSpec(**json.loads(mapping.read_text())["hardware"])
+                    if mapping.is_file() else load_hardware(report.hardware))
+        except SnncError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - malformed JSON or fields
+            raise SnncError(f"corrupted build folder: {reason(exc)}", where="mapping.json",
+                            file=build_dir) from None
+        try:
+            plot_report(report, spec, str(Path(build_dir) / "report.png"))
+        except SnncError:
+            raise
+        except (KeyError, ValueError, TypeError, IndexError) as exc:
+            raise SnncError(f"corrupted build folder: report.json and mapping.json do not "
+                            f"agree ({reason(exc)})", where="report.json",
+                            file=build_dir) from None
+        click.echo(text, nl=False)
         click.echo(f"wrote {Path(build_dir) / 'report.png'}", err=True)
 
 

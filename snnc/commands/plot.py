@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from snnc.backends.spikes import SpikeRecord
+from snnc.ir.errors import NetworkError
 
 from .common import load_network
 
@@ -31,10 +32,17 @@ def plot(spikes: str, output: str, populations: tuple[str, ...], net: str | None
     require_matplotlib()  # fail first, with one line, if the extra is missing
     check_file_target(output)
     record = SpikeRecord.load(spikes)
+    if record.steps == 0:
+        raise NetworkError("the file holds 0 steps: nothing to plot", where="steps", file=spikes)
     sizes = None
     if net:
         network = load_network(net)
         sizes = {p.name: p.size for p in network.populations.values()}
+        for name, (_, ids) in record.spikes.items():
+            if name in sizes and ids.size and int(ids.max()) >= sizes[name]:
+                raise NetworkError(f"neuron id {int(ids.max())} out of range for '{name}' of "
+                                   f"size {sizes[name]} in {net}", where=f"{name}.ids",
+                                   file=spikes)
     plot_spikes(record, output, populations, sizes, title)
     click.echo(f"wrote {output}")
 
