@@ -58,7 +58,7 @@ def check_file_target(path: str | os.PathLike, where: str = "--output") -> Path:
     path = Path(path)
     try:
         mode = os.lstat(path).st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         _check_parent(path, where)
         return path
     except OSError as exc:
@@ -76,7 +76,7 @@ def check_dir_target(path: str | os.PathLike, where: str = "--output") -> Path:
     path = Path(path)
     try:
         mode = os.lstat(path).st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         _check_parent(path, where)
         return path
     except OSError as exc:
