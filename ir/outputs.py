@@ -264,6 +264,8 @@ class Outputs:
         """Put every staged file in place, all together (SIGINT/SIGTERM wait until done)."""
         try:
             with _Blocked():
+                if _interrupts:  # asked to stop: what is staged is dropped, nothing is replaced
+                    raise KeyboardInterrupt
                 if self.directory is None:
                     self._commit_files()
                 else:
@@ -321,6 +323,21 @@ class Outputs:
         except BaseException:
             shutil.rmtree(temporary, ignore_errors=True)
             raise
+
+
+_interrupts: list[int] = []
+
+
+def note_interrupt(signum: int) -> None:
+    """Record that the process was asked to stop (the CLI's SIGINT/SIGTERM handler calls this):
+    no later ``commit`` puts anything in place, even where the KeyboardInterrupt the handler
+    raised was swallowed (a library's callback that ignores exceptions)."""
+    _interrupts.append(signum)
+
+
+def interrupted() -> int | None:
+    """The signal noted by ``note_interrupt``, if any."""
+    return _interrupts[0] if _interrupts else None
 
 
 def current_outputs() -> "Outputs | None":

@@ -16,6 +16,7 @@ import click
 
 from snnc import __version__
 from snnc.ir.errors import SnncError, one_line
+from snnc.ir.outputs import note_interrupt
 from snnc.ir.resources import parse_size, set_limit
 
 # click >= 8.2 raises this for a bare `snnc`; older clicks print the help and exit themselves
@@ -102,9 +103,24 @@ _interrupted: list[int] = []  # the signal that interrupted this process, if any
 
 def _on_signal(signum: int, _frame: object) -> None:
     """SIGINT and SIGTERM unwind the stack (so staged outputs are dropped, nothing half-written
-    appears); outputs being renamed into place hold both signals until they are all there."""
+    appears); outputs being renamed into place hold both signals until they are all there. The
+    signal is also noted, so that no output is committed later even where a library swallows the
+    KeyboardInterrupt (numba's compiler callbacks ignore exceptions)."""
     _interrupted.append(signum)
+    note_interrupt(signum)
     raise KeyboardInterrupt
+
+
+def _unraisable(hook: object) -> object:
+    """``sys.unraisablehook`` that stays silent about the KeyboardInterrupt of an interrupt
+    raised where Python cannot propagate it (the process stops at its next commit or exit)."""
+
+    def quiet(info: object) -> None:
+        if _interrupted and isinstance(getattr(info, "exc_value", None), KeyboardInterrupt):
+            return
+        hook(info)  # type: ignore[operator]
+
+    return quiet
 
 
 def _interrupt_code() -> int:
@@ -119,8 +135,11 @@ def main() -> None:
     SIGINT/SIGTERM end with one line and exit 128 + the signal number."""
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _on_signal)
+    sys.unraisablehook = _unraisable(sys.unraisablehook)  # type: ignore[assignment]
     try:
         code = _main()
+        if _interrupted:  # a swallowed interrupt: the command ended, its outputs were refused
+            code = _interrupt_code()
     except BaseException as error:  # noqa: BLE001 - anything after an interrupt is the interrupt
         if isinstance(error, SystemExit):
             raise
