@@ -60,6 +60,21 @@ def import_nir(model: str, dt: float, integrator: str, reset: str, current: str,
                f"spikes lag one step per hop{'; ' + detail if detail else ''}")
 
 
+def _check_dense(network: Network, file: str) -> None:
+    """NIR stores every projection as a dense matrix: refuse one that does not fit in memory."""
+    from snnc.ir.resources import check_bytes
+
+    total = 0.0
+    for index, projection in enumerate(network.projections):
+        pre = network.populations[projection.pre].size
+        post = network.populations[projection.post].size
+        size = float(pre) * post * 8
+        total += size
+        check_bytes(size, f"a dense {post:,} x {pre:,} NIR weight matrix",
+                    f"projections[{index}] ({projection.name})", file)
+    check_bytes(total, "the dense NIR weight matrices", "projections", file)
+
+
 @click.command("export-nir")
 @NET_ARGUMENT
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
@@ -70,6 +85,7 @@ def export_nir(net: str, output: str) -> None:
 
     check_file_target(output)
     network = load_network(net)
+    _check_dense(network, net)
     try:
         graph = to_nir(network)
     except SnncError as error:

@@ -38,6 +38,10 @@ def plot(spikes: str, output: str, populations: tuple[str, ...], net: str | None
     if net:
         network = load_network(net)
         sizes = {p.name: p.size for p in network.populations.values()}
+        from snnc.ir.resources import check_bytes
+
+        check_bytes(sum(sizes.values()) * 16.0, f"per-neuron rates of {sum(sizes.values()):,} "
+                    "neurons", "--net", net)
         for name, (_, ids) in record.spikes.items():
             if name in sizes and ids.size and int(ids.max()) >= sizes[name]:
                 raise NetworkError(f"neuron id {int(ids.max())} out of range for '{name}' of "
