@@ -15,14 +15,12 @@ import importlib
 from typing import Any, Protocol, Sequence
 
 from snnc.ir.errors import SnncError
+from snnc.models.targets import TARGETS as TARGET_TABLE
 
 from .spikes import Divergence, SpikeRecord, first_divergence
 
-TARGETS: dict[str, str] = {
-    "reference": "snnc.backends.reference:ReferenceBackend",
-    "loihi-sim": "snnc.backends.loihi_sim:LoihiSimBackend",
-    "spinnaker-emu": "snnc.backends.spinnaker_emu:SpinnakerEmuBackend",
-}
+TARGETS: dict[str, str] = {t.name: t.backend for t in TARGET_TABLE.values()}
+"""Backend import paths by target name, from the one target table (``snnc.models.targets``)."""
 
 
 class Backend(Protocol):
@@ -42,9 +40,10 @@ def get_backend(name: str) -> Backend:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        if name == "loihi-sim" and "lava" in str(exc):
-            raise SnncError("target 'loihi-sim' needs the [lava] extra: pip install 'snnc[lava]' "
-                            "(Python 3.10)", where="--target") from None
+        extra = TARGET_TABLE[name].extra
+        if extra and extra in str(exc):
+            raise SnncError(f"target '{name}' needs the [{extra}] extra: pip install "
+                            f"'snnc[{extra}]' (Python 3.10)", where="--target") from None
         raise
     return getattr(module, attribute)()
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from snnc.backends.reference import simulate
 from snnc.compiler.passes.quantize import QuantizeOptions, quantize
-from snnc.compiler.passes.quantize_report import rate_agreement
+from snnc.compiler.passes.quantize.report import rate_agreement
 from snnc.ir import LIF, Network, explicit
 
 

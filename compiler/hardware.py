@@ -24,11 +24,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from snnc.ir.errors import SnncError
+from snnc.models.targets import TARGETS, get_target
 
 SPEC_DIR = Path(__file__).resolve().parent / "specs"
 BUILTIN = ("loihi2", "loihi1", "spinnaker1")
-DEFAULT_HARDWARE = {"loihi-sim": "loihi2", "spinnaker-emu": "spinnaker1", "reference": "loihi2"}
-TARGET_FAMILY = {"loihi-sim": "loihi", "spinnaker-emu": "spinnaker"}
+DEFAULT_HARDWARE = {t.name: t.hardware for t in TARGETS.values()}
 
 # The 48 chips of a SpiNN-5 board within its 8x8 footprint (spinn_machine version_48_chips.py):
 # column x holds chips y = SPINN5_Y[x][0] .. SPINN5_Y[x][1].
@@ -164,8 +164,9 @@ def load_hardware(name_or_path: "str | HardwareSpec") -> HardwareSpec:
 
 def hardware_for(target: str, hardware: "str | HardwareSpec | None") -> HardwareSpec:
     """The spec for ``target`` (its default when ``hardware`` is None), checked against the target."""
-    spec = load_hardware(hardware if hardware is not None else DEFAULT_HARDWARE.get(target, "loihi2"))
-    family = TARGET_FAMILY.get(target)
+    definition = get_target(target)
+    spec = load_hardware(hardware if hardware is not None else definition.hardware)
+    family = definition.family
     if family is not None and spec.family != family:
         raise SnncError(f"hardware '{spec.name}' is a {spec.family} machine; target '{target}' "
                         f"needs a {family} one", where="--hardware")

@@ -12,6 +12,8 @@ import time
 from typing import TYPE_CHECKING, Any, Callable
 
 from snnc.ir import Network, verify
+from snnc.models.support import check_network
+from snnc.models.targets import TARGET_NAMES, get_target
 
 from .artifacts import CompiledBuild
 from .hardware import HardwareSpec, hardware_for
@@ -25,17 +27,28 @@ if TYPE_CHECKING:
     from .passes.quantize import QuantizeOptions
 
 Hook = Callable[[str, float, Any], None]
-COMPILE_TARGETS = ("loihi-sim", "spinnaker-emu", "reference")
+COMPILE_TARGETS = TARGET_NAMES
 
 
 def _quantize(network: Network, target: str, options: Any = None) -> tuple[Network, Any]:
     """Fixed point of the target (the reference runs the float network as it is)."""
-    if target == "reference":
+    if not get_target(target).quantizes:
+        check_network(network, get_target(target))
         return network, None
     from .passes.quantize import quantize
 
     quantized, report = quantize(network, target, options)
     return quantized.network, report
+
+
+def _extend_delays(network: Network, target: str, spec: HardwareSpec) -> tuple[Network, Any]:
+    """Relays for delays above the target's and the hardware's maximum, on targets that relay."""
+    chip = get_target(target)
+    if not chip.delay_extension:
+        return network, None  # the expand stage refuses the long delays, naming the projection
+    from .passes.delays import extend_delays
+
+    return extend_delays(network, min(chip.max_delay, spec.max_delay))
 
 
 def compile_network(network: Network, target: str, hardware: "str | HardwareSpec | None" = None,
@@ -48,9 +61,7 @@ def compile_network(network: Network, target: str, hardware: "str | HardwareSpec
     """
     from snnc.ir import SnncError
 
-    if target not in COMPILE_TARGETS:
-        raise SnncError(f"unknown target '{target}' (known: {', '.join(COMPILE_TARGETS)})",
-                        where="--target")
+    target = get_target(target).name
     if strategy not in STRATEGIES:
         raise SnncError(f"unknown strategy '{strategy}' (known: {', '.join(STRATEGIES)})",
                         where="--strategy")
@@ -69,9 +80,15 @@ def compile_network(network: Network, target: str, hardware: "str | HardwareSpec
     stage("validate", lambda: verify(network))
     # Integer weights and parameters of the target; every backend then runs this network.
     quantized, quantization = stage("quantize", lambda: _quantize(network, target, quantize_options))
+    if get_target(target).max_delay is not None:
+        # Delays above a core's maximum go through chains of relay neurons (passes/delays.py).
+        quantized, delay_extension = stage("delays",
+                                           lambda: _extend_delays(quantized, target, spec))
+    else:
+        delay_extension = None
     # One flat synapse graph; delays above the target's maximum are errors naming the projection.
     graph = stage("expand", lambda: build_graph(quantized, spec,
-                                                check_delays=target != "reference"))
+                                                check_delays=get_target(target).quantizes))
     # Slices onto cores under every per-core limit.
     parts = stage("partition", lambda: partition(graph, spec, strategy=strategy,
                                                  max_neurons_per_core=max_neurons_per_core))
@@ -83,7 +100,7 @@ def compile_network(network: Network, target: str, hardware: "str | HardwareSpec
         target=target, spec=spec, network=quantized, graph=graph, parts=parts,
         placement=placement, routing=routing, quantization=quantization,
         hop_traffic=hop_traffic(parts, placement, spec),
-        max_neurons_per_core=max_neurons_per_core))
+        max_neurons_per_core=max_neurons_per_core, delay_extension=delay_extension))
     return CompiledBuild(target=target, hardware=spec, network=quantized,
                          quantization=quantization, partition=parts.partitioning,
                          placement=placement, routing=routing, report=report, timings=timings)

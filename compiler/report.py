@@ -15,7 +15,9 @@ from typing import Any, Optional
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from .hardware import BUILTIN, DEFAULT_HARDWARE, HardwareSpec, load_hardware
+from snnc.models.targets import TARGETS
+
+from .hardware import BUILTIN, HardwareSpec, load_hardware
 
 
 class _Model(BaseModel):
@@ -75,10 +77,14 @@ class ResourceReport(_Model):
     routing: RoutingSection
     quantization: Optional[dict[str, Any]]
     violations: list[str]
+    delay_extension: Optional[dict[str, Any]] = None  # relays of long delays (passes/delays.py)
 
     def to_json(self) -> str:
         """``report.json`` text (stable key order, same input -> same bytes)."""
-        return json.dumps(self.model_dump(mode="json"), indent=1) + "\n"
+        data = self.model_dump(mode="json")
+        if data["delay_extension"] is None:  # only builds with relay neurons have the entry
+            del data["delay_extension"]
+        return json.dumps(data, indent=1) + "\n"
 
     def to_text(self) -> str:
         """``report.txt``: summary, per-core table, per-chip routing, violations."""
@@ -137,7 +143,7 @@ def _routing_section(routing, spec: HardwareSpec) -> RoutingSection:
 
 def build_report(*, target: str, spec: HardwareSpec, network, graph, parts, placement, routing,
                  quantization, hop_traffic: float, max_neurons_per_core: int | None,
-                 ) -> ResourceReport:
+                 delay_extension: Any = None) -> ResourceReport:
     """Assemble the report of a compilation and check every limit."""
     cores = _core_entries(parts, placement, spec)
     kinds = [c.kind for c in cores]
@@ -158,7 +164,10 @@ def build_report(*, target: str, spec: HardwareSpec, network, graph, parts, plac
     return ResourceReport(
         target=target, hardware=spec.name, fits=not violations, strategy=parts.partitioning.strategy,
         limits=spec.limits(), totals=totals, cores=cores, routing=routing_section, quantization=q,
-        violations=violations)
+        violations=violations,
+        delay_extension=(delay_extension.to_json()
+                         if delay_extension is not None and delay_extension.relay_populations
+                         else None))
 
 
 def _bigger_builtin(spec: HardwareSpec, field: str, used: int) -> str:
@@ -236,7 +245,7 @@ def _builtin_base(spec: HardwareSpec) -> str:
     """The built-in spec a user's larger machine can start from (``base:`` takes only these)."""
     if spec.name in BUILTIN:
         return spec.name
-    return DEFAULT_HARDWARE["spinnaker-emu" if spec.family == "spinnaker" else "loihi-sim"]
+    return next(t.hardware for t in TARGETS.values() if t.family == spec.family)
 
 
 def router_violations(routing: RoutingSection, spec: HardwareSpec) -> list[str]:
@@ -300,9 +309,19 @@ def render_text(report: ResourceReport) -> str:
                   f"populations, {len(q.get('projections', []))} projections, "
                   f"{len(q.get('warnings', []))} warnings"]
         lines += [f"  warning: {w}" for w in q.get("warnings", [])]
+    if report.delay_extension is not None:
+        lines += ["", _delay_extension_line(report.delay_extension)]
     if report.violations:
         lines += ["", "does not fit:"] + [f"  {v}" for v in report.violations]
     return "\n".join(lines) + "\n"
+
+
+def _delay_extension_line(entry: dict[str, Any]) -> str:
+    """report.txt's line on the relay neurons of delays above a core's maximum."""
+    relays, limit = entry.get("relay_populations", []), entry.get("max_delay")
+    return (f"delay extension: {entry.get('relay_neurons', 0):,} relay neurons in {len(relays)} "
+            f"populations ({', '.join(relays)}) carry {entry.get('moved_synapses', 0):,} synapses "
+            f"beyond {limit} steps (included in the neurons and cores above)")
 
 
 # ---- plot ----------------------------------------------------------------------------------------

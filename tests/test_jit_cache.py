@@ -1,4 +1,4 @@
-"""snnc.jit's numba cache: a lost index race is a recompilation, not a segfault; callees' edits count.
+"""snnc.models.jit's numba cache: a lost index race is a recompilation, not a segfault; callees' edits count.
 
 The race test replays, one step after the other, what two processes compiling two signatures of
 one function at the same time do to numba's index and data files. numba's own cache file returns
@@ -17,7 +17,7 @@ import numba
 import numpy as np
 from numba.core.caching import IndexDataCacheFile
 
-from snnc.jit import FolderStampedCache, KeyedCacheFile, folder_stamp, njit
+from snnc.models.jit import FolderStampedCache, KeyedCacheFile, folder_stamp, njit
 
 KEY_A, DATA_A = ("sig int64",), b"machine code for int64"
 KEY_B, DATA_B = ("sig float64",), b"machine code for float64"
@@ -38,7 +38,7 @@ def replay_lost_index_race(cache_class, folder: Path):
 
 
 def test_numbas_own_cache_file_returns_the_other_signatures_code(tmp_path):
-    # the failure snnc.jit exists to prevent: if numba fixes it, this test says so
+    # the failure snnc.models.jit exists to prevent: if numba fixes it, this test says so
     assert replay_lost_index_race(IndexDataCacheFile, tmp_path) == DATA_B
 
 
@@ -80,7 +80,7 @@ def test_njit_cache_saves_each_signature_with_its_key(tmp_path, monkeypatch):
 
 
 CALLER = """
-from snnc.jit import njit
+from snnc.models.jit import njit
 from callee import step
 
 @njit(cache=True)
@@ -103,11 +103,11 @@ def test_editing_a_callee_in_another_module_recompiles_the_caller(tmp_path):
                              capture_output=True, text=True, check=True)
         return out.stdout.strip()
 
-    callee.write_text("from snnc.jit import njit\n\n@njit(cache=True)\ndef step(x):\n"
+    callee.write_text("from snnc.models.jit import njit\n\n@njit(cache=True)\ndef step(x):\n"
                       "    return x + 1\n")
     assert run() == "11"
     assert any(env_cache.rglob("*.nbi"))  # the caller was cached
-    callee.write_text("from snnc.jit import njit\n\n@njit(cache=True)\ndef step(x):\n"
+    callee.write_text("from snnc.models.jit import njit\n\n@njit(cache=True)\ndef step(x):\n"
                       "    return x + 2\n")
     assert run() == "12"
     shutil.rmtree(env_cache)

@@ -13,11 +13,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from snnc.ir import Network, NetworkError, UnsupportedOnTarget
+from snnc.models.targets import TARGETS
 
 from ..spikes import SpikeRecord
-from .lowering import TARGET, LavaPlan, check_supported, plan
+from .lowering import MAX_DELAY, TARGET, LavaPlan, check_supported, plan
 
-_LOIHI_TARGETS = ("loihi", "loihi-sim")
+_LOIHI_TARGETS = (TARGET, *TARGETS[TARGET].aliases)
 
 
 def network_of(source: Any) -> Network:
@@ -34,15 +35,21 @@ def network_of(source: Any) -> Network:
     return network
 
 
-def loihi_network(net: Network) -> Network:
-    """``net`` with every ``lif`` population quantized to ``loihi_lif`` (others pass unchanged)."""
+def loihi_network(net: Network, *, relay: bool = True) -> Network:
+    """``net`` with every ``lif`` population quantized to ``loihi_lif`` (others pass unchanged)
+    and, with ``relay``, delays above ``MAX_DELAY`` relayed (``compiler/passes/delays.py``), as
+    ``snnc compile`` does (a build's network already is: the reference runs it as it is)."""
     check_supported(net)
-    if not any(p.kind == "lif" for p in net.neuron_populations()):
-        return net
-    from snnc.compiler.passes.quantize import quantize
+    if any(p.kind == "lif" for p in net.neuron_populations()):
+        from snnc.compiler.passes.quantize import quantize
 
-    quantized, _report = quantize(net, "loihi")
-    return quantized.network
+        quantized, _report = quantize(net, "loihi")
+        net = quantized.network
+    if relay and TARGETS[TARGET].delay_extension:
+        from snnc.compiler.passes.delays import extend_delays
+
+        net, _extension = extend_delays(net, MAX_DELAY)
+    return net
 
 
 def _check_record_v(net: Network, record_v: Sequence[str]) -> None:
@@ -88,7 +95,8 @@ class LoihiSimBackend:
         if numerics != "loihi" or options:
             bad = f"numerics '{numerics}'" if numerics != "loihi" else ", ".join(options)
             raise NetworkError(f"{TARGET} does not take {bad}", where="--target")
-        net = loihi_network(network_of(source))
+        given = network_of(source)
+        net = loihi_network(given, relay=isinstance(source, Network))
         _check_record_v(net, record_v)
         lava_plan = plan(net, steps)
         self.process_count = lava_plan.process_count
@@ -96,9 +104,15 @@ class LoihiSimBackend:
         if steps <= 0 or lava_plan.neuron_count == 0:
             self.timings = {}
             voltages = np.zeros((max(steps, 0), lava_plan.neuron_count), np.int64)
-            return _split(lava_plan, empty, empty, voltages if record_v else None, record_v)
-        from .runner import run_plan  # imports lava
+            record = _split(lava_plan, empty, empty, voltages if record_v else None, record_v)
+        else:
+            from .runner import run_plan  # imports lava
 
-        result = run_plan(lava_plan, record_v=bool(record_v), stock_models=self.stock_models)
-        self.timings = result.timings
-        return _split(lava_plan, result.times, result.ids, result.voltages, record_v)
+            result = run_plan(lava_plan, record_v=bool(record_v), stock_models=self.stock_models)
+            self.timings = result.timings
+            record = _split(lava_plan, result.times, result.ids, result.voltages, record_v)
+        # relays this run added to a plain network are not the user's; a build's stay, as in the
+        # reference's record of that build (snnc run drops them from the file it writes)
+        from snnc.compiler.passes.delays import without_populations
+
+        return without_populations(record, set(net.populations) - set(given.populations))

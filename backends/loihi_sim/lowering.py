@@ -2,7 +2,9 @@
 
 The plan is what ``runner.py`` instantiates:
 
-- ONE ``LIF`` process holding every neuron population, concatenated in network order. Lava's cost is
+- ONE neuron process holding every neuron population, concatenated in network order: Lava's own
+  ``LIF``, or snnc's fixed-point ``SnncLIF`` (``lava_procs/lif.py``) when some population uses a
+  refractory period or reset by subtraction (``LavaPlan.extended``). Lava's cost is
   per process (about 0.1 s to compile and 0.4 ms per step, research/lava_nir.md §5) whatever its size,
   and the fixed-point LIF is element-wise, so merging changes no bit. ``bias_mant``, ``bias_exp``,
   ``u`` and ``v`` are per-neuron Vars; ``du``, ``dv`` and ``vth`` are declared scalars but the
@@ -31,11 +33,15 @@ import numpy as np
 
 from snnc.ir import Network, UnsupportedOnTarget, expand, source_spikes
 from snnc.ir.values import resolve
+from snnc.models.lava_fixed_point import SignMode, sign_mode
+from snnc.models.support import check_network
+from snnc.models.targets import TARGETS
 
-TARGET = "loihi-sim"
-MAX_DELAY = 64  # DelaySparse's fixed-point model accepts delays 0..63 ("Loihi 2: 6 bits"), IR d = delay + 1
-LIF_FIELDS = ("du", "dv", "vth", "bias_mant", "bias_exp", "u_init", "v_init")
-SIGN_MODES = ("excitatory", "inhibitory", "mixed")
+TARGET = TARGETS["loihi-sim"].name
+MAX_DELAY = TARGETS["loihi-sim"].max_delay  # DelaySparse: delays 0..63 ("Loihi 2: 6 bits") + 1 hop
+LIF_FIELDS = ("du", "dv", "vth", "bias_mant", "bias_exp", "u_init", "v_init", "refractory",
+              "reset_subtract")
+SIGN_MODES = (SignMode.EXCITATORY, SignMode.INHIBITORY, SignMode.MIXED)
 FOLD_INTO_DELAYED_MAX = 4096  # delay-1 synapses that ride in a group's DelaySparse (see below)
 
 
@@ -76,6 +82,11 @@ class LavaPlan:
     blocks: tuple[Block, ...]
 
     @property
+    def extended(self) -> bool:
+        """True when a refractory period or reset by subtraction needs snnc's ``SnncLIF``."""
+        return bool(np.any(self.lif["refractory"]) or np.any(self.lif["reset_subtract"]))
+
+    @property
     def neuron_count(self) -> int:
         return sum(stop - start for start, stop in self.neurons.values())
 
@@ -96,32 +107,9 @@ class LavaPlan:
         return 2 + int(self.source_count > 0) + len(self.blocks)
 
 
-def sign_mode_of(weight: np.ndarray) -> str:
-    """Lava's ``determine_sign_mode`` on one projection's whole weight array."""
-    if weight.size == 0 or weight.min() >= 0:
-        return "excitatory"
-    if weight.max() <= 0:
-        return "inhibitory"
-    return "mixed"
-
-
 def check_supported(net: Network) -> None:
-    """Refuse, before any work, what Lava's LIF/Sparse/DelaySparse cannot express."""
-    for name, population in net.populations.items():
-        neuron = population.neuron
-        where = f"populations.{name}.neuron"
-        if neuron is None or neuron.kind == "loihi_lif":
-            continue
-        if neuron.kind == "lif":
-            if neuron.reset == "subtract":
-                raise UnsupportedOnTarget("reset by subtraction: Lava's LIF resets v to 0",
-                                          where=f"{where}.reset")
-            if neuron.refractory > 0:
-                raise UnsupportedOnTarget("refractory periods: Lava's fixed-point LIF has none",
-                                          where=f"{where}.refractory")
-            continue
-        raise UnsupportedOnTarget(f"neuron kind '{neuron.kind}' (supported: lif, loihi_lif)",
-                                  where=f"{where}.kind")
+    """Refuse, before any work, what loihi-sim cannot run (the model registry's support rules)."""
+    check_network(net, TARGETS["loihi-sim"])
 
 
 def _layout(populations: list[Any]) -> dict[str, tuple[int, int]]:
@@ -132,8 +120,10 @@ def _layout(populations: list[Any]) -> dict[str, tuple[int, int]]:
 def _lif_arrays(net: Network) -> dict[str, np.ndarray]:
     columns: dict[str, list[np.ndarray]] = {field: [] for field in LIF_FIELDS}
     for population in net.neuron_populations():
+        neuron = population.neuron
         for field in LIF_FIELDS:
-            value = getattr(population.neuron, field)
+            value = int(neuron.reset == "subtract") if field == "reset_subtract" else getattr(
+                neuron, field)
             columns[field].append(np.asarray(resolve(value, population.size, integer=True),
                                               dtype=np.int64))
     return {field: (np.concatenate(parts) if parts else np.zeros(0, np.int64))
@@ -174,10 +164,13 @@ def _check_single_spikes(name: str, times: np.ndarray, ids: np.ndarray) -> None:
 
 
 def _check_delays(name: str, index: int, delay: np.ndarray) -> None:
+    """A guard: a plain network's longer delays were relayed (``compiler/passes/delays.py``) and a
+    loihi-sim build has none; only a build made without the pass can still hold one."""
     if delay.size and delay.max() > MAX_DELAY:
         raise UnsupportedOnTarget(
             f"projection '{name}': delay {int(delay.max())} steps exceeds loihi-sim's maximum of "
-            f"{MAX_DELAY} (Lava DelaySparse: 0..63 plus the one-step hop)",
+            f"{MAX_DELAY} (Lava DelaySparse: 0..63 plus the one-step hop); recompile the build "
+            "(snnc compile relays longer delays through relay neurons)",
             where=f"projections[{index}].delay")
 
 
@@ -210,7 +203,7 @@ def _parts(net: Network, neurons: dict, sources: dict) -> dict[tuple, list[_Part
         if projection.weight_exp < 0:
             _check_negative_exp(projection.name, index, _repeat_rank(post, pre))
         weight = syn.weight.astype(np.int64)
-        mode = np.full(weight.size, SIGN_MODES.index(sign_mode_of(weight)), np.int8)
+        mode = np.full(weight.size, SIGN_MODES.index(sign_mode(weight)), np.int8)
         bits = np.full(weight.size, projection.num_weight_bits, np.int8)
         for delayed in (False, True):
             chosen = (delay > 1) == delayed

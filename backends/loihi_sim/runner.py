@@ -12,6 +12,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from lava.magma.core.run_conditions import RunSteps
@@ -26,8 +27,7 @@ from .lava_procs.delay_sparse import PyDelaySparseModelCached
 from .lava_procs.sink import FileSink, FileVoltageSink
 from .lowering import SIGN_MODES, Block, LavaPlan
 
-_SIGN_MODES = {"excitatory": SignMode.EXCITATORY, "inhibitory": SignMode.INHIBITORY,
-               "mixed": SignMode.MIXED}
+_SIGN_MODES = {mode: SignMode(int(mode)) for mode in SIGN_MODES}  # snnc's enum -> Lava's
 # Given to every block after the host applied each projection's own format: with MIXED, Lava clips
 # to [-256, 255] (which holds every format's range) and truncates 8 - 9 + 1 = 0 bits, i.e. Lava's
 # own per-block clip and truncation leave the host-quantized weights unchanged.
@@ -51,11 +51,17 @@ def _scalar_or_array(values: np.ndarray) -> int | np.ndarray:
     return values
 
 
-def _lif(plan: LavaPlan) -> LIF:
+def _lif(plan: LavaPlan) -> Any:
+    """Lava's LIF; snnc's SnncLIF when a population needs refractory or subtract (same arithmetic)."""
     p = plan.lif
-    return LIF(shape=(plan.neuron_count,), u=p["u_init"], v=p["v_init"],
-               du=_scalar_or_array(p["du"]), dv=_scalar_or_array(p["dv"]),
-               vth=_scalar_or_array(p["vth"]), bias_mant=p["bias_mant"], bias_exp=p["bias_exp"])
+    fields = dict(shape=(plan.neuron_count,), u=p["u_init"], v=p["v_init"],
+                  du=_scalar_or_array(p["du"]), dv=_scalar_or_array(p["dv"]),
+                  vth=_scalar_or_array(p["vth"]), bias_mant=p["bias_mant"], bias_exp=p["bias_exp"])
+    if not plan.extended:
+        return LIF(**fields)
+    from .lava_procs.lif import SnncLIF
+
+    return SnncLIF(**fields, refractory=p["refractory"], reset_subtract=p["reset_subtract"])
 
 
 def quantized_weights(block: Block) -> np.ndarray:

@@ -2,12 +2,15 @@
 
 ``simulate(network, steps, numerics)`` runs a network with one of three numerics:
 
-- ``float``: ``lif``/``li`` in float64 (``floating.py``); integer kinds run their own integer model;
-- ``loihi``: Lava's fixed-point LIF and Dense/Sparse/DelaySparse arithmetic (``loihi.py``);
-- ``spinnaker``: sPyNNaker's s16.15 ``IF_curr_exp`` with uint16 ring buffers (``spinnaker.py``).
+- ``float``: every model's float update (``snnc.models``: ``lif``, ``li``); integer kinds run their
+  own integer model;
+- ``loihi``: Lava's fixed-point LIF and Dense/Sparse/DelaySparse arithmetic (``models/loihi_lif.py``);
+- ``spinnaker``: sPyNNaker's s16.15 ``IF_curr_exp`` with uint16 ring buffers
+  (``models/spinnaker_lif.py``).
 
-For ``loihi``/``spinnaker``, ``lif`` populations are first quantized by the quantization pass;
-``loihi_lif``/``spinnaker_lif`` populations run as they are. Time follows DESIGN.md §2: a spike at
+For ``loihi``/``spinnaker``, float populations are first quantized by the quantization pass to the
+integer model their registry entry names; integer-kind populations run as they are. What a
+numerics cannot run is refused by the registry's support rules (``snnc.models.support``). Time follows DESIGN.md §2: a spike at
 step ``t`` through a synapse of delay ``d`` is input at ``t + d``; spikes are recorded at their step.
 Voltages recorded with ``record_v`` are each step's value after the update and reset, in the
 numerics' own units (float; Lava's raw 24-bit ``v``; raw s16.15 ``V``).
@@ -24,33 +27,31 @@ from snnc.backends.spikes import SpikeRecord
 from snnc.ir import Network
 from snnc.ir.errors import NetworkError, SnncError
 
+from snnc.models import REGISTRY
+from snnc.models.support import check_network
+from snnc.models.targets import NUMERICS, TARGETS, target_for_numerics
+
 from .engine import Engine
 from .program import Program, lower
 
-NUMERICS = ("float", "loihi", "spinnaker")
-_FLOAT_KINDS = ("lif", "li")
 _PROGRESS_AFTER_S = 2.0  # show a progress bar only on runs expected to take longer than this
 
 
 def prepare(network: Network, numerics: str) -> Network:
-    """The network the kernels run: ``lif``/``li`` quantized for ``loihi``/``spinnaker``."""
+    """The network the kernels run: float populations quantized for ``loihi``/``spinnaker``."""
     if numerics not in NUMERICS:
         raise SnncError(f"unknown numerics '{numerics}' (known: {', '.join(NUMERICS)})",
                         where="--numerics")
-    if numerics == "float" or not any(p.kind in _FLOAT_KINDS for p in network.neuron_populations()):
+    if numerics == "float":
+        check_network(network, TARGETS["reference"])
         return network
-    try:  # lazy: the compiler imports backends
-        from snnc.compiler.passes.quantize import quantize
-    except ImportError:
-        raise SnncError(f"'{numerics}' numerics of lif/li populations need the quantization pass "
-                        "(snnc.compiler.passes.quantize), which is not installed",
-                        where="--numerics") from None
+    needs = [p for p in network.neuron_populations()
+             if numerics not in REGISTRY.get(p.kind).steps]
+    if not needs:
+        return network
+    from snnc.compiler.passes.quantize import quantize  # lazy: the compiler imports backends
 
-    quantized, _report = quantize(network, numerics)
-    left = [p.name for p in quantized.network.neuron_populations() if p.kind in _FLOAT_KINDS]
-    if left:
-        raise SnncError(f"quantization left float populations {left} for '{numerics}' numerics",
-                        where="--numerics")
+    quantized, _report = quantize(network, target_for_numerics(numerics).name)
     return quantized.network
 
 
@@ -129,7 +130,7 @@ def simulate(network: Network, steps: int, numerics: str = "float", *,
         raise SnncError(f"steps must be a whole number >= 0, got {steps}", where="--steps")
     steps = int(steps)
     runnable = prepare(network, numerics)
-    program = lower(runnable, steps)
+    program = lower(runnable, steps, numerics)
     record, columns = _record_plan(program, runnable, record_v)
     engine = Engine(program, record)
     _run(engine, steps, progress)

@@ -1,16 +1,21 @@
 """Lowering a network to flat arrays the simulation kernels run on.
 
-Every neuron gets a global id: the ``float`` family (``lif``, ``li``) first, then ``loihi_lif``, then
-``spinnaker_lif``, then the sources. Every synapse writes into one *input channel*, a column of the
-delay ring buffer ``ring[slot, channel]`` (slot = arrival step mod ring length):
+Populations whose models share one update kernel (``snnc.models``: ``lif`` and ``li`` share the
+float one) form a *family*: their parameter and state tables are concatenated and one kernel call
+updates them all. Families come in registry order; every neuron gets a global id, family by family,
+then the sources. Every synapse writes into one *input channel*, a column of the delay ring buffer
+``ring[slot, channel]`` (slot = arrival step mod ring length), laid out by the family's input
+layout (``models/base.py``):
 
-- ``lif``/``li`` and ``loihi_lif``: one channel per neuron. Loihi weights are clipped/truncated per
-  projection and, for ``weight_exp >= 0``, pre-shifted (``sum(w) << e == sum(w << e)`` exactly).
-- ``loihi_lif`` with ``weight_exp < 0``: one extra channel per (projection, delay, neuron), floored by
-  the shift when read, as Lava's Dense/DelaySparse shift each delay group's sum.
-- ``spinnaker_lif``: two channels per neuron (excitatory, inhibitory receptor); a negative weight
-  is its magnitude on the inhibitory one. Sums saturate to uint16 when read (all addends are >= 0,
-  so saturating once equals saturating at every add).
+- ``current``: one channel per neuron, weights as they are.
+- ``loihi``: one channel per neuron. Loihi weights are clipped/truncated per projection
+  (``models/lava_fixed_point.py``) and, for ``weight_exp >= 0``, pre-shifted
+  (``sum(w) << e == sum(w << e)`` exactly). With ``weight_exp < 0``: one extra channel per
+  (projection, delay, neuron), floored by the shift when read, as Lava's Dense/DelaySparse shift
+  each delay group's sum.
+- ``exc_inh``: two channels per neuron (excitatory, inhibitory receptor); a negative weight is its
+  magnitude on the inhibitory one. SpiNNaker sums saturate to uint16 when read (all addends are
+  >= 0, so saturating once equals saturating at every add).
 
 Synapses are stored in CSR order by source global id (then by delay). Each synapse holds one
 integer, ``delay * stride + channel`` (``stride``: the ring row length, a power of two), so a spike
@@ -23,36 +28,43 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from snnc.jit import njit
+from snnc.models.jit import njit
 
 from snnc.ir import Network, expand, source_spikes
-from snnc.ir.neurons import LI, LIF, LoihiLIF, SpinnakerLIF
+from snnc.models import REGISTRY, Step
+from snnc.models.lava_fixed_point import quantize_weights
 
-from .floating import float_tables
-from .loihi import loihi_tables, quantize_weights
-from .spinnaker import spinnaker_tables
-
-FAMILIES = ("float", "loihi", "spinnaker")
 PARTS = 2  # fixed, so results never depend on the thread count: each part owns half the neurons
-_FAMILY_OF = {LIF: "float", LI: "float", LoihiLIF: "loihi", SpinnakerLIF: "spinnaker"}
 _INT32_MAX = 2**31 - 1
 
 
 @dataclass
 class Family:
-    """Neurons of one arithmetic, concatenated over populations (params/state: rows x neurons)."""
+    """Neurons of one update kernel, concatenated over populations (params/state: rows x neurons)."""
 
     name: str
+    step: Step
     params: np.ndarray
     state: np.ndarray
     populations: dict[str, int] = field(default_factory=dict)  # name -> first family index
     gbase: int = 0  # global id of the family's first neuron
     cbase: int = 0  # first channel
-    channels_per_neuron: int = 1
+    extra: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
 
     @property
     def size(self) -> int:
         return int(self.state.shape[1])
+
+    @property
+    def channels_per_neuron(self) -> int:
+        return self.step.channels_per_neuron
+
+    def extra_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(channel, family-local neuron, right shift) of the floor-shifted loihi channels."""
+        if not self.extra:
+            return tuple(np.zeros(0, np.int64) for _ in range(3))  # type: ignore[return-value]
+        return tuple(np.concatenate([e[k] for e in self.extra]).astype(np.int64)  # type: ignore
+                     for k in range(3))
 
 
 @dataclass
@@ -70,7 +82,6 @@ class Program:
     offsets: np.ndarray  # int64[PARTS * neurons + 1]: CSR row starts by (part, source global id)
     arrivals: np.ndarray  # per synapse, delay * stride + channel (int32, or int64 for huge rings)
     weights: np.ndarray  # per synapse: float64, or the smallest int type that holds them
-    extra: tuple[np.ndarray, np.ndarray, np.ndarray]  # loihi weight_exp<0: channel, neuron, shift
     ring_dtype: type
     source_offsets: np.ndarray  # int64[steps + 1]: source spikes of step t
     source_ids: np.ndarray  # int32 global ids
@@ -86,29 +97,37 @@ class Program:
         return int((self.offsets.size - 1) // PARTS)
 
 
-def _families(net: Network) -> dict[str, Family]:
-    tables: dict[str, list] = {name: [] for name in FAMILIES}
-    for pop in net.neuron_populations():
-        family = _FAMILY_OF[type(pop.neuron)]
-        if family == "float":
-            tables[family].append((pop.name, *float_tables(pop.neuron, pop.size, net.dt)))
-        elif family == "loihi":
-            tables[family].append((pop.name, *loihi_tables(pop.neuron, pop.size)))
-        else:
-            tables[family].append((pop.name, *spinnaker_tables(pop.neuron, pop.size)))
-    empty = {"float": float_tables(LIF(tau_mem=1.0), 0, 1.0),
-             "loihi": loihi_tables(LoihiLIF(du=0, dv=0, vth=0), 0),
-             "spinnaker": spinnaker_tables(SpinnakerLIF(v_thresh=0, exp_tc=0, r_membrane=0), 0)}
+def step_of(kind: str, numerics: str) -> Step:
+    """The update a population of ``kind`` runs under ``numerics``: the model's update in those
+    numerics, else its only one (an integer kind runs its own numerics under any)."""
+    model = REGISTRY.get(kind)
+    if numerics in model.steps:
+        return model.steps[numerics]
+    if len(model.steps) == 1:
+        return next(iter(model.steps.values()))
+    raise ValueError(f"'{kind}' has no update in {numerics} numerics (has {list(model.steps)})")
+
+
+def _families(net: Network, numerics: str) -> dict[str, Family]:
+    """One family per distinct update kernel, in registry order (then first use)."""
+    rank = {kind: k for k, kind in enumerate(REGISTRY.kinds)}
+    pops = sorted(net.neuron_populations(), key=lambda p: rank[p.kind])  # stable: network order
+    groups: dict[str, list] = {}
+    steps: dict[str, Step] = {}
+    for pop in pops:
+        step = step_of(pop.kind, numerics)
+        key = f"{step.numerics}:{step.update.py_func.__module__}.{step.update.py_func.__name__}"
+        steps.setdefault(key, step)
+        groups.setdefault(key, []).append((pop.name, *step.tables(pop.neuron, pop.size, net.dt)))
     families, gbase, cbase = {}, 0, 0
-    for name in FAMILIES:
-        entries = tables[name]
-        params = np.concatenate([empty[name][0]] + [e[1] for e in entries], axis=1)
-        state = np.concatenate([empty[name][1]] + [e[2] for e in entries], axis=1)
+    for key, entries in groups.items():
+        step = steps[key]
         starts = np.cumsum([0] + [e[2].shape[1] for e in entries])
-        fam = Family(name, np.ascontiguousarray(params), np.ascontiguousarray(state),
-                     {e[0]: int(s) for e, s in zip(entries, starts)}, gbase, cbase,
-                     2 if name == "spinnaker" else 1)
-        families[name] = fam
+        fam = Family(key, step,
+                     np.ascontiguousarray(np.concatenate([e[1] for e in entries], axis=1)),
+                     np.ascontiguousarray(np.concatenate([e[2] for e in entries], axis=1)),
+                     {e[0]: int(s) for e, s in zip(entries, starts)}, gbase, cbase)
+        families[key] = fam
         gbase += fam.size
         cbase += fam.size * fam.channels_per_neuron
     return families
@@ -134,7 +153,6 @@ class _Synapses:
 
     def __init__(self) -> None:
         self.fields: dict[str, list[np.ndarray]] = {name: [] for name in self.FIELDS}
-        self.extra: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     def add(self, source, channel, weight, delay, owner) -> None:
         """``owner``: global id of the neuron that reads each synapse's channel."""
@@ -154,18 +172,22 @@ class _Synapses:
         return bool(self.fields["source"])
 
 
+def _family_of(families: dict[str, Family], population: str) -> Family:
+    return next(f for f in families.values() if population in f.populations)
+
+
 def _add_projection(net, projection, families, bounds, synapses, next_extra) -> int:
     """Lower one projection; returns the next free extra channel."""
     syn = expand(net, projection)
     post = net.populations[projection.post]
-    fam = families[_FAMILY_OF[type(post.neuron)]]
+    fam = _family_of(families, post.name)
     # int32 index arithmetic (ids and channels < 2^31): int64 temporaries were the peak memory
     local = syn.post + np.int32(fam.populations[post.name])
     source = syn.pre + np.int32(bounds[projection.pre][0])
     owner = local + np.int32(fam.gbase)
-    if fam.name == "float":
+    if fam.step.input == "current":
         synapses.add(source, local + np.int32(fam.cbase), syn.weight, syn.delay, owner)
-    elif fam.name == "spinnaker":
+    elif fam.step.input == "exc_inh":
         channel = local + np.int32(fam.cbase)
         channel[syn.weight < 0] += np.int32(fam.size)
         synapses.add(source, channel, np.abs(syn.weight), syn.delay, owner)
@@ -180,8 +202,8 @@ def _add_projection(net, projection, families, bounds, synapses, next_extra) -> 
         synapses.add(source, channel, weight, syn.delay, owner)
         count = groups.size * post.size
         neuron = np.tile(fam.populations[post.name] + np.arange(post.size), groups.size)
-        synapses.extra.append((np.arange(next_extra, next_extra + count), neuron,
-                               np.full(count, -projection.weight_exp)))
+        fam.extra.append((np.arange(next_extra, next_extra + count), neuron,
+                          np.full(count, -projection.weight_exp)))
         next_extra += count
     return next_extra
 
@@ -252,7 +274,7 @@ def _arrivals(delays: np.ndarray, channels: np.ndarray, stride: int, ring_slots:
 
 def _ring_dtype(families, targets, weights, channels) -> type:
     """float64 with float neurons; else int32 when no channel can ever sum past int32."""
-    if families["float"].size:
+    if any(f.step.dtype == np.float64 and f.size for f in families.values()):
         return np.float64
     if weights.size == 0:
         return np.int32
@@ -274,9 +296,10 @@ def _sources(net: Network, bounds, steps: int) -> tuple[np.ndarray, np.ndarray]:
     return offsets, i.astype(np.int32)
 
 
-def lower(net: Network, steps: int) -> Program:
-    """Lower a network whose populations are all of simulated kinds to a ``Program``."""
-    families = _families(net)
+def lower(net: Network, steps: int, numerics: str = "float") -> Program:
+    """Lower a network whose populations all have an update in ``numerics`` (or are integer kinds,
+    which run their own) to a ``Program``."""
+    families = _families(net, numerics)
     bounds = _bounds(net, families)
     neurons = max((b[1] for b in bounds.values()), default=0)
     synapses = _Synapses()
@@ -284,7 +307,7 @@ def lower(net: Network, steps: int) -> Program:
     for projection in net.projections:
         next_extra = _add_projection(net, projection, families, bounds, synapses, next_extra)
     channels = next_extra
-    float_ring = families["float"].size > 0
+    float_ring = any(f.step.dtype == np.float64 and f.size for f in families.values())
     split = sum(f.size for f in families.values()) // PARTS  # by neuron count
     offsets, targets, weights, delays = _csr(synapses, neurons, split, float_ring)
     max_delay = int(delays.max()) if delays.size else 1
@@ -295,13 +318,9 @@ def lower(net: Network, steps: int) -> Program:
     stride = 1 << max(channels - 1, 0).bit_length()
     arrivals = _arrivals(delays, targets, stride, ring_slots)
     del delays, targets
-    extra = tuple(np.concatenate([e[k] for e in synapses.extra]).astype(dtype)
-                  if synapses.extra else np.zeros(0, dtype)
-                  for k, dtype in enumerate((np.int64, np.int64, np.int64)))
     source_offsets, source_ids = _sources(net, bounds, steps)
     return Program(
         steps=steps, dt=net.dt, families=families, bounds=bounds, channels=channels,
         ring_slots=ring_slots, stride=stride, split=split, offsets=offsets, arrivals=arrivals,
-        weights=weights, extra=extra,  # type: ignore[arg-type]
-        ring_dtype=ring_dtype,
+        weights=weights, ring_dtype=ring_dtype,
         source_offsets=source_offsets, source_ids=source_ids)

@@ -16,11 +16,13 @@ from typing import Any, Sequence
 from snnc.backends.spikes import SpikeRecord
 from snnc.ir.errors import UnsupportedOnTarget
 
+from snnc.models.targets import TARGETS
+
 from .cost import CostModel
 from .machine import EmuMachine
 from .provenance import provenance, render, save
 
-TARGET = "spinnaker-emu"
+TARGET = TARGETS["spinnaker-emu"].name
 
 
 def as_build(source: Any, hardware: Any = None) -> Any:

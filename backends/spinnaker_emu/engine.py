@@ -19,7 +19,7 @@ Everything a tick needs is an array; Python only calls ``run_ticks`` once per ch
 from __future__ import annotations
 
 import numpy as np
-from snnc.jit import njit
+from snnc.models.jit import njit
 
 from .neuron import update_neurons
 
@@ -100,7 +100,7 @@ def run_ticks(t_start, t_stop, state, neuron, net, routes, delays, cost, counter
     calls again. ``state``/``counters`` are updated in place, so calls chain exactly.
     """
     v, i_syn, refract, ring, pending = state
-    (v_thresh, v_reset, v_rest, i_offset, exp_tc, r_membrane, decay, init, shift, delta,
+    (v_thresh, v_reset, v_rest, i_offset, exp_tc, r_membrane, decay, init, shift, flags,
      t_refract) = neuron
     (neuron_g, g_core, src_ptr, src_g, ring_pos, ring_base, layout) = net
     (dptr, dcore, dkind, drow, rptr, rlen, words, pattern_of, pc_ptr, pc, pr_ptr, pr, pl_ptr,
@@ -126,7 +126,7 @@ def run_ticks(t_start, t_stop, state, neuron, net, routes, delays, cost, counter
         delay_shift, slot_mask, low_mask = layout
         update_neurons(v, i_syn, refract, ring, ring_pos, (t & slot_mask) << delay_shift,
                        np.int64(1) << (delay_shift - 1), v_thresh, v_reset, v_rest, i_offset,
-                       exp_tc, r_membrane, decay, init, shift, delta, t_refract, spiked)
+                       exp_tc, r_membrane, decay, init, shift, flags, t_refract, spiked)
         n_out = 0
         for n in range(n_neurons):
             if spiked[n]:

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from snnc.jit import njit
+from snnc.models.jit import njit
 
 from snnc.ir.errors import SnncError, UnsupportedOnTarget
 from snnc.ir.expand import expand
 
 from .engine import DELIVER_DELAY, DELIVER_MISS, DELIVER_ROW
-from .neuron import NeuronParams
+from .neuron import FLAG_DELTA, FLAG_NO_LEAK, FLAG_SUBTRACT, NeuronParams
 from .router import Mesh, Table, WalkLog, csr, mesh_of, walk
 
 DELIVER_EMPTY = 3  # the key matches an entry but its row holds no synapse
@@ -106,14 +106,14 @@ def neuron_params(build: Any, base: dict[int, int], n: int) -> tuple[NeuronParam
     fields = {f: np.zeros(n, np.int64) for f in
               ("v_thresh", "v_reset", "v_rest", "i_offset", "exp_tc", "r_membrane", "t_refract")}
     pair = {f: np.zeros((2, n), np.int64) for f in ("decay", "init", "shift")}
-    delta = np.zeros(n, np.uint8)
+    flags = np.zeros(n, np.uint8)
     v_init = np.zeros(n, np.int64)
     for pop in build.network.neuron_populations():
         model = pop.neuron
         if model.kind != "spinnaker_lif":
-            raise UnsupportedOnTarget(f"neuron kind '{model.kind}' does not run on spinnaker-emu "
-                                      "(compile the network for spinnaker-emu first)",
-                                      where=f"populations.{pop.name}")
+            raise UnsupportedOnTarget(f"population '{pop.name}' is '{model.kind}': spinnaker-emu "
+                                      "runs spinnaker_lif (compile the network for spinnaker-emu "
+                                      "first)", where=f"populations.{pop.name}.neuron.kind")
         core, local = _placed(build, pop.name, pop.size)
         idx = _base_array(base)[core] + local
         for f in fields:
@@ -122,9 +122,11 @@ def neuron_params(build: Any, base: dict[int, int], n: int) -> tuple[NeuronParam
             pair["decay"][r, idx] = _per_neuron(getattr(model, f"decay_{suffix}"), pop.size)
             pair["init"][r, idx] = _per_neuron(getattr(model, f"init_{suffix}"), pop.size)
             pair["shift"][r, idx] = getattr(model, f"weight_shift_{suffix}")
-        delta[idx] = model.synapse == "delta"
+        flags[idx] = ((FLAG_DELTA if model.synapse == "delta" else 0)
+                      | (FLAG_SUBTRACT if model.reset == "subtract" else 0)
+                      | (FLAG_NO_LEAK if model.leak == "none" else 0))
         v_init[idx] = _per_neuron(model.v_init, pop.size)
-    return NeuronParams(delta=delta, **fields, **pair), v_init
+    return NeuronParams(flags=flags, **fields, **pair), v_init
 
 
 def sends(build: Any, core_id: int) -> bool:

@@ -205,7 +205,7 @@ class EmuMachine:
         state = (self.v_init.astype(np.int64).copy(), np.zeros((2, self.n_neurons), np.int64),
                  np.zeros(self.n_neurons, np.int64), ring, pending)
         neuron = (p.v_thresh, p.v_reset, p.v_rest, p.i_offset, p.exp_tc, p.r_membrane, p.decay,
-                  p.init, p.shift, p.delta, p.t_refract)
+                  p.init, p.shift, p.flags, p.t_refract)
         src_ptr, src_g = self._sources(steps, dt)
         net = (self.neuron_g, self.packets.core, src_ptr, src_g, self.ring_pos, self.ring_base, self.layout)
         counters = Counters.zeros(len(self.cores), len(self.mesh.chips), self.packets.key.size)

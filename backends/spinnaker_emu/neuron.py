@@ -26,12 +26,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from snnc.jit import njit
+from snnc.models.jit import njit
 
 ACCUM_FRACTION_BITS = 15  # s16.15
 DECAY_FRACTION_BITS = 32  # u0.32
 RECEPTOR_EXC, RECEPTOR_INH = 0, 1
 N_RECEPTORS = 2
+# per-neuron flag bits (``NeuronParams.flags``): the model's switches (``models/spinnaker_lif.py``)
+FLAG_DELTA, FLAG_SUBTRACT, FLAG_NO_LEAK = 1, 2, 4
 
 
 @njit(cache=True, inline="always")
@@ -65,13 +67,13 @@ class NeuronParams:
     decay: np.ndarray  # [2, N]: u0.32 decay per receptor
     init: np.ndarray  # [2, N]: u0.32 init per receptor
     shift: np.ndarray  # [2, N]: ring-buffer left shift per receptor
-    delta: np.ndarray  # [N] uint8: 1 for delta synapses
+    flags: np.ndarray  # [N] uint8: FLAG_DELTA (delta synapses) | FLAG_SUBTRACT | FLAG_NO_LEAK
     t_refract: np.ndarray
 
 
 @njit(cache=True)
 def update_neurons(v, i_syn, refract, ring, ring_pos, slot_offset, receptor_stride, v_thresh,
-                   v_reset, v_rest, i_offset, exp_tc, r_membrane, decay, init, shift, delta,
+                   v_reset, v_rest, i_offset, exp_tc, r_membrane, decay, init, shift, flags,
                    t_refract, spiked):
     """One tick of every neuron: consume this tick's ring-buffer slot (zeroed here), update state.
 
@@ -81,28 +83,36 @@ def update_neurons(v, i_syn, refract, ring, ring_pos, slot_offset, receptor_stri
     """
     count = 0
     for n in range(v.size):
+        delta = (flags[n] & FLAG_DELTA) != 0
         for r in range(N_RECEPTORS):
             at = ring_pos[n] + slot_offset + r * receptor_stride
             weight = _wrap32(np.int64(ring[at]) << shift[r, n])
             ring[at] = 0
-            if delta[n]:
+            if delta:
                 i_syn[r, n] = _wrap32(i_syn[r, n] + weight)
             else:
                 i_syn[r, n] = _wrap32(i_syn[r, n] + _decay(weight, init[r, n]))
         if refract[n] <= 0:
             current = _wrap32(i_syn[RECEPTOR_EXC, n] - i_syn[RECEPTOR_INH, n] + i_offset[n])
-            alpha = _wrap32(_mul_accum(current, r_membrane[n]) + v_rest[n])
-            v[n] = _wrap32(alpha - _mul_accum(exp_tc[n], _wrap32(alpha - v[n])))
+            if flags[n] & FLAG_NO_LEAK:  # IF (snnc's extension): integrate, no exp_tc
+                v[n] = _wrap32(v[n] + _mul_accum(current, r_membrane[n]))
+            else:
+                alpha = _wrap32(_mul_accum(current, r_membrane[n]) + v_rest[n])
+                v[n] = _wrap32(alpha - _mul_accum(exp_tc[n], _wrap32(alpha - v[n])))
         else:
             refract[n] -= 1
+            v[n] = v_reset[n]  # held (sPyNNaker freezes V, which sits at v_reset already)
         fired = v[n] >= v_thresh[n]
         if fired:
-            v[n] = v_reset[n]
+            if flags[n] & FLAG_SUBTRACT:  # snnc's extension: V - v_thresh
+                v[n] = _wrap32(v[n] - v_thresh[n])
+            else:
+                v[n] = v_reset[n]
             refract[n] = t_refract[n]
             count += 1
         spiked[n] = fired
         for r in range(N_RECEPTORS):
-            if delta[n]:
+            if delta:
                 i_syn[r, n] = 0
             else:
                 i_syn[r, n] = _decay(i_syn[r, n], decay[r, n])

@@ -97,7 +97,7 @@ def provenance(machine: Any, c: Any, steps: int) -> dict:
                                            default=0),
         "real_time": not c.overruns.any(),
     }
-    return {"target": "spinnaker-emu", "hardware": getattr(machine.build.hardware, "name", ""),
+    return {"target": machine.build.target, "hardware": getattr(machine.build.hardware, "name", ""),
             "cost_model": machine.cost.to_dict(), "summary": summary, "cores": cores,
             "routers": routers, "links": links}
 

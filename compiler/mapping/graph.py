@@ -15,7 +15,7 @@ import numpy as np
 
 from snnc.ir import Network, UnsupportedOnTarget, expand
 from snnc.ir.values import resolve
-from snnc.jit import njit
+from snnc.models.jit import njit
 
 from ..hardware import HardwareSpec
 

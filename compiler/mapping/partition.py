@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-from snnc.jit import njit
+from snnc.models.jit import njit
 
 from ..artifacts import Core, CoreSlice, Partitioning
 from ..hardware import HardwareSpec

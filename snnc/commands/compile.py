@@ -10,6 +10,8 @@ import click
 
 from snnc.ir.errors import SnncError
 
+from snnc.models.targets import COMPILE_TARGETS, TARGETS
+
 from .common import NET_ARGUMENT, load_network
 
 BUILD_FILES = ("network.yaml", "network.npz", "routing.npz")
@@ -22,7 +24,7 @@ BUILD_FILES_ALL = (*STALE_ON_FAILURE, "report.json", "report.txt")
 @click.command("compile")
 @NET_ARGUMENT
 @click.option("--target", "-t", required=True,
-              type=click.Choice(["loihi-sim", "spinnaker-emu", "reference"]),
+              type=click.Choice(COMPILE_TARGETS),
               help="What to compile for (reference: the float network, report only).")
 @click.option("--hardware", default=None, metavar="NAME|SPEC.yaml",
               help="loihi2, loihi1, spinnaker1 or a spec file (default: the target's).")
@@ -151,14 +153,22 @@ def report_command(build_dir: str, fmt: str, plot: bool) -> None:
 
 
 @click.command("targets")
-def targets_command() -> None:
+@click.option("--support", "show_support", is_flag=True,
+              help="Print the support matrix: which models and features each target runs.")
+@click.option("--json", "as_json", is_flag=True, help="With --support: as JSON.")
+def targets_command(show_support: bool, as_json: bool) -> None:
     """List targets, hardware specs and every limit (⚠ = uncertain, see the note)."""
-    from snnc.compiler.hardware import BUILTIN, DEFAULT_HARDWARE, load_hardware
+    from snnc.compiler.hardware import BUILTIN, load_hardware
 
+    if show_support or as_json:
+        from .support import echo_support
+
+        echo_support(as_json)
+        return
     click.echo("targets:")
-    for target, hardware in DEFAULT_HARDWARE.items():
-        note = " (float network, no quantization)" if target == "reference" else ""
-        click.echo(f"  {target:<14} default hardware {hardware}{note}")
+    for target in TARGETS.values():
+        note = "" if target.quantizes else " (float network, no quantization)"
+        click.echo(f"  {target.name:<14} default hardware {target.hardware}: {target.summary}{note}")
     for name in BUILTIN:
         spec = load_hardware(name)
         click.echo(f"\n{name}: {spec.description}")

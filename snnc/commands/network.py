@@ -10,20 +10,29 @@ from snnc.ir.errors import SnncError
 from snnc.ir.expand import check_draws
 from snnc.ir.values import describe
 
+from snnc.models.targets import TARGET_NAMES
+
 from .common import NET_ARGUMENT, console, human_bytes, load_network
 
 
 @click.command()
 @NET_ARGUMENT
-def validate(net: str) -> None:
+@click.option("--target", "-t", type=click.Choice(TARGET_NAMES), default=None,
+              help="Also check that TARGET runs every population (snnc targets --support).")
+def validate(net: str, target: str | None) -> None:
     """Check a network file: print 'ok' and a summary, or the first problem as one line (exit 2).
 
     Drawn values are checked too (a normal delay that draws a step below 1), so a network that
-    validates also expands.
+    validates also expands. With --target, what the target cannot run (a model, a feature such
+    as a refractory period) is refused here, before anything is compiled.
     """
     network = load_network(net)
     try:
         check_draws(network)
+        if target is not None:
+            from snnc.models.support import check_network as check_support
+
+            check_support(network, target)
     except SnncError as error:
         raise error.located(file=net) from None
     click.echo(f"{net}: ok ({len(network.populations)} populations, "

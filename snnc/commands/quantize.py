@@ -11,12 +11,13 @@ from snnc.compiler.passes.quantize import QuantizeOptions, canonical_target, qua
 from snnc.compiler.passes.quantize.report import render
 from snnc.ir import Network, save
 from snnc.ir.errors import SnncError
+from snnc.models.targets import QUANTIZE_TARGETS
 from snnc.ir.outputs import check_file_target
 from snnc.ir.resources import MAX_STEPS
 
 from .common import NET_ARGUMENT, console, load_network
 
-TARGET_CHOICES = ("loihi-sim", "spinnaker-emu")
+TARGET_CHOICES = QUANTIZE_TARGETS
 
 
 @click.command("quantize")

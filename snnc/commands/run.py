@@ -18,12 +18,12 @@ from snnc.backends import SpikeRecord, first_divergence, get_backend
 from snnc.ir import Network, spike_times
 from snnc.ir.errors import NetworkError, SnncError, VerificationError
 from snnc.ir.resources import MAX_STEPS
+from snnc.models.targets import TARGETS, VERIFY_TARGETS
 
 from .common import check_network, load_network
 
 NUMERICS = ("float", "loihi", "spinnaker")
-TARGET_NUMERICS = {"reference": "float", "loihi-sim": "loihi", "spinnaker-emu": "spinnaker"}
-VERIFY_TARGETS = ("loihi-sim", "spinnaker-emu")
+TARGET_NUMERICS = {t.name: t.numerics for t in TARGETS.values()}
 
 
 def load_source(path: str, steps: int | None = None, record_v: tuple[str, ...] = ()) -> Any:
@@ -156,6 +156,7 @@ def run(source: str, target: str, steps: int, output: str, numerics: str | None,
     except SnncError as error:
         raise error.located(file=source)
     elapsed = time.perf_counter() - started
+    record = _without_internal(record, network_of(loaded))
     with Outputs() as outputs:  # the spikes and provenance.json appear together
         with outputs.collect():
             record.save(output)
@@ -167,6 +168,15 @@ def run(source: str, target: str, steps: int, output: str, numerics: str | None,
                f"populations in {steps:,} steps ({how}, {elapsed:.2f} s)")
     if provenance is not None:
         _print_provenance(backend, provenance)
+
+
+def _without_internal(record: SpikeRecord, network: Network) -> SpikeRecord:
+    """The record without the compiler's relay populations (a build's ``internal_populations``)."""
+    if not network.metadata.get("internal_populations"):
+        return record
+    from snnc.compiler.passes.delays import without_internal  # lazy: builds only
+
+    return without_internal(record, network)
 
 
 def _print_provenance(backend: Any, path: Path) -> None:

@@ -61,15 +61,16 @@ def test_options_change_the_result_and_bad_options_are_one_line_errors(tmp_path)
 
 
 def test_unsupported_population_is_a_one_line_error(tmp_path):
-    net = Network("refr", dt=1.0)
-    net.population("hid", 1, LIF(tau_mem=20.0, v_th=1.0, refractory=2))
-    file = str(tmp_path / "refr.yaml")
+    net = Network("sub", dt=1.0)
+    net.population("hid", 1, LIF(tau_mem=20.0, v_th=1.0, v_reset=-0.5, reset="subtract"))
+    file = str(tmp_path / "sub.yaml")
     net.save(file)
     result = CliRunner().invoke(cli, ["quantize", file, "-t", "loihi-sim"])
     assert result.exit_code == 2
     assert result.output.strip() == (
-        f"{file}: populations.hid.neuron.refractory: Lava's fixed-point LIF has no "
-        "refractory period (refractory = 2)")
+        f"{file}: populations.hid.neuron.v_reset: population 'hid' (lif) uses reset by "
+        "subtracting the threshold with v_reset != 0, which loihi-sim cannot run: Loihi "
+        "subtracts v_th - v_reset (set v_reset: 0)")
 
 
 def test_steps_compares_float_and_quantized_rates_on_the_reference(tmp_path):

@@ -140,18 +140,30 @@ def test_hand_computed_w1_neuron():
         == (8, 0)
 
 
-@pytest.mark.parametrize("neuron, field", [
-    (_w1_neuron(refractory=2), "refractory"),
-    (_w1_neuron(reset="subtract"), "reset"),
-    (LI(tau_mem=10.0), "kind"),
-    (SpinnakerLIF(v_thresh=10, exp_tc=30000, r_membrane=1000), "kind"),
+@pytest.mark.parametrize("neuron, field, words", [
+    (_w1_neuron(reset="subtract", v_reset=-0.5, v_th=10.0), "v_reset", "v_reset != 0"),
+    (LI(tau_mem=10.0), "kind", "'li'"),
+    (SpinnakerLIF(v_thresh=10, exp_tc=30000, r_membrane=1000), "kind", "'spinnaker_lif'"),
 ])
-def test_what_loihi_cannot_express_is_refused_by_name(neuron, field):
+def test_what_loihi_cannot_express_is_refused_by_name(neuron, field, words):
     net = Network("bad", dt=1.0)
     net.population("pop", 2, neuron)
     with pytest.raises(UnsupportedOnTarget) as error:
         quantize(net, "loihi")
     assert error.value.where == f"populations.pop.neuron.{field}"
+    assert "population 'pop'" in str(error.value) and words in str(error.value)
+    assert "loihi-sim" in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("fields", [dict(refractory=3), dict(reset="subtract"),
+                                    dict(refractory=2, reset="subtract")])
+def test_refractory_and_subtract_reach_loihi_lif(fields):
+    net = Network("ok", dt=1.0)
+    net.population("pop", 2, _w1_neuron(**fields))
+    quantized, _ = quantize(net, "loihi")
+    neuron = quantized.network.populations["pop"].neuron
+    assert neuron.refractory == fields.get("refractory", 0)
+    assert neuron.reset == fields.get("reset", "zero")
 
 
 # ---- traces: the quantized neuron against the float one, within a hand-derived bound -------------

@@ -124,7 +124,7 @@ def test_spinnaker_lif_networks_pass_unchanged():
 
 
 @pytest.mark.parametrize("neuron, field", [
-    (LIF(tau_mem=10.0, reset="subtract"), "reset"),
+    (LIF(tau_mem=np.array([10.0, np.inf])), "tau_mem"),
     (LI(tau_mem=10.0), "kind"),
     (LoihiLIF(du=0, dv=0, vth=10), "kind"),
 ])
@@ -134,6 +134,20 @@ def test_what_spinnaker_cannot_express_is_refused_by_name(neuron, field):
     with pytest.raises(UnsupportedOnTarget) as error:
         quantize(net, "spinnaker")
     assert error.value.where == f"populations.pop.neuron.{field}"
+
+
+@pytest.mark.parametrize("fields, expected", [
+    (dict(reset="subtract"), dict(reset="subtract", leak="exp")),
+    (dict(tau_mem=float("inf")), dict(reset="zero", leak="none", exp_tc=2**15, r_membrane=2**15)),
+    (dict(refractory=3), dict(t_refract=3)),
+])
+def test_subtract_if_and_refractory_reach_spinnaker_lif(fields, expected):
+    net = Network("ok", dt=1.0)
+    net.population("pop", 2, LIF(**{"tau_mem": 10.0, **fields}))
+    quantized, _ = quantize(net, "spinnaker")
+    neuron = quantized.network.populations["pop"].neuron
+    for key, value in expected.items():
+        assert getattr(neuron, key) == value, key
 
 
 # ---- trace: an independent s16.15 implementation against float, within a derived bound -----------

@@ -91,7 +91,10 @@ def random_float_net(seed: int) -> Network:
                          reset=str(rng.choice(["zero", "subtract"])))
         net.population(f"p{k}", size, neuron)
         names.append(f"p{k}")
-    for pre in ["poi", "st", *names]:
+    # an li population is a readout: non-spiking populations feeding later layers (graded output)
+    # are refused until graded messages exist, so li only receives
+    senders = [n for n in names if net.populations[n].kind != "li"]
+    for pre in ["poi", "st", *senders]:
         for post in names:
             if rng.random() < 0.4:
                 n = net.populations[pre].size * net.populations[post].size

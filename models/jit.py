@@ -10,10 +10,10 @@ numba's own cache (``njit(cache=True)``) has two failure modes that snnc hits in
   stores its own key, and an entry whose key differs from the one asked for is a miss (the
   function is recompiled), never a wrong answer.
 * **Stale callees.** numba checks only the source file of the cached function itself, so a cached
-  time loop keeps the old code of a neuron update that lives in another module. Here the entry is
-  also stamped with a hash of every ``.py`` file in the function's folder (each hot loop and its
-  callees live in one folder: ``backends/reference/``, ``backends/spinnaker_emu/``,
-  ``compiler/mapping/``), so editing any of them recompiles the folder's kernels.
+  time loop keeps the old code of a neuron update that lives in another module (the reference
+  engine calls the step kernels of ``models/``). Here the entry is also stamped with a hash of
+  every ``.py`` file of snnc's kernel packages (``ir/``, ``models/``, ``compiler/``,
+  ``backends/``), so editing any of them recompiles every cached kernel.
 """
 
 from __future__ import annotations
@@ -41,14 +41,25 @@ class KeyedCacheFile(IndexDataCacheFile):
         return entry[1]
 
 
+KERNEL_PACKAGES = ("ir", "models", "compiler", "backends")
+"""The folders (siblings of this one, in the source tree and when installed) whose code kernels call."""
+
+
 @functools.lru_cache(maxsize=None)
 def folder_stamp(folder: Path) -> str:
-    """SHA-256 over the names and contents of every ``.py`` file in ``folder``."""
+    """SHA-256 over the names and contents of every ``.py`` file under ``folder`` (recursively)."""
     digest = hashlib.sha256()
-    for path in sorted(folder.glob("*.py")):
-        digest.update(path.name.encode())
+    for path in sorted(folder.rglob("*.py")):
+        digest.update(str(path.relative_to(folder)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=None)
+def package_stamp() -> str:
+    """One hash over every kernel package: a cached kernel is reused only with the same sources."""
+    root = Path(__file__).resolve().parent.parent
+    return "".join(folder_stamp(root / name) for name in KERNEL_PACKAGES if (root / name).is_dir())
 
 
 class FolderStampedCache(FunctionCache):
@@ -57,7 +68,7 @@ class FolderStampedCache(FunctionCache):
     def __init__(self, py_func: Callable) -> None:
         super().__init__(py_func)
         folder = Path(inspect.getfile(py_func)).resolve().parent
-        stamp = (self._impl.locator.get_source_stamp(), folder_stamp(folder))
+        stamp = (self._impl.locator.get_source_stamp(), folder_stamp(folder), package_stamp())
         self._cache_file = KeyedCacheFile(cache_path=self._cache_path,
                                           filename_base=self._impl.filename_base,
                                           source_stamp=stamp)

@@ -1,4 +1,4 @@
-r"""``lif`` -> ``spinnaker_lif``: sPyNNaker's ``IF_curr_exp`` in s16.15 (research/spinnaker.md §2).
+r"""``lif`` -> ``spinnaker_lif``: sPyNNaker's ``IF_curr_exp`` in s16.15 (``models/spinnaker_lif.py``).
 
 Voltages keep the network's float units, held as s16.15 raw integers (value x 2**15, LSB 2**-15).
 sPyNNaker's update is :math:`V \leftarrow e V + (1 - e)(R I + V_{rest})` with
@@ -31,11 +31,11 @@ import numpy as np
 from scipy import special
 
 from snnc.ir.errors import QuantizationError, UnsupportedOnTarget
-from snnc.ir.neurons import INT32_MAX, INT32_MIN, UINT32_MAX, SpinnakerLIF
+from snnc.models.spinnaker_lif import INT32_MAX, INT32_MIN, UINT32_MAX, SpinnakerLIF
 from snnc.ir.sources import Poisson
 from snnc.ir.values import resolve
 
-from .quantize import (
+from .common import (
     Incoming,
     PopulationResult,
     QuantizeOptions,
@@ -49,7 +49,7 @@ from .quantize import (
     shifted_model,
     with_weights,
 )
-from .quantize_report import weight_entry
+from .report import weight_entry
 
 ACCUM = 2.0**15  # s16.15
 U032 = 2.0**32  # u0.32
@@ -145,14 +145,25 @@ def _raw(values: np.ndarray, field: str, where: str) -> np.ndarray:
 
 
 def _membrane(neuron, size: int, alpha_m: np.ndarray, where: str):
-    """``exp_tc``, ``r_membrane`` (c_m = 1) and the gain g = (1 - e) R of the quantized values."""
+    """``exp_tc``, ``r_membrane`` (c_m = 1), the gain g = (1 - e) R of the quantized values, and
+    the leak: an IF population (``tau_mem`` infinite, ``alpha_m`` exactly 1) integrates with
+    ``R = 1`` (g = 1), which s16.15 holds exactly."""
+    no_leak = alpha_m == 1.0
+    if no_leak.all():
+        unity = np.full(size, int(ACCUM), dtype=np.int64)
+        return unity, unity, np.ones(size), "none"
+    if no_leak.any():
+        raise UnsupportedOnTarget("tau_mem mixes infinite (IF) and finite values in one "
+                                  "population: spinnaker_lif's leak is one per population",
+                                  where=f"{where}.tau_mem")
     exp_tc = np.clip(np.rint(alpha_m * ACCUM), 0, ACCUM).astype(np.int64)
     r_membrane = _raw(per_neuron(neuron, "tau_mem", size), "tau_mem", where)
     gain = (1 - exp_tc / ACCUM) * (r_membrane / ACCUM)
     if gain.min() <= 0:
         raise QuantizationError("tau_mem too long for s16.15: exp(-dt/tau_mem) rounds to 1, so "
-                                "no input could move the voltage", where=f"{where}.tau_mem")
-    return exp_tc, r_membrane, gain
+                                "no input could move the voltage (tau_mem: .inf is an IF "
+                                "neuron, exact)", where=f"{where}.tau_mem")
+    return exp_tc, r_membrane, gain, "exp"
 
 
 def _synapse(neuron, size: int, dt: float, alpha_s: np.ndarray):
@@ -198,11 +209,8 @@ def quantize_population(population, incoming: list[Incoming], network,
     """Quantize one ``lif`` population and the projections into it for SpiNNaker."""
     name, size, neuron, dt = population.name, population.size, population.neuron, network.dt
     where = f"populations.{name}.neuron"
-    if neuron.reset == "subtract":
-        raise UnsupportedOnTarget("sPyNNaker's LIF resets V to v_reset; "
-                                  "reset: subtract is not available", where=f"{where}.reset")
     f = shifted_model(population, dt)
-    exp_tc, r_membrane, gain_m = _membrane(neuron, size, f.alpha_m, where)
+    exp_tc, r_membrane, gain_m, leak = _membrane(neuron, size, f.alpha_m, where)
     synapse, decay, init, init_q = _synapse(neuron, size, dt, f.alpha_s)
     gain = gain_m * init_q  # float volts per unit of ring-buffer current
     currents = {item.index: item.synapses.weight / gain[item.synapses.post] for item in incoming}
@@ -224,7 +232,7 @@ def quantize_population(population, incoming: list[Incoming], network,
         r_membrane=compact(r_membrane), synapse=synapse, decay_exc=compact(decay),
         init_exc=compact(init), decay_inh=compact(decay), init_inh=compact(init),
         t_refract=neuron.refractory, weight_shift_exc=shifts["exc"],
-        weight_shift_inh=shifts["inh"])
+        weight_shift_inh=shifts["inh"], reset=neuron.reset, leak=leak)
     a_mq = exp_tc / ACCUM
     effective = ShiftedModel(  # what the integers do, in the shifted float form
         theta=(v_thresh - 1 - raw["v_reset"]) / ACCUM,

@@ -1,43 +1,24 @@
-"""The quantization pass: float ``lif`` networks to each target's exact fixed-point neuron kind.
+"""What the quantization pass and its per-target quantizers share: options, results, helpers.
 
-``quantize(network, target, options) -> (QuantizedNetwork, QuantizationReport)`` is pure: it never
-changes its input. Every ``lif`` population becomes a ``loihi_lif`` (target ``loihi``) or a
-``spinnaker_lif`` (target ``spinnaker``) population; the projections into it get integer weights
-(and, on Loihi, ``weight_exp`` and ``num_weight_bits``). Populations already in the target's integer
-kind pass unchanged with their projections; sources and connectivity are kept. Anything the target
-cannot express raises ``UnsupportedOnTarget`` naming the population and field.
-
-The number formats and how scales are chosen are in ``quantize_loihi.py``, ``quantize_spinnaker.py``
-and docs/quantization.md; the report in ``quantize_report.py``.
+The target quantizers (``loihi.py``, ``spinnaker.py``) import only this module and ``report.py``;
+the pass (``__init__.py``) imports them through the model registry (``snnc.models``), so there is
+no import cycle.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Literal, Optional, Union
+from typing import Any, ClassVar, Literal, Optional, Union
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from snnc.ir import Network, Population, Projection, Synapses, expand
-from snnc.ir.connect import Explicit, FixedProbability, connection_count
-from snnc.ir.errors import QuantizationError, SnncError, UnsupportedOnTarget
-from snnc.ir.neurons import LIF
+from snnc.ir import Network, Population, Projection, Synapses
+from snnc.ir.connect import Explicit, FixedProbability
+from snnc.ir.errors import QuantizationError, SnncError
 from snnc.ir.values import Normal, Uniform, freeze
 
-from .quantize_report import (
-    PopulationQuantization,
-    ProjectionQuantization,
-    QuantizationReport,
-    passthrough_projection,
-    projection_warnings,
-    population_warnings,
-    with_weight_totals,
-)
-
-TARGET_ALIASES = {"loihi": "loihi", "loihi-sim": "loihi",
-                  "spinnaker": "spinnaker", "spinnaker-emu": "spinnaker"}
-NATIVE_KIND = {"loihi": "loihi_lif", "spinnaker": "spinnaker_lif"}
+from .report import PopulationQuantization, ProjectionQuantization, QuantizationReport
 
 
 class QuantizeOptions(BaseModel):
@@ -134,105 +115,14 @@ class PopulationResult:
     projection_reports: dict[int, ProjectionQuantization]
 
 
-def canonical_target(target: str) -> str:
-    """``loihi``/``loihi-sim`` -> ``loihi``; ``spinnaker``/``spinnaker-emu`` -> ``spinnaker``."""
-    if target not in TARGET_ALIASES:
-        raise SnncError(f"cannot quantize for target '{target}' "
-                        f"(known: {', '.join(TARGET_ALIASES)})", where="--target")
-    return TARGET_ALIASES[target]
-
-
-def quantize(network: Network, target: str,
-             options: QuantizeOptions | None = None) -> tuple[QuantizedNetwork, QuantizationReport]:
-    """Quantize every ``lif`` population of ``network`` for ``target`` (module docstring)."""
-    target = canonical_target(target)
-    options = options or QuantizeOptions()
-    quantizer = _population_quantizer(target)
-    populations: dict[str, Population] = {}
-    projections = list(network.projections)
-    proj_reports: dict[int, ProjectionQuantization] = {}
-    pop_reports: list[PopulationQuantization] = []
-    for name, population in network.populations.items():
-        if population.is_source:
-            populations[name] = population
-            continue
-        _check_kind(population, target)
-        if population.kind == NATIVE_KIND[target]:
-            populations[name] = population
-            pop_reports.append(_passthrough_population(population))
-            for index, projection in enumerate(network.projections):
-                if projection.post == name:
-                    proj_reports[index] = passthrough_projection(
-                        projection.name, projection.pre, name, _count(network, projection))
-            continue
-        incoming = _incoming(network, name)
-        result = quantizer(population, incoming, network, options)
-        populations[name] = Population(name=name, size=population.size, neuron=result.neuron)
-        pop_reports.append(with_weight_totals(result.population,
-                                              list(result.projection_reports.values())))
-        for index, projection in result.projections.items():
-            projections[index] = projection
-        proj_reports.update(result.projection_reports)
-    quantized = Network(network.name, dt=network.dt, populations=populations,
-                        projections=projections, metadata=dict(network.metadata))
-    report = _report(target, options, pop_reports, [proj_reports[i] for i in sorted(proj_reports)])
-    return QuantizedNetwork(network=quantized, target=target, report=report), report
-
-
-def _population_quantizer(target: str) -> Callable[..., PopulationResult]:
-    if target == "loihi":
-        from .quantize_loihi import quantize_population
-    else:
-        from .quantize_spinnaker import quantize_population
-    return quantize_population
-
-
-def _check_kind(population: Population, target: str) -> None:
-    kind = population.kind
-    where = f"populations.{population.name}.neuron.kind"
-    if kind == "li":
-        raise UnsupportedOnTarget(f"'{population.name}' is a non-spiking 'li' readout: only the "
-                                  f"reference's float numerics run it, not {target}", where=where)
-    if kind not in ("lif", NATIVE_KIND[target]):
-        raise UnsupportedOnTarget(f"'{population.name}' is '{kind}', which {target} cannot run "
-                                  f"(expected lif or {NATIVE_KIND[target]})", where=where)
-
-
-def _incoming(network: Network, name: str) -> list[Incoming]:
-    return [Incoming(i, p, expand(network, p))
-            for i, p in enumerate(network.projections) if p.post == name]
-
-
-def _count(network: Network, projection: Projection) -> int:
-    """Synapses of a projection, drawn only when the rule cannot tell (fixed_probability)."""
-    pre, post = network.populations[projection.pre], network.populations[projection.post]
-    count = connection_count(projection.connect, pre.size, post.size, recurrent=pre is post)
-    return count if count is not None else len(expand(network, projection))
-
-
-def _passthrough_population(population: Population) -> PopulationQuantization:
-    return PopulationQuantization(name=population.name, size=population.size,
-                                  kind=population.kind, quantized_kind=population.kind,
-                                  passthrough=True)
-
-
-def _report(target: str, options: QuantizeOptions, populations: list[PopulationQuantization],
-            projections: list[ProjectionQuantization]) -> QuantizationReport:
-    warnings = [line for p in projections if not p.passthrough for line in projection_warnings(p)]
-    warnings += [line for p in populations for line in population_warnings(p)]
-    return QuantizationReport(target=target, options=options.model_dump(mode="json"),
-                              projections=projections, populations=populations, warnings=warnings)
-
-
-# ---- helpers shared by the target quantizers -----------------------------------------------------
-def per_neuron(neuron: LIF, field: str, size: int) -> np.ndarray:
+def per_neuron(neuron: Any, field: str, size: int) -> np.ndarray:
     """A neuron parameter as a float64 array of ``size`` (distributions drawn from their seed)."""
     from snnc.ir import resolve
 
     return np.asarray(resolve(getattr(neuron, field), size), dtype=np.float64)
 
 
-def decay_factors(neuron: LIF, size: int, dt: float, where: str) -> tuple[np.ndarray, np.ndarray]:
+def decay_factors(neuron: Any, size: int, dt: float, where: str) -> tuple[np.ndarray, np.ndarray]:
     """Float decay factors per neuron: ``alpha_m``, ``alpha_s`` (0 where ``tau_syn`` is 0)."""
     tau_m = per_neuron(neuron, "tau_mem", size)
     tau_s = per_neuron(neuron, "tau_syn", size)

@@ -1,4 +1,4 @@
-r"""``lif`` -> ``loihi_lif``: Lava's fixed-point CUBA LIF (research/lava_nir.md §1-2).
+r"""``lif`` -> ``loihi_lif``: Lava's fixed-point CUBA LIF (``models/loihi_lif.py``, ``models/lava_fixed_point.py``).
 
 Shift voltages so that reset is 0 (:math:`v' = v - v_{reset}`); the float model becomes
 
@@ -29,18 +29,22 @@ from __future__ import annotations
 import numpy as np
 
 from snnc.ir.errors import UnsupportedOnTarget
-from snnc.ir.neurons import (
-    LIF,
-    LOIHI_BIAS_EXP_MAX,
-    LOIHI_BIAS_MANT_MAX,
-    LOIHI_BIAS_MANT_MIN,
-    LOIHI_DECAY_MAX,
-    LOIHI_STATE_MAX,
-    LOIHI_VTH_MAX,
-    LoihiLIF,
+from snnc.models.lava_fixed_point import (
+    BIAS_EXP_MAX as LOIHI_BIAS_EXP_MAX,
+    BIAS_MANT_MAX as LOIHI_BIAS_MANT_MAX,
+    BIAS_MANT_MIN as LOIHI_BIAS_MANT_MIN,
+    DECAY_MAX as LOIHI_DECAY_MAX,
+    STATE_MAX as LOIHI_STATE_MAX,
+    VTH_MAX as LOIHI_VTH_MAX,
+    VTH_SHIFT,
+    WEIGHT_EXP_MAX,
+    SignMode,
+    sign_mode,
+    weight_limits,
 )
+from snnc.models.loihi_lif import LoihiLIF
 
-from .quantize import (
+from .common import (
     Incoming,
     PopulationResult,
     QuantizeOptions,
@@ -48,40 +52,15 @@ from .quantize import (
     compact,
     fmt_range,
     input_extremes,
+    per_neuron,
     population_entry,
     round_weights,
     shifted_model,
     with_weights,
 )
-from .quantize_report import weight_entry
+from .report import weight_entry
 
-VTH_SHIFT = 6  # Lava compares v with vth << 6 and adds input as a << 6
-WEIGHT_EXP_MAX = 7
 DEFAULT_SCALE = 64.0  # when nothing bounds the scale: one float unit = one integer weight unit
-
-
-# ---- Lava's weight layout ------------------------------------------------------------------------
-def sign_mode(weights: np.ndarray) -> str:
-    """Lava's ``determine_sign_mode``: exc if all >= 0, inh if all <= 0, else mixed."""
-    if weights.size == 0 or weights.min() >= 0:
-        return "exc"
-    return "inh" if weights.max() <= 0 else "mixed"
-
-
-def weight_limits(mode: str, num_weight_bits: int) -> tuple[int, int, int]:
-    """``(k, lo, hi)``: Lava keeps multiples of ``2**k`` within ``[lo, hi]`` unchanged.
-
-    Lava clips to [-256, 255] (mixed), [0, 255] (exc) or [-255, 0] (inh), then truncates with
-    ``k = 8 - num_weight_bits + (mode == mixed)`` (``(w >> k) << k``, on ``-w`` for inh).
-    Lava decides the mode from the *integer* weights: a mixed projection whose positive (or
-    negative) weights all round to 0 is truncated as inh (or exc). So mixed projections stay within
-    ``[-top, top]`` (not -256), which all three modes keep unchanged.
-    """
-    k = 8 - num_weight_bits + (mode == "mixed")
-    top = (255 >> k) << k
-    if mode == "mixed":
-        return k, -top, top
-    return (k, 0, top) if mode == "exc" else (k, -top, 0)
 
 
 def _weight_exp(max_pos: float, max_neg: float, scale: float, lo: int, hi: int) -> int:
@@ -141,22 +120,22 @@ def _bias_parts(bias_units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ---- one population ------------------------------------------------------------------------------
-def _check_supported(name: str, neuron: LIF) -> None:
-    where = f"populations.{name}.neuron"
-    if neuron.refractory > 0:
-        raise UnsupportedOnTarget("Lava's fixed-point LIF has no refractory period "
-                                  f"(refractory = {neuron.refractory})",
-                                  where=f"{where}.refractory")
-    if neuron.reset == "subtract":
-        raise UnsupportedOnTarget("Lava's fixed-point LIF resets v to 0; "
-                                  "reset: subtract is not available", where=f"{where}.reset")
+def _check_subtract(name: str, neuron, v_reset: np.ndarray) -> None:
+    """Float ``reset: subtract`` is ``v - v_th``; Loihi's is ``v' - theta`` in the shifted voltage
+    ``v' = v - v_reset``: the two agree exactly when ``v_reset`` is 0."""
+    if neuron.reset == "subtract" and np.any(v_reset != 0):
+        raise UnsupportedOnTarget(
+            f"population '{name}' (lif) uses reset by subtracting the threshold with v_reset != 0, "
+            "which loihi-sim cannot run: Loihi subtracts v_th - v_reset (set v_reset: 0)",
+            where=f"populations.{name}.neuron.v_reset")
 
 
 def quantize_population(population, incoming: list[Incoming], network,
                         options: QuantizeOptions) -> PopulationResult:
     """Quantize one ``lif`` population and the projections into it for Loihi."""
-    _check_supported(population.name, population.neuron)
     f = shifted_model(population, network.dt)
+    _check_subtract(population.name, population.neuron,
+                    per_neuron(population.neuron, "v_reset", population.size))
     if f.theta.min() < 0:
         raise UnsupportedOnTarget(f"'{population.name}': v_th below v_reset cannot be expressed "
                                   "(Loihi's threshold is unsigned)",
@@ -176,7 +155,8 @@ def quantize_population(population, incoming: list[Incoming], network,
     v_init = np.clip(np.rint(scale * f.v0), -LOIHI_STATE_MAX, LOIHI_STATE_MAX).astype(np.int64)
     neuron = LoihiLIF(du=compact(du), dv=compact(dv), vth=compact(vth),
                       bias_mant=compact(bias_mant), bias_exp=compact(bias_exp),
-                      v_init=compact(v_init), u_init=0)
+                      v_init=compact(v_init), u_init=0, refractory=population.neuron.refractory,
+                      reset=population.neuron.reset)
     quantized = ShiftedModel(theta=vth * 64.0 / scale, drive=bias_mant * 2.0**bias_exp / scale,
                          v0=v_init / scale, alpha_m=(4096 - dv) / 4096.0, alpha_s=alpha_s_q)
     x_pos_q, _ = input_extremes(incoming, population.size, dequantized)
@@ -205,6 +185,7 @@ def _quantize_projection(item: Incoming, scale: float, theta: np.ndarray,
                               num_weight_bits=options.weight_bits)
     base = dict(name=item.projection.name, pre=item.projection.pre, post=item.projection.post,
                 scale=unit, step=unit * 2**k, weight_exp=exp,
-                num_weight_bits=options.weight_bits, sign_mode=mode)
+                num_weight_bits=options.weight_bits, sign_mode=mode.label)
     report = weight_entry(base, w, quantized, dequantized, clipped, theta[item.synapses.post])
     return projection, report, dequantized
+

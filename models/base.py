@@ -1,0 +1,121 @@
+"""What a neuron model is to snnc: one definition that every layer reads.
+
+A :class:`NeuronModel` bundles, for one IR neuron kind, everything that differs between models:
+
+- ``params``: the validated, frozen IR type (its ``kind`` literal is the YAML ``kind``);
+- ``steps``: its update in each numerics the reference runs it in (a numba kernel with one
+  signature for all models, plus the function that lays its parameters out as tables);
+- ``quantizers``: how a float model becomes each target's integer model, and which of its features
+  that quantization keeps exactly (the rest are the reasons for "target T cannot run M");
+- ``lowerings``: the backends that run the model natively (the model is that target's integer kind);
+- ``features_of``: which optional features a given instance uses (refractory period, reset by
+  subtraction, no leak, ...), each with the IR field that turns it on;
+- ``example``: a small instance with a given set of features on (for the support sweep test).
+
+Absence is meaningful: a model without a quantizer or lowering for a target cannot run there, and
+the support matrix (``snnc targets --support``) and every refusal are derived from these fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+FEATURES: dict[str, str] = {
+    "synaptic_current": "a decaying synaptic current (tau_syn > 0)",
+    "refractory": "a refractory period (v held at its reset value after a spike)",
+    "reset_subtract": "reset by subtracting the threshold",
+    "no_leak": "no membrane leak (an IF neuron: tau_mem infinite)",
+    "graded_output": "a non-spiking population whose value feeds later layers",
+}
+"""Every optional feature a model may have, with the words refusals and the support table use."""
+
+INPUT_LAYOUTS = ("current", "loihi", "exc_inh")
+"""How a numerics' synapses write into a neuron's input channels (``backends/reference``):
+``current``: one channel per neuron, weights summed as they are; ``loihi``: one channel per
+neuron with Lava's per-projection weight format and ``weight_exp`` shift; ``exc_inh``: two
+channels per neuron (excitatory, inhibitory receptor), a negative weight's magnitude on the second."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """A model's update in one numerics, as the reference engine runs it.
+
+    ``update(x, params, state, lo, hi, out_ids, n_out, gbase) -> n_out`` advances neurons
+    ``lo..hi-1`` by one step with input ``x`` (this step's channels of the population block),
+    appends the global ids ``gbase + k`` of the neurons that spiked to ``out_ids`` from ``n_out``
+    on, and returns the new count. ``tables(neuron, size, dt)`` returns ``(params, state)``, two
+    C-contiguous 2-d arrays (rows x neurons) of ``dtype``.
+    """
+
+    numerics: str
+    tables: Callable[[Any, int, float], tuple[np.ndarray, np.ndarray]]
+    update: Any
+    dtype: type
+    voltage_row: int
+    input: str = "current"
+
+    def __post_init__(self) -> None:
+        if self.input not in INPUT_LAYOUTS:
+            raise ValueError(f"unknown input layout {self.input!r} (known: {INPUT_LAYOUTS})")
+
+    @property
+    def channels_per_neuron(self) -> int:
+        return 2 if self.input == "exc_inh" else 1
+
+
+@dataclass(frozen=True)
+class Quantizer:
+    """How a float model becomes a target numerics' integer model.
+
+    ``function`` is ``"module:attribute"`` (imported on first use, so the registry never imports
+    the compiler): ``quantize_population(population, incoming, network, options) ->
+    PopulationResult`` (``compiler/passes/quantize``). ``keeps`` are the features it reproduces
+    exactly; ``refuses[feature]`` says why a feature cannot be kept.
+    """
+
+    to: str
+    function: str
+    keeps: frozenset[str] = frozenset()
+    refuses: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NeuronModel:
+    """One neuron model: the single source of what it is and where it runs (module docstring)."""
+
+    kind: str
+    params: type
+    summary: str
+    steps: Mapping[str, Step] = field(default_factory=dict)
+    quantizers: Mapping[str, Quantizer] = field(default_factory=dict)
+    lowerings: Mapping[str, str] = field(default_factory=dict)
+    features: tuple[str, ...] = ()
+    features_of: Callable[[Any], dict[str, str]] = lambda neuron: {}
+    spiking: bool = True
+    integer_weights: bool = False
+    refusals: Mapping[str, str] = field(default_factory=dict)
+    example: Callable[[frozenset[str]], Any] | None = None
+    """A small instance that turns on exactly the given features (tests sweep every model x
+    target x feature with it)."""
+
+    def __post_init__(self) -> None:
+        unknown = [f for f in self.features if f not in FEATURES]
+        if unknown:
+            raise ValueError(f"model {self.kind!r}: unknown features {unknown} (known: {list(FEATURES)})")
+        for numerics, step in self.steps.items():
+            if step.numerics != numerics:
+                raise ValueError(f"model {self.kind!r}: step registered as {numerics!r} "
+                                 f"is for {step.numerics!r}")
+
+    @property
+    def native_numerics(self) -> str | None:
+        """The integer numerics this kind is defined in (``None`` for float, hardware-neutral kinds)."""
+        integer = [n for n in self.steps if n != "float"]
+        return integer[0] if self.integer_weights and integer else None
+
+    def used_features(self, neuron: Any) -> dict[str, str]:
+        """``{feature: field}`` of the optional features this instance turns on."""
+        return dict(self.features_of(neuron))

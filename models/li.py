@@ -1,0 +1,55 @@
+r"""The ``li`` model: a non-spiking leaky integrator (``lif`` without threshold, reset or refractory).
+
+Its float update is ``lif``'s kernel with the threshold switched off (``models/lif.py``). Its value
+is the voltage; record it with ``snnc run --record-v``. A population of it that feeds a later
+layer uses the ``graded_output`` feature: its voltage would be sent every step as a graded
+message, which no backend implements yet, so every target refuses it (the reference too, rather
+than silently dropping the input of the next layer).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from snnc.ir.values import RangeChecked, Value, _Frozen
+
+from .base import NeuronModel, Step
+from .lif import V, float_tables, float_update
+
+
+class LI(_Frozen):
+    r"""Non-spiking leaky integrator (a readout): ``lif`` without threshold, reset or refractory.
+
+    .. math::
+
+        i[t] &= \alpha_s\, i[t-1] + x[t] \\
+        v[t] &= v_{leak} + \alpha_m (v[t-1] - v_{leak}) + i[t] + bias
+
+    It never spikes; record its voltage (``snnc run --record-v``). Only the ``float`` numerics of the
+    reference simulate it; hardware targets refuse it.
+    """
+
+    kind: Literal["li"] = "li"
+    tau_mem: RangeChecked(gt=0, posinf=True)  # type: ignore[valid-type]
+    tau_syn: RangeChecked(ge=0) = 0.0  # type: ignore[valid-type]
+    v_leak: Value = 0.0
+    bias: Value = 0.0
+    v_init: Value = 0.0
+    integrator: Literal["exact", "euler"] = "exact"
+
+
+_NOT_ON_CHIPS = ("a non-spiking readout: only the reference's float numerics simulate it "
+                 "(graded messages are not lowered to the chips)")
+
+MODEL = NeuronModel(
+    kind="li",
+    params=LI,
+    summary="non-spiking leaky integrator (a readout), float64",
+    steps={"float": Step("float", float_tables, float_update, np.float64, V)},
+    features=("graded_output",),
+    spiking=False,
+    refusals={"loihi": _NOT_ON_CHIPS, "spinnaker": _NOT_ON_CHIPS},
+    example=lambda features: LI(tau_mem=10.0, tau_syn=2.0),
+)

@@ -1,0 +1,75 @@
+"""The registry of neuron models: the one table every layer looks a ``kind`` up in.
+
+The built-in models are the modules listed in ``BUILTIN`` (one module per model, each defining
+``MODEL``). ``registered(model)`` adds another for the duration of a ``with`` block, which is how
+tests prove that a new model needs no edit outside its own module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from typing import Iterator
+
+from snnc.ir.errors import NetworkError
+
+from .base import NeuronModel
+
+BUILTIN = ("lif", "li", "loihi_lif", "spinnaker_lif")
+"""Modules of ``snnc.models`` that define a built-in model, in the order tables list them."""
+
+
+class Registry:
+    """Models by kind, in registration order."""
+
+    def __init__(self, models: list[NeuronModel]) -> None:
+        self._models: dict[str, NeuronModel] = {}
+        for model in models:
+            self.add(model)
+
+    def add(self, model: NeuronModel) -> None:
+        if model.kind in self._models:
+            raise ValueError(f"neuron kind {model.kind!r} is already registered")
+        self._models[model.kind] = model
+
+    def remove(self, kind: str) -> None:
+        del self._models[kind]
+
+    def get(self, kind: str, where: str = "neuron.kind") -> NeuronModel:
+        """The model of ``kind``; an unknown kind is a one-line ``NetworkError`` listing the known."""
+        model = self._models.get(kind)
+        if model is None:
+            raise NetworkError(f"unknown neuron kind {kind!r} (known: {', '.join(self._models)})",
+                               where=where)
+        return model
+
+    def of(self, neuron: object) -> NeuronModel:
+        """The model of a neuron parameter object (``LIF(...)``, ...)."""
+        return self.get(getattr(neuron, "kind"))
+
+    def __iter__(self) -> Iterator[NeuronModel]:
+        return iter(list(self._models.values()))
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._models
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(self._models)
+
+
+def _builtin() -> list[NeuronModel]:
+    return [importlib.import_module(f"{__package__}.{name}").MODEL for name in BUILTIN]
+
+
+REGISTRY = Registry(_builtin())
+
+
+@contextlib.contextmanager
+def registered(model: NeuronModel) -> Iterator[NeuronModel]:
+    """Register ``model`` for the duration of the block (tests; plug-ins loaded by the caller)."""
+    REGISTRY.add(model)
+    try:
+        yield model
+    finally:
+        REGISTRY.remove(model.kind)
