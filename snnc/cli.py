@@ -136,18 +136,33 @@ def main() -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _on_signal)
     sys.unraisablehook = _unraisable(sys.unraisablehook)  # type: ignore[assignment]
+    stop = {signal.SIGINT, signal.SIGTERM}
     try:
         code = _main()
+        signal.pthread_sigmask(signal.SIG_BLOCK, stop)
         if _interrupted:  # a swallowed interrupt: the command ended, its outputs were refused
             code = _interrupt_code()
     except BaseException as error:  # noqa: BLE001 - anything after an interrupt is the interrupt
+        signal.pthread_sigmask(signal.SIG_BLOCK, stop)
         if isinstance(error, SystemExit):
+            _quiet_exit(stop)
             raise
         if _interrupted or isinstance(error, KeyboardInterrupt):
             code = _interrupt_code()
         else:
+            _quiet_exit(stop)
             raise
+    _quiet_exit(stop)
     sys.exit(code or 0)
+
+
+def _quiet_exit(stop: set) -> None:
+    """The command is over (its outputs committed or dropped): a signal now, or during the
+    interpreter's teardown (which restores the default handlers), is ignored rather than turning
+    a finished command into a kill or a traceback."""
+    for signum in stop:
+        signal.signal(signum, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, stop)
 
 
 def _main() -> int:
