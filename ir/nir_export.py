@@ -22,7 +22,7 @@ from .errors import UnsupportedOnTarget
 from .expand import expand
 from .network import Network
 from .nir import first_steps
-from .nir_neurons import NO_LEAK_TAU_MS, Discretization, neuron_model, tau_ms
+from .nir_neurons import Discretization, neuron_model, tau_ms
 from .sources import Poisson, SpikeTimes
 from .values import resolve
 
@@ -126,7 +126,14 @@ class _Exporter:
         spike = ({"v_threshold": _per_neuron(n.v_th, size, where),
                   "v_reset": _per_neuron(n.v_reset, size, where)} if spiking else {})
         tau_mem = _per_neuron(n.tau_mem, size, where)
-        if np.all(tau_mem == NO_LEAK_TAU_MS) and not current:
+        no_leak = np.isinf(tau_mem)
+        if np.any(no_leak) and current:
+            raise UnsupportedOnTarget("a neuron without leak (tau_mem infinite) and with a "
+                                      "synaptic current has no NIR node", where=f"{where}.tau_mem")
+        if np.any(no_leak) and not np.all(no_leak):
+            raise UnsupportedOnTarget("tau_mem is infinite for some neurons only (NIR's IF and I "
+                                      "have no leak at all)", where=f"{where}.tau_mem")
+        if np.all(no_leak):
             if np.any(v_leak):
                 raise UnsupportedOnTarget("a neuron without leak has no v_leak in NIR", where=where)
             node = nir.IF(r=np.ones(size), **spike) if spiking else nir.I(r=np.ones(size))

@@ -2,8 +2,8 @@ r"""NIR neuron nodes as IR neuron models, with the input gain that ``from_nir`` 
 
 With ``g(tau)`` the input gain of the integrator (``1 - exp(-dt/tau)`` exact, ``dt/tau`` euler):
 ``LIF`` gets ``r g(tau)``, ``CubaLIF`` ``r g(tau_mem) g(tau_syn) w_in`` (the IR current is
-``r g(tau_mem) I``), ``IF`` and ``I`` ``r`` per step (no leak: ``tau_mem = NO_LEAK_TAU_MS``), and
-``Threshold`` 1 (``v`` = this step's input). Thresholds, ``v_leak`` and ``v_reset`` keep NIR's
+``r g(tau_mem) I``), ``IF`` and ``I`` ``r`` per step (no leak: ``tau_mem`` infinite, a decay of
+exactly 1), and ``Threshold`` 1 (``v`` = this step's input). Thresholds, ``v_leak`` and ``v_reset`` keep NIR's
 values.
 """
 
@@ -20,8 +20,6 @@ from . import LI, LIF  # snnc.ir.LIF, snnc.ir.LI wherever their module lives
 INTEGRATORS = ("exact", "euler")
 RESETS = ("zero", "subtract")
 CURRENTS = ("new", "previous")
-NO_LEAK_TAU_MS = 1e30
-"""``tau_mem`` of neurons without leak (IF, I): its decay factor is exactly 1.0 in float64."""
 NEURON_NODES = ("LIF", "CubaLIF", "IF", "LI", "CubaLI", "I", "Threshold")
 
 
@@ -111,7 +109,7 @@ def neuron_model(node: Any, steps: Discretization, where: str) -> Neuron:
         tau_mem, tau_syn, gain = steps.dt_s * 1000.0, 0.0, np.ones(size)
         spiking = {"reset": "zero", "integrator": "euler"}
     else:  # IF, I: no leak; frameworks integrate v += r x per step (no dt)
-        tau_mem, tau_syn, gain = NO_LEAK_TAU_MS, 0.0, p["r"].astype(np.float64)
+        tau_mem, tau_syn, gain = np.inf, 0.0, p["r"].astype(np.float64)
     common = {"tau_mem": compact(tau_mem), "tau_syn": compact(tau_syn),
               "v_leak": compact(p.get("v_leak", 0.0))}
     if kind in ("LI", "CubaLI", "I"):

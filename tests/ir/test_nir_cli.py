@@ -2,7 +2,7 @@
 
 Every failure must exit 2 with one line ``FILE: WHERE: WHAT`` on stderr, no traceback, and
 leave no output file behind; an imported network must then behave on the other commands as the
-IR says (``--record-v`` on a readout; targets that cannot reset by subtraction refuse).
+IR says (``--record-v`` on a readout; reset by subtraction verified on the chip targets).
 """
 
 import math
@@ -145,32 +145,21 @@ def test_li_readout_voltage_through_import_and_run_record_v(tmp_path):
     assert line.startswith(f"{tmp_path / 'net.yaml'}: ") and "'li'" in line
 
 
-# ---- reset: subtract on targets that cannot do it ------------------------------------------------
-@pytest.mark.parametrize("command", [
-    ["compile", "--target", "loihi-sim", "-o", "build"],
-    ["compile", "--target", "spinnaker-emu", "-o", "build"],
-    ["run", "--target", "loihi-sim", "--steps", "5", "-o", "s.npz"],
-    ["run", "--target", "reference", "--numerics", "spinnaker", "--steps", "5", "-o", "s.npz"],
-])
-def test_reset_subtract_is_refused_in_one_line_by_targets_without_it(tmp_path, command):
-    for reset in ("zero", "subtract"):
-        result = snnc("import-nir", DATA / "lif_norse.nir", "--dt", "0.0001", "--reset", reset,
-                      "-o", tmp_path / reset / "net.yaml")
-        assert result.exit_code == 0, result.output
-    net = load(tmp_path / "subtract" / "net.yaml")
-    assert net.populations["1"].neuron.reset == "subtract"
-    verb, *options = command
-    args = [tmp_path / "x" / o if o in ("build", "s.npz") else o for o in options]
-    if verb == "compile":  # the same network resetting to 0 compiles: the reset is the reason
-        result = snnc(verb, tmp_path / "zero" / "net.yaml", *args)
-        assert result.exit_code == 0, result.output
-    result = snnc(verb, tmp_path / "subtract" / "net.yaml", *args)
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    (line,) = error_lines(result)
-    assert line.startswith(f"{tmp_path / 'subtract' / 'net.yaml'}: "
-                           "populations.1.neuron.reset: ")
-    assert "subtract" in line
+# ---- reset: subtract and Affine biases on the chip targets ---------------------------------------
+@pytest.mark.parametrize("target", ["loihi-sim", "spinnaker-emu"])
+def test_braille_resetting_by_subtraction_verifies_on_the_chips(tmp_path, target):
+    # snnTorch's reset (subtract) and the Affine biases (the always-on bias source, delays 1, 2)
+    result = snnc("import-nir", DATA / "braille_noDelay_bias_zero.nir", "--dt", "0.0001",
+                  "--integrator", "euler", "--reset", "subtract", "-o", tmp_path / "net.yaml")
+    assert result.exit_code == 0, result.output
+    net = load(tmp_path / "net.yaml")
+    assert {p.neuron.reset for p in net.neuron_populations()} == {"subtract"}
+    times, ids = np.nonzero(np.load(DATA / "braille_test0_input.npy"))
+    np.savez(tmp_path / "sample.npz", times=times, ids=ids)
+    result = snnc("verify", tmp_path / "net.yaml", "--target", target, "--steps", 260,
+                  "--input", f"input={tmp_path / 'sample.npz'}")
+    assert result.exit_code == 0, result.output
+    assert "identical over 260 steps" in result.stdout
 
 
 # ---- export with delays, NIR -> IR -> NIR -> IR through the CLI ----------------------------------
