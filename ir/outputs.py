@@ -91,6 +91,7 @@ def check_dir_target(path: str | os.PathLike, where: str = "--output") -> Path:
 
 
 def _existing_ancestor(path: Path) -> Path:
+    path = Path(os.path.normpath(path))  # "a/../b" is b's folder, not "a" (which may be missing)
     parent = path.parent if str(path.parent) else Path(".")
     while not parent.exists():
         if parent == parent.parent:
@@ -152,6 +153,19 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """``mkdir -p folder``; the folders it created, outermost first (removed again if the
+    commit fails, so that a refused output leaves no empty folder either)."""
+    missing = []
+    current = Path(os.path.normpath(folder))
+    while not current.exists() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        path.mkdir()
+    return list(reversed(missing))
 
 
 class _Blocked:
@@ -278,9 +292,10 @@ class Outputs:
 
     def _commit_files(self) -> None:
         written: list[tuple[Path, Path]] = []
+        created: list[Path] = []
         try:
             for target, handle in self.staged:
-                target.parent.mkdir(parents=True, exist_ok=True)
+                created += _make_folders(target.parent)
                 check_file_target(target, self.where)  # it may have changed while we computed
                 remove_stale(target)
                 temporary = _temporary_name(target)
@@ -289,6 +304,11 @@ class Outputs:
         except BaseException:
             for temporary, _ in written:
                 temporary.unlink(missing_ok=True)
+            for folder in reversed(created):
+                try:
+                    folder.rmdir()
+                except OSError:
+                    pass
             raise
         for temporary, target in written:
             os.replace(temporary, target)
@@ -296,7 +316,7 @@ class Outputs:
     def _commit_directory(self) -> None:
         directory = self.directory
         assert directory is not None
-        directory.parent.mkdir(parents=True, exist_ok=True)
+        _make_folders(directory.parent)
         check_dir_target(directory, self.where)
         remove_stale(directory)
         temporary = _temporary_name(directory)
