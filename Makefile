@@ -1,21 +1,30 @@
 # Two commands do all set-up on a fresh machine (see README.md):
 #   make demo   creates .venv (Python 3.10) if missing, then compiles an example and prints its report
-#   make test   same environment, then the whole test suite
+#   make test   same environment, then lint (ruff, mypy) and the whole test suite
 VENV     := .venv
 PY       := $(VENV)/bin/python
 STAMP    := $(VENV)/.snnc-installed
 EXTRAS   := lava,nir,plot,dev
 DEMO_NET := examples/design_note/net.yaml
+# snnc is installed in setuptools' strict editable mode: a tree of links to the sources under
+# build/__editable__.*, which type checkers read (the default mode's import hook is invisible to
+# them) and which holds only the snnc.* packages (ir/ is snnc.ir, never a top-level `ir`). A file
+# added to or removed from a package needs a reinstall, so the stamp depends on the list of files.
+EDITABLE := --config-settings editable_mode=strict
+PKG_DIRS := snnc ir models compiler backends
+FILES    := $(VENV)/.snnc-files
+$(shell mkdir -p $(VENV) && find $(PKG_DIRS) -type f \( -name '*.py' -o -name '*.yaml' -o -name py.typed \) \
+	| LC_ALL=C sort > $(FILES).new && { cmp -s $(FILES).new $(FILES) && rm -f $(FILES).new || mv $(FILES).new $(FILES); })
 
-.PHONY: demo test venv clean-venv bench
+.PHONY: demo test lint venv clean-venv bench
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/find-python310.sh
+$(STAMP): pyproject.toml scripts/find-python310.sh $(FILES)
 	@py310=$$(scripts/find-python310.sh) || exit 1; \
 	if [ ! -x $(PY) ]; then echo "creating $(VENV) with $$py310"; "$$py310" -m venv $(VENV) || exit 1; fi
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]' $(EDITABLE)
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -23,11 +32,19 @@ demo: $(STAMP)
 	@build=$$(mktemp -d) && $(VENV)/bin/snnc compile $(DEMO_NET) --target loihi-sim -o $$build \
 		&& $(VENV)/bin/snnc report $$build; status=$$?; rm -rf $$build; exit $$status
 
+# pytest from its script, not `python -m pytest`: that would put the repository root on sys.path
 test: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider -n 2 tests
+	$(VENV)/bin/pytest -q -p no:cacheprovider -n 2 tests
+
+# ruff and mypy on the package folders (their configuration is in pyproject.toml). mypy reads the
+# installed link tree: from the repository root, the folder snnc/ alone would shadow it.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check $(PKG_DIRS)
+	MYPYPATH=$$($(PY) -I -c 'import pathlib, snnc; print(pathlib.Path(snnc.__file__).parents[1])') \
+		$(VENV)/bin/mypy
 
 bench: $(STAMP)
-	$(PY) -m pip install --quiet -e '.[$(EXTRAS),bench]'
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS),bench]' $(EDITABLE)
 
 clean-venv:
 	rm -rf $(VENV)

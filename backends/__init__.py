@@ -11,6 +11,9 @@ where ``source`` is a ``Network`` or a compiled build (``snnc.compiler`` artifac
 
 from __future__ import annotations
 
+if __name__ != "snnc.backends":  # pyproject's package-dir: the folder backends/ is snnc.backends
+    raise ImportError(f"backends/ is the package snnc.backends: import snnc.backends, not {__name__}")
+
 import importlib
 from typing import Any, Protocol, Sequence
 

@@ -6,6 +6,9 @@ Public API: ``compile_network``, ``save_build``, ``load_build`` (imported lazily
 
 from __future__ import annotations
 
+if __name__ != "snnc.compiler":  # pyproject's package-dir: the folder compiler/ is snnc.compiler
+    raise ImportError(f"compiler/ is the package snnc.compiler: import snnc.compiler, not {__name__}")
+
 from typing import Any
 
 from .artifacts import (

@@ -3,6 +3,9 @@
 See docs/describe-a-network.md. The IR never imports a backend (and never lava).
 """
 
+if __name__ != "snnc.ir":  # pyproject's package-dir: the folder ir/ is snnc.ir
+    raise ImportError(f"ir/ is the package snnc.ir: import snnc.ir, not {__name__}")
+
 from .connect import AllToAll, Explicit, FixedProbability, OneToOne, connection_pairs
 from .errors import (
     NetworkError,

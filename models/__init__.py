@@ -12,6 +12,9 @@ and errors, never the compiler, a backend, or lava (quantizers and lowerings are
 path and loaded on first use). See docs/models.md, "Add a neuron model".
 """
 
+if __name__ != "snnc.models":  # pyproject's package-dir: the folder models/ is snnc.models
+    raise ImportError(f"models/ is the package snnc.models: import snnc.models, not {__name__}")
+
 from .base import FEATURES, NeuronModel, Quantizer, Step
 from .registry import REGISTRY, Registry, registered
 
