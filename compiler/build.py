@@ -26,8 +26,15 @@ from snnc.ir.errors import SnncError
 from snnc.ir.io import atomic_write, open_npz, read_member
 from snnc.ir.outputs import Outputs, current_outputs
 
-from .artifacts import (CompiledBuild, Core, CoreSlice, Partitioning, Placement, Routing,
-                        RoutingTable)
+from .artifacts import (
+    CompiledBuild,
+    Core,
+    CoreSlice,
+    Partitioning,
+    Placement,
+    Routing,
+    RoutingTable,
+)
 from .hardware import HardwareSpec
 from .report import ResourceReport
 

@@ -20,8 +20,8 @@ from pydantic import BaseModel, ValidationError
 from .connect import CONNECTOR_KINDS
 from .errors import NetworkError, SnncError
 from .network import FORMAT_VERSION, Network, Population, Projection
-from .outputs import Outputs, write_files
 from .neurons import NEURON_KINDS
+from .outputs import Outputs, write_files
 from .sources import SOURCE_KINDS
 from .values import Normal, Uniform
 from .verify import verify

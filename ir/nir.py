@@ -39,10 +39,9 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 import scipy.sparse as sp
 
-from .nir_linear import identity
 from .errors import NetworkError, SnncError, UnsupportedOnTarget
 from .network import Network, all_to_all, explicit, one_to_one, poisson, spike_times
-from .nir_linear import Signal, apply_node, node_input_size, shape_of
+from .nir_linear import Signal, apply_node, identity, node_input_size, shape_of
 from .nir_neurons import (
     CURRENTS,
     INTEGRATORS,

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import NetworkError
 from . import LI, LIF  # snnc.ir.LIF, snnc.ir.LI wherever their module lives
+from .errors import NetworkError
 
 INTEGRATORS = ("exact", "euler")
 RESETS = ("zero", "subtract")

@@ -13,7 +13,6 @@ from pydantic import Field, model_validator
 
 from .values import Array, RangeChecked, Seed, _Frozen, freeze
 
-
 MAX_INDEX = 2**31 - 1  # spike times (steps) and ids are int32 in every backend and file
 
 

@@ -11,10 +11,9 @@ from pkgutil import extend_path
 # search path, so that snnc.ir is still found and loaded once, as snnc.ir.
 __path__ = extend_path(__path__, __name__)
 
+from snnc import encode  # noqa: F401  (snnc.encode.rate / .latency, like snnTorch's spikegen)
 from snnc.ir import *  # noqa: F401,F403
 from snnc.ir import __all__ as _ir_all
-
-from snnc import encode  # noqa: E402,F401  (snnc.encode.rate / .latency, like snnTorch's spikegen)
 
 __version__ = "0.1.0"
 __all__ = [*_ir_all, "encode", "__version__"]

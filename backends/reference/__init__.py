@@ -26,7 +26,6 @@ import numpy as np
 from snnc.backends.spikes import SpikeRecord
 from snnc.ir import Network
 from snnc.ir.errors import NetworkError, SnncError
-
 from snnc.models import REGISTRY
 from snnc.models.support import check_network
 from snnc.models.targets import NUMERICS, TARGETS, target_for_numerics

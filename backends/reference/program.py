@@ -28,10 +28,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from snnc.models.jit import njit
 
 from snnc.ir import Network, expand, source_spikes
 from snnc.models import REGISTRY, Step
+from snnc.models.jit import njit
 from snnc.models.lava_fixed_point import quantize_weights
 
 PARTS = 2  # fixed, so results never depend on the thread count: each part owns half the neurons

@@ -15,7 +15,6 @@ from typing import Any, Sequence
 
 from snnc.backends.spikes import SpikeRecord
 from snnc.ir.errors import UnsupportedOnTarget
-
 from snnc.models.targets import TARGETS
 
 from .cost import CostModel

@@ -19,6 +19,7 @@ Everything a tick needs is an array; Python only calls ``run_ticks`` once per ch
 from __future__ import annotations
 
 import numpy as np
+
 from snnc.models.jit import njit
 
 from .neuron import update_neurons

@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from snnc.models.jit import njit
 
 from snnc.ir.errors import SnncError, UnsupportedOnTarget
 from snnc.ir.expand import expand
+from snnc.models.jit import njit
 
 from .engine import DELIVER_DELAY, DELIVER_MISS, DELIVER_ROW
 from .neuron import FLAG_DELTA, FLAG_NO_LEAK, FLAG_SUBTRACT, NeuronParams
-from .router import Mesh, Table, WalkLog, csr, mesh_of, walk
+from .router import Mesh, Table, WalkLog, csr, walk
 
 DELIVER_EMPTY = 3  # the key matches an entry but its row holds no synapse
 RING_WEIGHT_MAX = 0xFFFF

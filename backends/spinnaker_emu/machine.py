@@ -19,8 +19,18 @@ from snnc.ir.sources import source_spikes
 
 from .cost import CostModel
 from .engine import run_ticks
-from .loader import (Packets, Rows, _base_array, _core_slices, active_deliveries, build_rows,
-                     lookups, neuron_params, route_packets, route_patterns)
+from .loader import (
+    Packets,
+    Rows,
+    _base_array,
+    _core_slices,
+    active_deliveries,
+    build_rows,
+    lookups,
+    neuron_params,
+    route_packets,
+    route_patterns,
+)
 from .router import N_LINKS, mesh_of
 
 SPIKE_CHUNK = 1 << 20

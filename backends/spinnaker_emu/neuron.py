@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from snnc.models.jit import njit
 
 ACCUM_FRACTION_BITS = 15  # s16.15

@@ -16,8 +16,7 @@ import numpy as np
 
 from snnc.ir import Network, expand
 
-from ..artifacts import LINK_VECTORS, PROCESSOR_BIT0, Partitioning, Placement, Routing, \
-    delay_packet
+from ..artifacts import LINK_VECTORS, PROCESSOR_BIT0, Partitioning, Placement, Routing, delay_packet
 from ..hardware import HardwareSpec
 
 

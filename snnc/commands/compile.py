@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from snnc.ir.errors import SnncError
-
 from snnc.models.targets import COMPILE_TARGETS, TARGETS
 
 from .common import NET_ARGUMENT, load_network
@@ -47,7 +46,6 @@ def compile_command(net: str, target: str, hardware: str | None, strategy: str,
     from snnc.compiler import compile_network, save_build
     from snnc.compiler.build import write_report_files
     from snnc.compiler.passes.quantize import QuantizeOptions
-
     from snnc.ir.outputs import Outputs, check_dir_target
 
     check_dir_target(build_dir)  # refused before any work: a symlink, a file, a device...
@@ -96,9 +94,8 @@ def compile_command(net: str, target: str, hardware: str | None, strategy: str,
 
 
 def _read_report(build_dir: str):
-    from snnc.compiler.report import ResourceReport
-
     from snnc.compiler.build import reason
+    from snnc.compiler.report import ResourceReport
 
     path = Path(build_dir) / "report.json"
     if not path.is_file():
@@ -124,10 +121,9 @@ def report_command(build_dir: str, fmt: str, plot: bool) -> None:
         click.echo(text, nl=False)
         return
     if plot:
+        from snnc.compiler.build import reason
         from snnc.compiler.hardware import HardwareSpec, load_hardware
         from snnc.compiler.report import plot as plot_report
-
-        from snnc.compiler.build import reason
         from snnc.ir.outputs import check_file_target
 
         mapping = Path(build_dir) / "mapping.json"

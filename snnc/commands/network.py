@@ -9,7 +9,6 @@ from snnc.ir import Network, expand
 from snnc.ir.errors import SnncError
 from snnc.ir.expand import check_draws
 from snnc.ir.values import describe
-
 from snnc.models.targets import TARGET_NAMES
 
 from .common import NET_ARGUMENT, console, human_bytes, load_network

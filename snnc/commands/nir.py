@@ -10,8 +10,8 @@ import click
 from snnc.ir import Network, expand, from_nir, save, to_nir
 from snnc.ir.errors import SnncError
 from snnc.ir.io import atomic_write
-from snnc.ir.outputs import check_file_target
 from snnc.ir.nir_neurons import CURRENTS, INTEGRATORS, RESETS
+from snnc.ir.outputs import check_file_target
 
 from .common import NET_ARGUMENT, check_network, load_network
 

@@ -25,9 +25,8 @@ from .common import load_network
 def plot(spikes: str, output: str, populations: tuple[str, ...], net: str | None,
          title: str) -> None:
     """Raster, population rate over time and rate histogram of SPIKES.npz, as a PNG."""
-    from snnc.plot import plot_spikes, require_matplotlib
-
     from snnc.ir.outputs import check_file_target
+    from snnc.plot import plot_spikes, require_matplotlib
 
     require_matplotlib()  # fail first, with one line, if the extra is missing
     check_file_target(output)

@@ -11,9 +11,9 @@ from snnc.compiler.passes.quantize import QuantizeOptions, canonical_target, qua
 from snnc.compiler.passes.quantize.report import render
 from snnc.ir import Network, save
 from snnc.ir.errors import SnncError
-from snnc.models.targets import QUANTIZE_TARGETS
 from snnc.ir.outputs import check_file_target
 from snnc.ir.resources import MAX_STEPS
+from snnc.models.targets import QUANTIZE_TARGETS
 
 from .common import NET_ARGUMENT, console, load_network
 

@@ -35,11 +35,10 @@ from .report import (
     ProjectionQuantization,
     QuantizationReport,
     passthrough_projection,
-    projection_warnings,
     population_warnings,
+    projection_warnings,
     with_weight_totals,
 )
-
 
 
 def canonical_target(target: str) -> str:

@@ -36,9 +36,7 @@ from snnc.models.lava_fixed_point import (
     DECAY_MAX as LOIHI_DECAY_MAX,
     STATE_MAX as LOIHI_STATE_MAX,
     VTH_MAX as LOIHI_VTH_MAX,
-    VTH_SHIFT,
     WEIGHT_EXP_MAX,
-    SignMode,
     sign_mode,
     weight_limits,
 )

@@ -31,9 +31,9 @@ import numpy as np
 from scipy import special
 
 from snnc.ir.errors import QuantizationError, UnsupportedOnTarget
-from snnc.models.spinnaker_lif import INT32_MAX, INT32_MIN, UINT32_MAX, SpinnakerLIF
 from snnc.ir.sources import Poisson
 from snnc.ir.values import resolve
+from snnc.models.spinnaker_lif import INT32_MAX, INT32_MIN, UINT32_MAX, SpinnakerLIF
 
 from .common import (
     Incoming,
