@@ -8,8 +8,8 @@
     mapping.json   hardware spec, cores and slices, placement, keys, multicast groups, delay stages
     routing.npz    per-chip routing tables: arrays "X,Y/keys", "X,Y/masks", "X,Y/routes" (uint32)
 
-The files appear together (``snnc.ir.outputs``), and the same input gives byte-identical files (sorted keys, no
-timestamps, numbers formatted the same way).
+The files appear together (``snnc.ir.outputs``), and the same input gives byte-identical files
+(sorted keys, no timestamps, numbers formatted the same way).
 """
 
 from __future__ import annotations

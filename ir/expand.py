@@ -94,8 +94,8 @@ def expand(net: "Network", projection: "Projection | str") -> Synapses:
 def check_draws(net: "Network") -> None:
     """Raise the first problem that only drawing shows: a neuron parameter drawn from a
     distribution outside its range (a ``normal`` tau_mem that draws a negative value), a
-    ``normal`` delay whose draws fall outside 1..65535 steps. ``verify`` checks everything else without drawing; ``snnc validate``
-    runs both, so a network it accepts also expands."""
+    ``normal`` delay whose draws fall outside 1..65535 steps. ``verify`` checks everything else
+    without drawing; ``snnc validate`` runs both, so a network it accepts also expands."""
     for name, population in net.populations.items():
         model = population.neuron or population.source
         for field in type(model).model_fields:

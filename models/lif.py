@@ -67,7 +67,7 @@ def decay_factor(tau: np.ndarray, dt: float, integrator: str) -> np.ndarray:
 
 # Rows of the per-neuron parameter and state tables.
 ALPHA_M, ALPHA_S, V_LEAK, BIAS, V_TH, V_RESET, SPIKING, SUBTRACT, REFRACTORY = range(9)
-V, I, REFRACTORY_LEFT = range(3)
+V, I, REFRACTORY_LEFT = range(3)  # noqa: E741 (I: the synaptic current, as in the equations)
 
 
 def float_tables(neuron: _Frozen, size: int, dt: float) -> tuple[np.ndarray, np.ndarray]:

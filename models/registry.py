@@ -45,7 +45,7 @@ class Registry:
 
     def of(self, neuron: object) -> NeuronModel:
         """The model of a neuron parameter object (``LIF(...)``, ...)."""
-        return self.get(getattr(neuron, "kind"))
+        return self.get(getattr(neuron, "kind"))  # noqa: B009 (an object has no kind to mypy)
 
     def __iter__(self) -> Iterator[NeuronModel]:
         return iter(list(self._models.values()))

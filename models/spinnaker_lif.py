@@ -26,7 +26,8 @@ UINT32_MAX = 2**32 - 1
 
 
 class SpinnakerLIF(_Frozen):
-    r"""sPyNNaker's ``IF_curr_exp`` / ``IF_curr_delta`` in raw fixed point (``neuron/models/neuron_model_lif_impl.h``).
+    r"""sPyNNaker's ``IF_curr_exp`` / ``IF_curr_delta`` in raw fixed point
+    (sPyNNaker ``neural_modelling/src/neuron/models/neuron_model_lif_impl.h``).
 
     Voltages and currents are s16.15 ``accum`` raw integers (value × 2^15); ``exp_tc`` and
     ``r_membrane`` are s16.15 too; ``decay_*``/``init_*`` are u0.32 raw integers. Constants are computed

@@ -132,8 +132,10 @@ class EmuMachine:
             total += core.neurons
         self.n_delay_inputs = total
         self.pending_rows = last_stage * self.slots + 1
-        cat = (lambda parts: np.concatenate(parts).astype(np.int64) if parts
-               else np.zeros(0, np.int64))
+
+        def cat(parts: list[np.ndarray]) -> np.ndarray:
+            return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+
         self.delay_sends = (np.int64(self.slots), cat(inputs), cat(stages), cat(packets))
 
     def _neuron_packets(self) -> None:

@@ -124,7 +124,7 @@ def _check_keys(partition: Partitioning, routing: Routing) -> list[str]:
     problems = []
     spans = sorted((base, base + ((~mask) & 0xFFFFFFFF), core)
                    for core, (base, mask) in routing.keys.items())
-    for (a0, a1, ca), (b0, _, cb) in zip(spans, spans[1:]):
+    for (_, a1, ca), (b0, _, cb) in zip(spans, spans[1:]):
         if b0 <= a1:
             problems.append(f"key ranges of cores {ca} and {cb} overlap")
     for core in partition.cores:

@@ -64,7 +64,8 @@ def compile_command(net: str, target: str, hardware: str | None, strategy: str,
                                 max_neurons_per_core=max_neurons_per_core, hook=hook,
                                 quantize_options=quantize_options)
     except SnncError as error:
-        raise error.located(file=net)
+        error.located(file=net)
+        raise
     click.echo("\n".join(stage_lines), err=True)
     report = build.report
     # every file of the build (or of the partial report) appears at once, in place of the old

@@ -154,7 +154,8 @@ def run(source: str, target: str, steps: int, output: str, numerics: str | None,
     try:
         record = backend.run(loaded, steps, record_v=record_v, **options)
     except SnncError as error:
-        raise error.located(file=source)
+        error.located(file=source)
+        raise
     elapsed = time.perf_counter() - started
     record = _without_internal(record, network_of(loaded))
     with Outputs() as outputs:  # the spikes and provenance.json appear together
@@ -222,7 +223,8 @@ def verify(source: str, target: str, steps: int, inputs: tuple[str, ...]) -> Non
         got = backend.run(build, steps)
         expected = get_backend("reference").run(build, steps, numerics=numerics, progress=True)
     except SnncError as error:
-        raise error.located(file=source)
+        error.located(file=source)
+        raise
     neurons = [p.name for p in build.network.neuron_populations()]
     divergence = first_divergence(expected, got, neurons)
     if divergence is not None:

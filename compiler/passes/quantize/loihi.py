@@ -1,4 +1,5 @@
-r"""``lif`` -> ``loihi_lif``: Lava's fixed-point CUBA LIF (``models/loihi_lif.py``, ``models/lava_fixed_point.py``).
+r"""``lif`` -> ``loihi_lif``: Lava's fixed-point CUBA LIF (``models/loihi_lif.py``,
+``models/lava_fixed_point.py``).
 
 Shift voltages so that reset is 0 (:math:`v' = v - v_{reset}`); the float model becomes
 
