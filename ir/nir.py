@@ -194,30 +194,6 @@ class _Importer:
                 raise UnsupportedOnTarget(f"NIR node type {kind} is not supported by snnc "
                                           f"(supported: {', '.join(SUPPORTED_NODES)})", where=name)
 
-    def check_graded(self) -> None:
-        """A non-spiking node may feed Output nodes only: snnc's projections carry spikes, so a
-        voltage sent to any other node would be lost (one line naming the node, never dropped)."""
-        outgoing: dict[str, list[str]] = {name: [] for name in self.flat.nodes}
-        for src, dst in self.flat.edges:
-            outgoing[src].append(dst)
-        for name in sorted(self.flat.nodes):
-            kind = type(self.flat.nodes[name]).__name__
-            if kind not in NON_SPIKING_NODES:
-                continue
-            reached, seen = list(outgoing[name]), set()
-            while reached:  # through the Input/Output nodes of nested graphs
-                node = reached.pop(0)
-                if node in seen:
-                    continue
-                seen.add(node)
-                if node in self.flat.passthrough:
-                    reached.extend(outgoing[node])
-                elif not isinstance(self.flat.nodes[node], self.nir.Output):
-                    raise UnsupportedOnTarget(
-                        f"a non-spiking {kind} node feeds '{node}': snnc sends spikes between "
-                        "populations, not voltages (graded projections are not supported yet); "
-                        "only an Output may read it", where=name)
-
     def canonical_order(self) -> list[str]:
         """Nodes breadth-first from the inputs, each layer by name, then the unreachable ones.
 
@@ -413,7 +389,7 @@ def from_nir(graph_or_path: Any, dt: float, integrator: str = "exact", reset: st
     """Import a NIR graph (a ``nir.NIRGraph`` or a ``.nir`` file) as a Network.
 
     ``dt`` is in seconds (NIR's unit); the network's ``dt`` is in milliseconds. Unsupported nodes,
-    shape mismatches, a non-spiking node (LI, CubaLI, I) feeding anything but an Output, and files
+    shape mismatches, and files
     ``nir.read`` rejects raise one-line ``NetworkError`` or ``UnsupportedOnTarget`` errors whose
     ``where`` names the node.
     """
@@ -433,7 +409,6 @@ def from_nir(graph_or_path: Any, dt: float, integrator: str = "exact", reset: st
         _flatten(graph, flat)
         importer = _Importer(flat, Discretization(float(dt), integrator, reset, current))
         importer.check_kinds()
-        importer.check_graded()
         importer.state_nodes()
         return _build(importer, name or default_name)
     except SnncError as error:

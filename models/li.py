@@ -2,9 +2,10 @@ r"""The ``li`` model: a non-spiking leaky integrator (``lif`` without threshold,
 
 Its float update is ``lif``'s kernel with the threshold switched off (``models/lif.py``). Its value
 is the voltage; record it with ``snnc run --record-v``. A population of it that feeds a later
-layer uses the ``graded_output`` feature: its voltage would be sent every step as a graded
-message, which no backend implements yet, so every target refuses it (the reference too, rather
-than silently dropping the input of the next layer).
+layer uses the ``graded_output`` feature: every step it sends its voltage as a graded message, and
+a synapse of weight ``w`` and delay ``d`` adds ``w * v[t]`` to its target's input at ``t + d``
+(the one-step-per-hop rule of spikes). The reference runs that in float numerics; the chip
+targets refuse it (no graded lowering yet) rather than silently dropping the next layer's input.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ class LI(_Frozen):
         i[t] &= \alpha_s\, i[t-1] + x[t] \\
         v[t] &= v_{leak} + \alpha_m (v[t-1] - v_{leak}) + i[t] + bias
 
-    It never spikes; record its voltage (``snnc run --record-v``). Only the ``float`` numerics of the
-    reference simulate it; hardware targets refuse it.
+    It never spikes; record its voltage (``snnc run --record-v``). When it feeds a projection, its
+    value is sent every step (graded output): ``w * v[t]`` reaches the target at ``t + d``. Only
+    the ``float`` numerics of the reference simulate it; hardware targets refuse it.
     """
 
     kind: Literal["li"] = "li"

@@ -18,8 +18,8 @@ from .base import FEATURES, NeuronModel
 from .registry import REGISTRY, Registry
 from .targets import TARGETS, Target, get_target
 
-_GRADED_REASON = ("graded (non-spiking) messages between layers are not implemented yet; a "
-                  "non-spiking population may only be a final readout")
+_GRADED_REASON = ("graded (non-spiking) messages between layers are not lowered to this target; "
+                  "a non-spiking population may only be a final readout here")
 
 
 @dataclass(frozen=True)

@@ -33,10 +33,6 @@ class Target:
 
 
 TARGETS: dict[str, Target] = {t.name: t for t in (
-    Target(name="reference", numerics="float", hardware="loihi2", family=None,
-           backend="snnc.backends.reference:ReferenceBackend",
-           summary="the bit-accurate CPU reference (float; --numerics loihi|spinnaker)",
-           max_delay=None, delay_extension=False, quantizes=False, verifiable=False),
     Target(name="loihi-sim", numerics="loihi", hardware="loihi2", family="loihi",
            backend="snnc.backends.loihi_sim:LoihiSimBackend",
            summary="Intel Loihi through Lava 0.10's fixed-point CPU simulator",
@@ -47,13 +43,18 @@ TARGETS: dict[str, Target] = {t.name: t for t in (
            summary="SpiNNaker 1 through snnc's core-mapped emulator (s16.15, packets, routers)",
            max_delay=None, delay_extension=True, quantizes=True, verifiable=True,
            aliases=("spinnaker",)),
+    Target(name="reference", numerics="float", hardware="loihi2", family=None,
+           backend="snnc.backends.reference:ReferenceBackend",
+           summary="the bit-accurate CPU reference (float; --numerics loihi|spinnaker)",
+           max_delay=None, delay_extension=False, quantizes=False, verifiable=False,
+           graded=True),
 )}
 
 TARGET_NAMES = tuple(TARGETS)
 COMPILE_TARGETS = TARGET_NAMES
 VERIFY_TARGETS = tuple(t.name for t in TARGETS.values() if t.verifiable)
 QUANTIZE_TARGETS = tuple(t.name for t in TARGETS.values() if t.quantizes)
-NUMERICS = tuple(dict.fromkeys(t.numerics for t in TARGETS.values()))
+NUMERICS = tuple(dict.fromkeys(["float", *(t.numerics for t in TARGETS.values())]))
 
 
 def get_target(name: str, where: str = "--target") -> Target:

@@ -55,11 +55,14 @@ def test_written_files_get_the_usual_mode_not_mkstemps_private_one(tmp_path):
 
 
 def test_verify_names_the_file_when_the_network_cannot_be_compiled(tmp_path):
-    net = tmp_path / "slow.yaml"
-    net.write_text("snnc: 1\nname: slow\npopulations:\n"
+    net = tmp_path / "spin.yaml"
+    net.write_text("snnc: 1\nname: spin\npopulations:\n"
                    "  a: {size: 1, source: {kind: spike_times, times: [0], ids: [0]}}\n"
-                   "  b: {size: 1, neuron: {kind: loihi_lif, du: 0, dv: 0, vth: 1}}\n"
-                   "projections:\n  - {from: a, to: b, weight: 1, delay: 100}\n")
+                   "  b: {size: 1, neuron: {kind: spinnaker_lif, v_thresh: 1, exp_tc: 1, "
+                   "r_membrane: 1}}\n"
+                   "projections:\n  - {from: a, to: b, weight: 1, delay: 1}\n")
     result = snnc("verify", str(net), "--target", "loihi-sim", "--steps", "5")
     assert (result.returncode, result.stderr) == (
-        2, f"{net}: projections.a->b: delay 100 steps exceeds the target's maximum of 64\n")
+        2, f"{net}: populations.b.neuron.kind: population 'b' is 'spinnaker_lif', which "
+           "loihi-sim cannot run: it is SpiNNaker's integer model; loihi-sim runs lif or "
+           "loihi_lif\n")

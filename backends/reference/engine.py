@@ -44,7 +44,8 @@ import numpy as np
 from numba import prange
 
 from snnc.models.jit import njit
-from snnc.backends.reference.kernels import deliver, loihi_input, part_range, record
+from snnc.backends.reference.kernels import (deliver, deliver_graded, loihi_input, part_range,
+                                             record, snapshot)
 
 
 @njit(cache=True, nogil=True)
@@ -62,6 +63,8 @@ def step_part(part, sent, t, row, net, buffer{fam_args}):
     neurons = (offsets.size - 1) // 2
     wrap = (mask + 1) * stride - 1
     deliver(sent, t - 1, part * neurons, wrap, stride, ring, offsets, arrivals, weights)
+    deliver_graded(net[10], net[11], t - 1, part * neurons, wrap, stride, ring, offsets,
+                   arrivals, weights)
     return update_part(part, row, net[9], buffer{fam_args})
 
 
@@ -95,12 +98,13 @@ def run_steps(t0, t1, net, fams, pending, parts, out_t, out_i, per_step_max):
             n_out += 1
         out_t[last_start:n_out] = t
 {records}
+{snapshots}
         row[:] = 0
     return t1, n_out, last_start
 '''
 
 # A family's tuple: (params, state, cbase, gbase, recorded neurons, voltage buffer,
-#                    extra channel, extra neuron, extra shift, scratch)
+#                    extra channel, extra neuron, extra shift, scratch, graded neurons, payload start)
 _UPDATE = '''\
     lo, hi = part_range(f{k}[1].shape[1], f{k}[3], split, part)
     if hi > lo:
@@ -112,6 +116,7 @@ _INPUTS = {
     "loihi": "loihi_input(row, f{k}[2], lo, hi, f{k}[6], f{k}[7], f{k}[8], f{k}[9])",
 }
 _RECORD = "        record(fams[{k}][1], {row}, fams[{k}][4], fams[{k}][5], t)\n"
+_SNAPSHOT = "        snapshot(fams[{k}][1], {row}, fams[{k}][10], net[11], fams[{k}][11])\n"
 # (one argument per family: numba types each name once, and the families' tuples differ)
 
 
@@ -130,10 +135,13 @@ def engine_source(families: list[Family]) -> str:
     updates = "".join(_UPDATE.format(k=k, input=_INPUTS[f.step.input].format(k=k))
                       for k, f in enumerate(families)) or "    pass\n"
     records = "".join(_RECORD.format(k=k, row=f.step.voltage_row) for k, f in enumerate(families))
+    snapshots = "".join(_SNAPSHOT.format(k=k, row=f.step.voltage_row)
+                        for k, f in enumerate(families) if f.graded_local.size)
     fam_args = "".join(f", f{k}" for k in range(len(families)))
     fam_items = "".join(f", fams[{k}]" for k in range(len(families)))
     return _HEADER.format(stamps=stamps.rstrip("\n"), updates=updates.rstrip("\n"),
-                          records=records.rstrip("\n") or "        pass", fam_args=fam_args,
+                          records=records.rstrip("\n") or "        pass",
+                          snapshots=snapshots.rstrip("\n") or "        pass", fam_args=fam_args,
                           fam_items=fam_items)
 
 
@@ -193,9 +201,11 @@ class Engine:
         families = list(p.families.values())
         self.kernels = engine_module(families)
         self.ring = np.zeros(p.ring_slots * p.stride, dtype=p.ring_dtype)
+        # graded values travel in the ring's type (float numerics only: chips refuse graded)
+        self.payload = np.zeros(p.graded_ids.size, dtype=p.ring_dtype)
         self.net = (self.ring, np.int64(p.ring_slots - 1), np.int64(p.stride), p.offsets,
                     p.arrivals, p.weights, np.int64(p.channels), p.source_offsets, p.source_ids,
-                    np.int64(p.split))
+                    np.int64(p.split), p.graded_ids, self.payload)
         self.voltages: dict[str, np.ndarray] = {}
         fams = []
         for fam in families:
@@ -206,7 +216,8 @@ class Engine:
             scratch = np.zeros(fam.size if fam.step.input == "loihi" else 0, dtype=np.int64)
             # the engine's own copy of the state: a Program can be run again from its start
             fams.append((fam.params, fam.state.copy(), np.int64(fam.cbase), np.int64(fam.gbase),
-                         neurons, buffer, channel, neuron, shift, scratch))
+                         neurons, buffer, channel, neuron, shift, scratch, fam.graded_local,
+                         np.int64(fam.graded_first)))
         self.fams = tuple(fams)
         max_sources = int(np.diff(p.source_offsets).max()) if p.steps else 0
         self.per_step_max = sum(f.size for f in families) + max_sources

@@ -27,6 +27,26 @@ def deliver(ids, t, row0, wrap, stride, ring, offsets, arrivals, weights):
 
 
 @njit(cache=True, nogil=True)
+def deliver_graded(graded_ids, payload, t, row0, wrap, stride, ring, offsets, arrivals, weights):
+    """Add ``weight * value`` of every graded neuron's value sent at step ``t`` (its payload) into
+    the ring slot of its arrival step: a non-spiking population's output, sent every step."""
+    base = t * stride
+    for j in range(graded_ids.size):
+        s = graded_ids[j]
+        value = payload[j]
+        for k in range(offsets[row0 + s], offsets[row0 + s + 1]):
+            ring[(base + arrivals[k]) & wrap] += weights[k] * value
+
+
+@njit(cache=True, nogil=True)
+def snapshot(state, row, local, payload, first):
+    """Copy this step's values of a family's graded neurons into the payload (before the next
+    step's parallel region, so that no part reads a value another part is updating)."""
+    for j in range(local.size):
+        payload[first + j] = state[row, local[j]]
+
+
+@njit(cache=True, nogil=True)
 def loihi_input(row, cbase, lo, hi, extra_channel, extra_neuron, extra_shift, scratch):
     """This step's input of loihi neurons lo..hi-1: their channel plus floor-shifted groups."""
     for i in range(lo, hi):

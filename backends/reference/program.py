@@ -50,6 +50,8 @@ class Family:
     gbase: int = 0  # global id of the family's first neuron
     cbase: int = 0  # first channel
     extra: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    graded_local: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    graded_first: int = 0  # position of this family's first graded neuron in the payload
 
     @property
     def size(self) -> int:
@@ -85,6 +87,9 @@ class Program:
     ring_dtype: type
     source_offsets: np.ndarray  # int64[steps + 1]: source spikes of step t
     source_ids: np.ndarray  # int32 global ids
+    graded_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    """Global ids of the neurons of non-spiking populations that feed projections (graded
+    output): each step they send their value, ``payload[j]`` for ``graded_ids[j]``."""
 
     @property
     def neurons_simulated(self) -> int:
@@ -169,7 +174,24 @@ class _Synapses:
         return joined
 
     def __bool__(self) -> bool:
-        return bool(self.fields["source"])
+        """True when some projection brought a synapse (projections may expand to none)."""
+        return any(part.size for part in self.fields["source"])
+
+
+def _graded(net: Network, families: dict[str, Family]) -> np.ndarray:
+    """Mark the graded neurons (non-spiking populations with outgoing projections) per family;
+    their global ids in payload order."""
+    senders = {p.pre for p in net.projections}
+    ids, first = [], 0
+    for fam in families.values():
+        local = [start + np.arange(net.populations[name].size, dtype=np.int64)
+                 for name, start in fam.populations.items()
+                 if name in senders and not REGISTRY.get(net.populations[name].kind).spiking]
+        fam.graded_local = np.concatenate(local) if local else np.zeros(0, np.int64)
+        fam.graded_first = first
+        first += fam.graded_local.size
+        ids.append(fam.graded_local + fam.gbase)
+    return np.concatenate(ids).astype(np.int32) if ids else np.zeros(0, np.int32)
 
 
 def _family_of(families: dict[str, Family], population: str) -> Family:
@@ -320,6 +342,7 @@ def lower(net: Network, steps: int, numerics: str = "float") -> Program:
     del delays, targets
     source_offsets, source_ids = _sources(net, bounds, steps)
     return Program(
+        graded_ids=_graded(net, families),
         steps=steps, dt=net.dt, families=families, bounds=bounds, channels=channels,
         ring_slots=ring_slots, stride=stride, split=split, offsets=offsets, arrivals=arrivals,
         weights=weights, ring_dtype=ring_dtype,

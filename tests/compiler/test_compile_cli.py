@@ -151,7 +151,8 @@ def test_pipeline_runs_its_stages_in_order_through_the_hook():
     seen = []
     build = compile_network(load(ROOT / "examples" / "design_note" / "net.yaml"), "loihi-sim",
                             hook=lambda stage, seconds, artifact: seen.append(stage))
-    assert seen == ["validate", "quantize", "expand", "partition", "place", "route", "report"]
+    assert seen == ["validate", "quantize", "delays", "expand", "partition", "place", "route",
+                    "report"]
     assert list(build.timings) == seen
     assert build.network.populations["hid"].kind == "loihi_lif"  # the quantized network
     assert build.quantization is not None and build.report.quantization["target"] == "loihi"

@@ -36,5 +36,5 @@ def test_design_note_verifies_on_loihi_sim_and_spinnaker_refuses_its_loihi_lif(t
     assert "loihi-sim matches the reference (loihi numerics)" in result.stdout
     result = CliRunner().invoke(cli, ["compile", net, "--target", "spinnaker-emu", "-o", str(tmp_path)])
     assert result.exit_code == 2
-    assert "'out' is 'loihi_lif', which spinnaker cannot run" in result.stderr
+    assert "'out' is 'loihi_lif', which spinnaker-emu cannot run" in result.stderr
     assert not (tmp_path / "report.json").exists()

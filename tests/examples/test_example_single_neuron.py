@@ -74,7 +74,7 @@ def test_spinnaker_emu_refuses_loihi_lif_in_one_line():
     # SpiNNaker runs lif (quantized) and spinnaker_lif only; Lava's integers are not its kind
     message = single.refusal()
     assert message.splitlines() == [message]
-    assert "'loihi_lif'" in message and "spinnaker cannot run" in message
+    assert "'loihi_lif'" in message and "spinnaker-emu cannot run" in message
 
 
 def test_main_without_matplotlib_prints_spikes_then_one_line(tmp_path, monkeypatch, capsys):

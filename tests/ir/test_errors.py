@@ -357,12 +357,14 @@ def test_info_prints_nothing_but_the_error_when_a_draw_fails(tmp_path: Path):
 @pytest.mark.parametrize("command", ["compile", "quantize"])
 def test_a_network_the_target_cannot_express_writes_nothing(tmp_path: Path, command):
     net = tmp_path / "net.yaml"
-    net.write_text(BASE.replace("tau_mem: 20.0}", "tau_mem: 20.0, refractory: 2}"))
+    net.write_text(BASE.replace("tau_mem: 20.0}",
+                                "tau_mem: 20.0, reset: subtract, v_reset: -0.5}"))
     args, output = _commands(tmp_path, net)[command]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2, result.output
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"{net}: populations.hid.neuron.refractory: Lava's fixed-point LIF has no "
-        "refractory period (refractory = 2)"]
+        f"{net}: populations.hid.neuron.v_reset: population 'hid' (lif) uses reset by "
+        "subtracting the threshold with v_reset != 0, which loihi-sim cannot run: Loihi "
+        "subtracts v_th - v_reset (set v_reset: 0)"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["net.yaml"]

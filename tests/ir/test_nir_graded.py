@@ -1,12 +1,11 @@
 """Non-spiking hidden layers: In -> Linear -> CubaLI -> Linear -> LIF (issue 13).
 
-A CubaLI's output is its voltage, a graded value. Until snnc has graded projections the importer
-refuses a non-spiking node (LI, CubaLI, I) that feeds anything but an Output, in one line naming
-the node: it used to import without a message and drop the LI's value (the LIF layer fired 0
-spikes). ``cuba_li_numpy`` is the model a graded implementation must match: NIR's equations,
-discretised as the importer does, with snnc's one-step-per-hop rule for the graded hop too. The
-comparison is ``xfail(strict=True, raises=UnsupportedOnTarget)`` while the refusal stands; flip it
-to a plain test with the graded implementation.
+A CubaLI's output is its voltage, a graded value. It used to import without a message and drop
+the LI's value (the LIF layer fired 0 spikes). Now the importer makes it a graded ``li``
+population: the reference sends its value every step (``w * v[t]`` arrives at ``t + d``), and
+the chip targets refuse it in one line. ``cuba_li_numpy`` is NIR's equations, discretised as the
+importer does, with snnc's one-step-per-hop rule for the graded hop too; the reference's float
+numerics must match it.
 """
 
 from pathlib import Path
@@ -110,57 +109,44 @@ def test_the_numpy_cuba_li_is_the_importers_readout(integrator, current_order):
     np.testing.assert_allclose(record.voltages["cli"], volts, rtol=0, atol=1e-12)
 
 
-def test_a_cuba_li_feeding_a_layer_is_refused_in_one_line(tmp_path):
-    with pytest.raises(UnsupportedOnTarget) as caught:
-        from_nir(cuba_li_graph(), dt=DT)
-    assert caught.value.where == "cli"
-    assert caught.value.message.startswith("a non-spiking CubaLI node feeds 'w2': ")
+def test_a_cuba_li_feeding_a_layer_imports_and_the_chips_refuse_it_in_one_line(tmp_path):
     path, out = tmp_path / "graded.nir", tmp_path / "net.yaml"
     nir.write(path, cuba_li_graph())
     result = CliRunner().invoke(cli, ["import-nir", str(path), "--dt", "0.001", "-o", str(out)])
-    assert result.exit_code == 2
-    assert result.output.strip().splitlines() == [
-        f"{path}: cli: a non-spiking CubaLI node feeds 'w2': snnc sends spikes between "
-        "populations, not voltages (graded projections are not supported yet); only an Output "
-        "may read it"]
-    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["graded.nir"]
+    assert result.exit_code == 0, result.output
+    for target in ("loihi-sim", "spinnaker-emu"):
+        refused = CliRunner().invoke(cli, ["validate", str(out), "--target", target])
+        assert refused.exit_code == 2
+        assert refused.output.strip().splitlines() == [
+            f"{out}: populations.cli.neuron.kind: population 'cli' is 'li', which {target} "
+            "cannot run: a non-spiking readout: only the reference's float numerics simulate it "
+            "(graded messages are not lowered to the chips)"]
+    assert CliRunner().invoke(cli, ["validate", str(out), "--target", "reference"]).exit_code == 0
 
 
-def test_every_non_spiking_kind_is_refused_also_through_a_nested_graph():
+def test_every_non_spiking_kind_feeding_a_layer_imports_as_a_graded_population():
     li = nir.LI(tau=np.array([5e-3]), r=np.ones(1), v_leak=np.zeros(1))
     integ = nir.I(r=np.ones(1))
     lif = nir.LIF(tau=np.array([5e-3]), r=np.ones(1), v_leak=np.zeros(1),
                   v_threshold=np.ones(1), v_reset=np.zeros(1))
-    for kind, node in (("LI", li), ("I", integ)):
+    for node in (li, integ):
         flat = nir.NIRGraph(nodes={"in": nir.Input(np.array([1])), "w": nir.Linear(np.eye(1)),
                                    "n": node, "w2": nir.Linear(np.eye(1)), "lif": lif},
                             edges=[("in", "w"), ("w", "n"), ("n", "w2"), ("w2", "lif")],
                             type_check=False)
-        with pytest.raises(UnsupportedOnTarget, match=f"non-spiking {kind} node feeds 'w2'") as e:
-            from_nir(flat, dt=DT)
-        assert e.value.where == "n"
-    # an LI whose voltage leaves a nested graph through its Output and feeds a LIF outside
+        net = from_nir(flat, dt=DT)
+        assert net.populations["n"].kind == "li"
+        assert any(p.pre == "n" and p.post == "lif" for p in net.projections)
+    # the same LI read by an Output only is a readout
     inner = nir.NIRGraph(nodes={"input": nir.Input(np.array([1])), "w": nir.Linear(np.eye(1)),
                                 "li": li, "output": nir.Output(np.array([1]))},
                          edges=[("input", "w"), ("w", "li"), ("li", "output")], type_check=False)
-    outer = nir.NIRGraph(nodes={"in": nir.Input(np.array([1])), "sub": inner,
-                                "w2": nir.Linear(np.eye(1)), "lif": lif,
-                                "out": nir.Output(np.array([1]))},
-                         edges=[("in", "sub"), ("sub", "w2"), ("w2", "lif"), ("lif", "out")],
-                         type_check=False)
-    with pytest.raises(UnsupportedOnTarget, match="feeds 'w2'") as caught:
-        from_nir(outer, dt=DT)
-    assert caught.value.where == "sub.li"
-    # the same LI read by the outer Output only is a readout: allowed
     readout = nir.NIRGraph(nodes={"in": nir.Input(np.array([1])), "sub": inner,
                                   "out": nir.Output(np.array([1]))},
                            edges=[("in", "sub"), ("sub", "out")], type_check=False)
     assert from_nir(readout, dt=DT).metadata["nir"]["outputs"] == ["sub.li"]
 
 
-@pytest.mark.xfail(strict=True, raises=UnsupportedOnTarget,
-                   reason="graded projections (issue 13): the importer refuses a CubaLI feeding "
-                          "a layer until they exist; make this a plain test with them")
 @pytest.mark.parametrize("integrator", ["exact", "euler"])
 @pytest.mark.parametrize("current_order", ["new", "previous"])
 def test_a_cuba_li_hidden_layer_drives_the_lif_as_numpy_says(integrator, current_order):

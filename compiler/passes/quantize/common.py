@@ -283,3 +283,32 @@ def fmt_range(values: np.ndarray | int) -> str:
     array = np.asarray(values)
     lo, hi = array.min(), array.max()
     return f"{lo:g}" if lo == hi else f"{lo:g}..{hi:g}"
+
+
+def voltage_floor(f: ShiftedModel, x_neg: np.ndarray) -> np.ndarray:
+    """The lowest shifted voltage ``v - v_reset`` each neuron can reach (float units).
+
+    Under the largest inhibitory input every step (``x_neg``, all inhibitory synapses at once) and
+    the drive, ``v`` falls toward ``(drive - x_neg / (1 - alpha_s)) / (1 - alpha_m)``; without
+    leak (``alpha_m = 1``) it has no floor (``-inf``) once anything pulls it down. Reset and
+    threshold bound it from above, so the floor is what can leave a fixed-point range.
+    """
+    pull = np.minimum(f.drive, 0.0) - x_neg / np.maximum(1.0 - f.alpha_s, 1e-300)
+    leak = 1.0 - f.alpha_m
+    with np.errstate(divide="ignore", invalid="ignore"):
+        floor = np.where(leak > 0, pull / np.where(leak > 0, leak, 1.0),
+                         np.where(pull < 0, -np.inf, 0.0))
+    return np.minimum(floor, np.minimum(f.v0, 0.0))
+
+
+def overflow_lines(floor: np.ndarray, limit: float, what: str) -> list[str]:
+    """One warning when some neuron's lowest voltage (float units) is beyond ``-limit``, the
+    target's range in float units; ``what`` says what the target does there (wraps, saturates)."""
+    bad = floor < -limit
+    if not bad.any():
+        return []
+    worst = float(floor.min())
+    reach = ("fall without bound (no leak, inhibitory input)" if np.isinf(worst)
+             else f"fall to {worst:.4g}")
+    return [f"{int(bad.sum())} neurons' voltage can {reach}, beyond the fixed-point range "
+            f"(-{limit:.4g}): {what}, where the float model keeps going"]

@@ -51,10 +51,12 @@ from .common import (
     compact,
     fmt_range,
     input_extremes,
+    overflow_lines,
     per_neuron,
     population_entry,
     round_weights,
     shifted_model,
+    voltage_floor,
     with_weights,
 )
 from .report import weight_entry
@@ -162,6 +164,9 @@ def quantize_population(population, incoming: list[Incoming], network,
     entry = population_entry(population, "loihi_lif", f, quantized, x_pos, x_pos_q, 1.0 / scale, {
         "du": fmt_range(du), "dv": fmt_range(dv), "vth": fmt_range(vth),
         "bias": f"{fmt_range(bias_mant)}<<{fmt_range(bias_exp)}"})
+    # v saturates at -(2^23 - 1) on Loihi (u wraps, but its peak bounds the scale already)
+    entry = entry.model_copy(update={"overflow": overflow_lines(
+        voltage_floor(f, x_neg), LOIHI_STATE_MAX / scale, "Loihi's v saturates there")})
     return PopulationResult(neuron, projections, entry, reports)
 
 

@@ -81,6 +81,7 @@ class PopulationQuantization(_Record):
     unreachable: int = 0  # neurons that cannot reach threshold even with all inputs firing
     unreachable_float: int = 0  # ... of those, how many could not in float either
     parameters: dict[str, str] = {}  # the chosen integer parameters, briefly
+    overflow: list[str] = []  # where the target's fixed-point state can wrap or saturate
 
 
 class QuantizationReport(_Record):
@@ -180,6 +181,7 @@ def population_warnings(entry: PopulationQuantization) -> list[str]:
         if frac > PARAMETER_WARNING_FRACTION:
             lines.append(f"population '{entry.name}': {what} moved by {100 * frac:.3g}% of "
                          "v_th - v_reset")
+    lines += [f"population '{entry.name}': {line}" for line in entry.overflow]
     return lines
 
 

@@ -43,10 +43,12 @@ from .common import (
     compact,
     fmt_range,
     input_extremes,
+    overflow_lines,
     per_neuron,
     population_entry,
     round_weights,
     shifted_model,
+    voltage_floor,
     with_weights,
 )
 from .report import weight_entry
@@ -244,6 +246,11 @@ def quantize_population(population, incoming: list[Incoming], network,
         input_extremes(incoming, size, dequantized)[0], 1.0 / ACCUM,
         {"exp_tc": fmt_range(exp_tc), "synapse": synapse,
          "shift": f"exc {shifts['exc']}, inh {shifts['inh']}", "v_thresh": fmt_range(v_thresh)})
+    # V is an s16.15 accum (|V| < 65536) that wraps: the floor is v_reset + the shifted floor
+    floor = (voltage_floor(f, input_extremes(incoming, size)[1])
+             + per_neuron(neuron, "v_reset", size))
+    entry = entry.model_copy(update={"overflow": overflow_lines(
+        floor, -INT32_MIN / ACCUM, "SpiNNaker's s16.15 V wraps there")})
     return PopulationResult(quantized, projections, entry, reports)
 
 

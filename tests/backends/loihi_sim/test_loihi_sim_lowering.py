@@ -64,15 +64,11 @@ def test_few_delay_one_synapses_ride_in_the_delaysparse():
 
 
 @pytest.mark.parametrize("build,where,words", [
-    (lambda net: net.connect("inp", "out", all_to_all(), weight=1, delay=65),
-     "projections[0].delay", "delay 65"),
     (lambda net: net.population("ro", 1, LI(tau_mem=5.0)), "populations.ro.neuron.kind", "'li'"),
     (lambda net: net.population("sp", 1, SpinnakerLIF(v_thresh=1, exp_tc=1, r_membrane=1)),
      "populations.sp.neuron.kind", "spinnaker_lif"),
-    (lambda net: net.population("sub", 1, LIF(tau_mem=5.0, reset="subtract")),
-     "populations.sub.neuron.reset", "subtraction"),
-    (lambda net: net.population("ref", 1, LIF(tau_mem=5.0, refractory=2)),
-     "populations.ref.neuron.refractory", "refractory"),
+    (lambda net: net.population("sub", 1, LIF(tau_mem=5.0, v_reset=-0.5, reset="subtract")),
+     "populations.sub.neuron.v_reset", "v_reset != 0"),
     (lambda net: net.connect("out", "out", explicit([0, 0], [0, 0]), weight=4, weight_exp=-1),
      "projections[0].weight_exp", "repeated"),
 ])
