@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 import numpy as np
+from pydantic import BaseModel
 
 FEATURES: dict[str, str] = {
     "synaptic_current": "a decaying synaptic current (tau_syn > 0)",
@@ -56,6 +57,9 @@ class Step:
     dtype: type
     voltage_row: int
     input: str = "current"
+    payload_row: int | None = None
+    """State row a non-spiking model sends each step when it feeds a projection (graded output);
+    ``None``: its voltage row."""
 
     def __post_init__(self) -> None:
         if self.input not in INPUT_LAYOUTS:
@@ -64,6 +68,11 @@ class Step:
     @property
     def channels_per_neuron(self) -> int:
         return 2 if self.input == "exc_inh" else 1
+
+    @property
+    def message_row(self) -> int:
+        """The state row whose value is the graded message."""
+        return self.voltage_row if self.payload_row is None else self.payload_row
 
 
 @dataclass(frozen=True)
@@ -87,7 +96,7 @@ class NeuronModel:
     """One neuron model: the single source of what it is and where it runs (module docstring)."""
 
     kind: str
-    params: type
+    params: type[BaseModel]
     summary: str
     steps: Mapping[str, Step] = field(default_factory=dict)
     quantizers: Mapping[str, Quantizer] = field(default_factory=dict)

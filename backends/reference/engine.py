@@ -135,7 +135,7 @@ def engine_source(families: list[Family]) -> str:
     updates = "".join(_UPDATE.format(k=k, input=_INPUTS[f.step.input].format(k=k))
                       for k, f in enumerate(families)) or "    pass\n"
     records = "".join(_RECORD.format(k=k, row=f.step.voltage_row) for k, f in enumerate(families))
-    snapshots = "".join(_SNAPSHOT.format(k=k, row=f.step.voltage_row)
+    snapshots = "".join(_SNAPSHOT.format(k=k, row=f.step.message_row)
                         for k, f in enumerate(families) if f.graded_local.size)
     fam_args = "".join(f", f{k}" for k in range(len(families)))
     fam_items = "".join(f", fams[{k}]" for k in range(len(families)))

@@ -15,6 +15,7 @@ docs/quantization.md; the report in ``report.py``; what the quantizers share in 
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from typing import Callable
 
@@ -73,7 +74,9 @@ def quantize(network: Network, target: str,
     projections = list(network.projections)
     proj_reports: dict[int, ProjectionQuantization] = {}
     pop_reports: list[PopulationQuantization] = []
-    for name, population in network.populations.items():
+    messages: dict[str, tuple[float, float]] = {}  # graded populations quantized so far
+    for name in _order(network):
+        population = network.populations[name]
         if population.is_source:
             populations[name] = population
             continue
@@ -88,13 +91,16 @@ def quantize(network: Network, target: str,
                         projection.name, projection.pre, name, _count(network, projection))
             continue
         quantizer = _population_quantizer(model.quantizers[numerics].function)
-        result = quantizer(population, _incoming(network, name), network, options)
+        result = quantizer(population, _incoming(network, name, messages), network, options)
+        if result.message is not None:
+            messages[name] = result.message
         populations[name] = Population(name=name, size=population.size, neuron=result.neuron)
         pop_reports.append(with_weight_totals(result.population,
                                               list(result.projection_reports.values())))
         for index, projection in result.projections.items():
             projections[index] = projection
         proj_reports.update(result.projection_reports)
+    populations = {name: populations[name] for name in network.populations}  # network order
     quantized = Network(network.name, dt=network.dt, populations=populations,
                         projections=projections, metadata=dict(network.metadata))
     report = _report(numerics, options, pop_reports,
@@ -108,9 +114,60 @@ def _population_quantizer(path: str) -> Callable[..., PopulationResult]:
     return getattr(importlib.import_module(module), attribute)
 
 
-def _incoming(network: Network, name: str) -> list[Incoming]:
-    return [Incoming(i, p, expand(network, p))
-            for i, p in enumerate(network.projections) if p.post == name]
+def _graded(network: Network) -> set[str]:
+    """Non-spiking populations that feed a projection (their value is sent every step)."""
+    senders = {p.pre for p in network.projections}
+    return {p.name for p in network.neuron_populations()
+            if p.name in senders and not REGISTRY.get(p.kind).spiking}
+
+
+def _order(network: Network) -> list[str]:
+    """Network order, except that a graded population comes before the populations it feeds
+    (their weights are scaled by its message unit). A cycle through graded populations is refused.
+    """
+    graded = _graded(network)
+    feeds: dict[str, set[str]] = {name: set() for name in network.populations}
+    for projection in network.projections:
+        if projection.pre in graded and projection.pre != projection.post:
+            feeds[projection.post].add(projection.pre)
+    order: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            from snnc.ir.errors import UnsupportedOnTarget
+
+            raise UnsupportedOnTarget(
+                f"graded populations form a cycle ({' -> '.join((*path, name))}): their messages "
+                "cannot be quantized one after the other", where=f"populations.{name}")
+        state[name] = 1
+        for pre in sorted(feeds[name]):
+            visit(pre, (*path, name))
+        state[name] = 2
+        order.append(name)
+
+    for name in network.populations:
+        visit(name, ())
+    return order
+
+
+def _incoming(network: Network, name: str,
+              messages: dict[str, tuple[float, float]]) -> list[Incoming]:
+    """The projections into ``name``, expanded; from a graded population, its weights are per
+    message unit (``Incoming``)."""
+    items = []
+    for index, projection in enumerate(network.projections):
+        if projection.post != name:
+            continue
+        synapses = expand(network, projection)
+        peak = 1.0
+        if projection.pre in messages:
+            unit, peak = messages[projection.pre]
+            synapses = dataclasses.replace(synapses, weight=synapses.weight * unit)
+        items.append(Incoming(index, projection, synapses, message_peak=peak))
+    return items
 
 
 def _count(network: Network, projection: Projection) -> int:

@@ -98,11 +98,18 @@ class QuantizedNetwork:
 
 @dataclass(frozen=True)
 class Incoming:
-    """One projection into a population being quantized, expanded."""
+    """One projection into a population being quantized, expanded.
+
+    From a spiking population a synapse adds its weight once per spike. From a graded population
+    (a non-spiking one already quantized, ``PopulationResult.message``) it adds ``weight *
+    message`` every step: ``synapses.weight`` is then the float weight of one message unit, and
+    ``message_peak`` the largest |message| in those units (1 for spikes).
+    """
 
     index: int  # position in network.projections
     projection: Projection
     synapses: Synapses
+    message_peak: float = 1.0
 
 
 @dataclass
@@ -113,6 +120,9 @@ class PopulationResult:
     projections: dict[int, Projection]  # index -> new projection
     population: PopulationQuantization
     projection_reports: dict[int, ProjectionQuantization]
+    message: Optional[tuple[float, float]] = None
+    """For a graded (non-spiking) population: (float value of one message unit, largest |message|
+    in units), which the quantizers of its targets read through ``Incoming``."""
 
 
 def per_neuron(neuron: Any, field: str, size: int) -> np.ndarray:
@@ -196,13 +206,14 @@ def input_extremes(incoming: list[Incoming], size: int,
     """Per target neuron, the summed positive and summed |negative| weight of all its synapses.
 
     This is the largest input one step can bring (every presynaptic neuron's spike arriving at
-    once). ``weights`` replaces the float weights (by projection index), e.g. by dequantized ones.
+    once; a graded one at its largest message). ``weights`` replaces the float weights (by
+    projection index), e.g. by dequantized ones.
     """
     positive = np.zeros(size)
     negative = np.zeros(size)
     for item in incoming:
         w = item.synapses.weight if weights is None else weights[item.index]
-        w = np.asarray(w, dtype=np.float64)
+        w = np.asarray(w, dtype=np.float64) * item.message_peak
         positive += np.bincount(item.synapses.post, weights=np.maximum(w, 0.0), minlength=size)
         negative += np.bincount(item.synapses.post, weights=np.maximum(-w, 0.0), minlength=size)
     return positive, negative
