@@ -51,6 +51,9 @@ TARGETS: dict[str, Target] = {t.name: t for t in (
 )}
 
 TARGET_NAMES = tuple(TARGETS)
+REFERENCE = next(t.name for t in TARGETS.values() if not t.quantizes)
+"""The target that runs the float network as it is (the meaning every chip target is checked
+against)."""
 COMPILE_TARGETS = TARGET_NAMES
 VERIFY_TARGETS = tuple(t.name for t in TARGETS.values() if t.verifiable)
 QUANTIZE_TARGETS = tuple(t.name for t in TARGETS.values() if t.quantizes)

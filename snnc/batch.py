@@ -22,6 +22,7 @@ from snnc.ir.errors import NetworkError
 from snnc.ir.expand import expand
 from snnc.ir.network import Network, Population, explicit
 from snnc.ir.sources import SpikeTimes
+from snnc.models.targets import REFERENCE
 
 __all__ = ["replicate", "copy_counts", "feedforward_lag", "run_target"]
 
@@ -128,7 +129,7 @@ def run_target(network: Network, target: str, steps: int, *, numerics: str = "fl
     Returns ``(record, build)`` (``build`` is None for the reference)."""
     from snnc.backends import get_backend
 
-    if target == "reference":
+    if target == REFERENCE:
         from snnc.backends.reference import simulate
 
         return simulate(network, steps, numerics, record_v=record_v), None

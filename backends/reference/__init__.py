@@ -10,8 +10,9 @@
 
 For ``loihi``/``spinnaker``, float populations are first quantized by the quantization pass to the
 integer model their registry entry names; integer-kind populations run as they are. What a
-numerics cannot run is refused by the registry's support rules (``snnc.models.support``). Time follows DESIGN.md §2: a spike at
-step ``t`` through a synapse of delay ``d`` is input at ``t + d``; spikes are recorded at their step.
+numerics cannot run is refused by the registry's support rules (``snnc.models.support``).
+Time follows docs/numerics.md: a spike at step ``t`` through a synapse of delay ``d`` is input at
+``t + d``; spikes are recorded at their step.
 Voltages recorded with ``record_v`` are each step's value after the update and reset, in the
 numerics' own units (float; Lava's raw 24-bit ``v``; raw s16.15 ``V``).
 """

@@ -18,7 +18,7 @@ from snnc.backends import SpikeRecord, first_divergence, get_backend
 from snnc.ir import Network, spike_times
 from snnc.ir.errors import NetworkError, SnncError, VerificationError
 from snnc.ir.resources import MAX_STEPS
-from snnc.models.targets import TARGETS, VERIFY_TARGETS
+from snnc.models.targets import REFERENCE, TARGETS, VERIFY_TARGETS
 
 from .common import check_network, load_network
 
@@ -109,11 +109,11 @@ def replace_inputs(source: Any, specs: tuple[str, ...]) -> Any:
 
 
 def _numerics_for(target: str, numerics: str | None, source: Any) -> str | None:
-    if target != "reference":
+    if target != REFERENCE:
         return None
     if numerics is not None:
         return numerics
-    build_target = getattr(source, "target", "reference")
+    build_target = getattr(source, "target", REFERENCE)
     return TARGET_NUMERICS.get(build_target, "float")
 
 
@@ -123,7 +123,7 @@ def _populations_with_spikes(record: SpikeRecord) -> int:
 
 @click.command()
 @click.argument("source", metavar="NET.yaml|BUILD_DIR", type=click.Path())
-@click.option("--target", required=True, help="reference, loihi-sim or spinnaker-emu.")
+@click.option("--target", required=True, help=f"{', '.join(TARGETS)}.")
 @click.option("--steps", required=True, type=click.IntRange(min=0, max=MAX_STEPS),
               help="Steps to simulate.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
@@ -139,8 +139,8 @@ def run(source: str, target: str, steps: int, output: str, numerics: str | None,
     """Simulate a network or a build on a target and write its spikes."""
     from snnc.ir.outputs import Outputs, check_file_target
 
-    if target != "reference" and numerics is not None:
-        raise SnncError("--numerics applies to --target reference only", where="--numerics")
+    if target != REFERENCE and numerics is not None:
+        raise SnncError(f"--numerics applies to --target {REFERENCE} only", where="--numerics")
     check_file_target(output)  # refused before any work: a symlink, a directory, a device...
     backend = get_backend(target)
     provenance = (Path(output).with_name("provenance.json")
@@ -221,7 +221,7 @@ def verify(source: str, target: str, steps: int, inputs: tuple[str, ...]) -> Non
     try:
         build = replace_inputs(_compiled(load_source(source, steps), target), inputs)
         got = backend.run(build, steps)
-        expected = get_backend("reference").run(build, steps, numerics=numerics, progress=True)
+        expected = get_backend(REFERENCE).run(build, steps, numerics=numerics, progress=True)
     except SnncError as error:
         error.located(file=source)
         raise
