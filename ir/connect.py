@@ -6,7 +6,7 @@ Expansion is deterministic: the same rule, sizes and seed always give the same p
 
 from __future__ import annotations
 
-from typing import Annotated, Iterator, Literal, Union
+from typing import Annotated, Any, Iterator, Literal, Union
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -59,7 +59,7 @@ class Explicit(_Frozen):
 Connector = Annotated[
     Union[AllToAll, OneToOne, FixedProbability, Explicit], Field(discriminator="kind")
 ]
-CONNECTOR_KINDS = {
+CONNECTOR_KINDS: dict[str, type[_Frozen]] = {
     "all_to_all": AllToAll,
     "one_to_one": OneToOne,
     "fixed_probability": FixedProbability,
@@ -75,7 +75,7 @@ MAX_PAIRS = MAX_POPULATION_SIZE**2
 """Largest ``n_pre * n_post`` a rule is expanded over (< 2**62, so positions fit in int64)."""
 
 
-def _index_dtype(n: int) -> type:
+def _index_dtype(n: int) -> type[np.signedinteger[Any]]:
     return np.int32 if n < 2**31 else np.int64
 
 

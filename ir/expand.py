@@ -7,7 +7,7 @@ synapse. Expansion is vectorised and deterministic (same network, same arrays, b
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -97,7 +97,7 @@ def check_draws(net: "Network") -> None:
     ``normal`` delay whose draws fall outside 1..65535 steps. ``verify`` checks everything else
     without drawing; ``snnc validate`` runs both, so a network it accepts also expands."""
     for name, population in net.populations.items():
-        model = population.neuron or population.source
+        model: Any = population.neuron or population.source
         for field in type(model).model_fields:
             value = getattr(model, field)
             limits = limits_of(type(model), field)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import yaml
@@ -33,7 +33,7 @@ VALUE_HELP = "a number, a list, {file, key}, {normal: [mean, std], seed} or {uni
 
 
 # ---- pydantic errors as one-line messages ---------------------------------------------------------
-def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
+def _message(error: Mapping[str, Any], model: type[BaseModel]) -> str:
     kind, ctx, value = error["type"], error.get("ctx", {}), error.get("input")
     shown = repr(value) if isinstance(value, str) else value
     if kind == "missing":
@@ -216,7 +216,8 @@ def _is_value_field(model: type[BaseModel], name: str) -> bool:
     return "Normal" in annotation and "Uniform" in annotation
 
 
-def _tagged(raw: Any, kinds: dict[str, type[BaseModel]], what: str, where: str) -> tuple[type, dict]:
+def _tagged(raw: Any, kinds: Mapping[str, type[BaseModel]], what: str,
+            where: str) -> tuple[type[BaseModel], dict]:
     """The model class named by ``kind`` and the remaining fields of a tagged mapping."""
     if isinstance(raw, str):
         raw = {"kind": raw}
@@ -231,7 +232,8 @@ def _tagged(raw: Any, kinds: dict[str, type[BaseModel]], what: str, where: str) 
     return kinds[kind], dict(raw)
 
 
-def _model_with_values(raw: Any, kinds: dict, what: str, arrays: _Arrays, where: str) -> Any:
+def _model_with_values(raw: Any, kinds: Mapping[str, type[BaseModel]], what: str, arrays: _Arrays,
+                       where: str) -> Any:
     model, fields = _tagged(raw, kinds, what, where)
     for name in list(fields):
         if name in model.model_fields and _is_value_field(model, name):
@@ -413,7 +415,7 @@ class _Loader(yaml.SafeLoader):
             if self._depth > MAX_YAML_DEPTH:
                 raise _TooLarge(problem=f"nested more than {MAX_YAML_DEPTH} levels deep",
                                 problem_mark=self.peek_event().start_mark)
-            node = super().compose_node(parent, index)
+            node: Any = super().compose_node(parent, index)
         finally:
             self._depth -= 1
         if id(node) not in self._sizes:
@@ -454,7 +456,7 @@ class _Loader(yaml.SafeLoader):
         return sign * int(digits.replace("_", ""), 10)
 
 
-def _yaml12(cls: type) -> None:
+def _yaml12(cls: type[yaml.resolver.BaseResolver]) -> None:
     """Replace YAML 1.1's int and float resolvers of ``cls`` by YAML 1.2's."""
     cls.yaml_implicit_resolvers = {
         first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_INT_TAG, _FLOAT_TAG)]
@@ -583,8 +585,10 @@ def to_document(net: Network, npz_name: str) -> tuple[dict, dict[str, np.ndarray
         if population.neuron is not None:
             entry["neuron"] = _dump_model(population.neuron, writer, f"{name}.neuron")
         else:
-            pair = ("times", "ids") if population.source.kind == "spike_times" else None
-            entry["source"] = _dump_model(population.source, writer, f"{name}.source", pair)
+            source = population.source
+            assert source is not None  # a population has a neuron or a source (Population checks)
+            pair = ("times", "ids") if source.kind == "spike_times" else None
+            entry["source"] = _dump_model(source, writer, f"{name}.source", pair)
         populations[name] = entry
     projections = []
     for index, projection in enumerate(net.projections):
@@ -619,7 +623,8 @@ def save(net: Network, path: str | os.PathLike, *, outputs: Outputs | None = Non
     npz_name = f"{path.stem}.npz"
     document, arrays = to_document(net, npz_name)
     text = dump_yaml(document)
-    files = [(path, lambda h: h.write(text), "w")]
+    files: list[tuple[str | os.PathLike, Callable[[Any], Any], str]] = [
+        (path, lambda h: h.write(text), "w")]
     if arrays:
         files.insert(0, (path.parent / npz_name, lambda h: np.savez(h, **arrays), "wb"))
     if outputs is not None:

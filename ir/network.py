@@ -26,7 +26,7 @@ from .neurons import Neuron
 from .sources import Source
 from .values import Int, Value, _Frozen
 
-FORMAT_VERSION = 1
+FORMAT_VERSION: Literal[1] = 1
 
 
 class Population(_Frozen):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Iterator
 
-from pydantic import BeforeValidator
+from pydantic import BaseModel, BeforeValidator
 
 from snnc.models import REGISTRY
 from snnc.models.li import LI
@@ -20,10 +20,10 @@ from snnc.models.loihi_lif import LoihiLIF
 from snnc.models.spinnaker_lif import SpinnakerLIF
 
 
-class _Kinds(Mapping):
+class _Kinds(Mapping[str, type[BaseModel]]):
     """``kind -> parameter type`` of every registered model, read live from the registry."""
 
-    def __getitem__(self, kind: str) -> type:
+    def __getitem__(self, kind: str) -> type[BaseModel]:
         if kind not in REGISTRY:
             raise KeyError(kind)
         return REGISTRY.get(kind).params
@@ -35,7 +35,7 @@ class _Kinds(Mapping):
         return len(REGISTRY.kinds)
 
 
-NEURON_KINDS: Mapping[str, type] = _Kinds()
+NEURON_KINDS: Mapping[str, type[BaseModel]] = _Kinds()
 
 
 def _neuron(value: Any) -> Any:

@@ -67,8 +67,9 @@ class _Exporter:
         self.gains: dict[str, np.ndarray] = {}  # population -> the importer's gain (about 1)
 
     def _discretization(self) -> Discretization:
-        kinds = {(p.neuron.integrator, getattr(p.neuron, "reset", None))
-                 for p in self.net.neuron_populations() if p.kind in ("lif", "li")}
+        neurons: list[Any] = [p.neuron for p in self.net.neuron_populations()
+                              if p.kind in ("lif", "li")]
+        kinds = {(n.integrator, getattr(n, "reset", None)) for n in neurons}
         integrators = {k[0] for k in kinds}
         resets = {k[1] for k in kinds} - {None}
         for population in self.net.populations.values():
@@ -113,7 +114,8 @@ class _Exporter:
     def neuron(self, name: str) -> None:
         """The NIR node of one lif/li population, with r chosen for an input gain of 1."""
         population = self.net.populations[name]
-        n, size, where = population.neuron, population.size, f"populations.{name}.neuron"
+        n: Any = population.neuron
+        size, where = population.size, f"populations.{name}.neuron"
         if getattr(n, "refractory", 0) or np.any(_per_neuron(n.v_init, size, where)):
             raise UnsupportedOnTarget("NIR has no refractory period and no initial voltage",
                                       where=where)
@@ -174,7 +176,7 @@ class _Exporter:
     # ---- projections --------------------------------------------------------------------------
     def lag(self, post: str) -> int:
         """1 where the import adds a step for 'previous step's current' (see from_nir)."""
-        neuron = self.net.populations[post].neuron
+        neuron: Any = self.net.populations[post].neuron
         through_current = bool(np.any(np.asarray(neuron.tau_syn) > 0))
         return 1 if self.steps.current == "previous" and through_current else 0
 

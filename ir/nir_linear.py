@@ -48,7 +48,7 @@ def _paddings(padding: Any, where: str) -> tuple[Any, Any]:
     return _pair(padding, "padding", where)
 
 
-def conv2d_matrix(weight: np.ndarray, in_shape: tuple[int, int, int], stride: Any, padding: Any,
+def conv2d_matrix(weight: np.ndarray, in_shape: tuple[int, ...], stride: Any, padding: Any,
                   dilation: Any, groups: int, where: str) -> tuple[sp.csr_matrix, tuple]:
     """Conv2d (weight ``[C_out, C_in/groups, k_y, k_x]``) on a ``[C_in, H, W]`` signal.
 
@@ -89,7 +89,7 @@ def conv2d_matrix(weight: np.ndarray, in_shape: tuple[int, int, int], stride: An
     return matrix, (c_out, h_out, w_out)
 
 
-def conv1d_matrix(weight: np.ndarray, in_shape: tuple[int, int], stride: Any, padding: Any,
+def conv1d_matrix(weight: np.ndarray, in_shape: tuple[int, ...], stride: Any, padding: Any,
                   dilation: Any, groups: int, where: str) -> tuple[sp.csr_matrix, tuple]:
     """Conv1d (weight ``[C_out, C_in/groups, k]``) on ``[C_in, L]``: a Conv2d of height 1."""
     pad = padding if isinstance(padding, (str, bytes)) else (0, _pair(padding, "padding", where)[0])
@@ -100,7 +100,7 @@ def conv1d_matrix(weight: np.ndarray, in_shape: tuple[int, int], stride: Any, pa
     return matrix, (c_out, length)
 
 
-def pool2d_matrix(in_shape: tuple[int, int, int], kernel: Any, stride: Any, padding: Any,
+def pool2d_matrix(in_shape: tuple[int, ...], kernel: Any, stride: Any, padding: Any,
                   average: bool, where: str) -> tuple[sp.csr_matrix, tuple]:
     """Sum (or average: divided by ``k_y k_x``, padding included) pooling per channel."""
     channels = in_shape[0]

@@ -28,8 +28,8 @@ class Discretization:
     """The choices that turn NIR's continuous time into steps (``dt_s`` in seconds)."""
 
     dt_s: float
-    integrator: str = "exact"
-    reset: str = "zero"
+    integrator: Any = "exact"  # "exact" | "euler" (checked by the LIF/LI it makes)
+    reset: Any = "zero"  # "zero" | "subtract"
     current: str = "new"
 
     def decay(self, tau_s: np.ndarray) -> np.ndarray:
@@ -97,7 +97,9 @@ def neuron_model(node: Any, steps: Discretization, where: str) -> Neuron:
              "CubaLI": ("tau_syn", "tau_mem", "r", "v_leak", "w_in"), "I": ("r",),
              "Threshold": ("threshold",)}[kind]
     size, p = _params(node, names, where)
-    spiking = {"reset": steps.reset, "integrator": steps.integrator}
+    spiking: dict[str, Any] = {"reset": steps.reset, "integrator": steps.integrator}
+    tau_mem: float | np.ndarray
+    tau_syn: float | np.ndarray
     if kind in ("LIF", "LI"):
         _taus(steps, where, tau=p["tau"])
         tau_mem, tau_syn, gain = tau_ms(p["tau"]), 0.0, p["r"] * steps.gain(p["tau"])

@@ -27,7 +27,7 @@ import tempfile
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import IO, Any, Callable, Iterator
 
 from .errors import SnncError
 
@@ -217,7 +217,7 @@ class Outputs:
         self.drop = set(drop)
         self.staged: list[tuple[Path, Any]] = []
 
-    def add(self, path: str | os.PathLike, write: Callable[[Any], None], mode: str = "w") -> None:
+    def add(self, path: str | os.PathLike, write: Callable[[Any], Any], mode: str = "w") -> None:
         target = Path(path)
         if self.directory is not None:
             if target.parent not in (Path(""), Path("."), self.directory):
@@ -228,8 +228,8 @@ class Outputs:
         staging = _existing_ancestor(target if self.directory is None else self.directory)
         binary = "b" in mode
         try:
-            handle = tempfile.TemporaryFile(mode="w+b" if binary else "w+", dir=staging,
-                                            **({} if binary else {"encoding": "utf-8"}))
+            handle: IO[Any] = (tempfile.TemporaryFile(mode="w+b", dir=staging) if binary else
+                               tempfile.TemporaryFile(mode="w+", dir=staging, encoding="utf-8"))
         except OSError as exc:
             raise OutputError(f"cannot write: {exc.strerror or exc}", where=self.where,
                               file=str(target)) from None
@@ -365,7 +365,7 @@ def current_outputs() -> "Outputs | None":
     return _collector.get()
 
 
-def write_files(files: list[tuple[str | os.PathLike, Callable[[Any], None], str]],
+def write_files(files: list[tuple[str | os.PathLike, Callable[[Any], Any], str]],
                 where: str = "--output") -> None:
     """Write several files together: ``[(path, write, mode), ...]`` (see ``Outputs``); inside
     ``Outputs.collect()`` they are staged there instead."""

@@ -52,7 +52,7 @@ class Poisson(_Frozen):
 
 
 Source = Annotated[Union[SpikeTimes, Poisson], Field(discriminator="kind")]
-SOURCE_KINDS = {"spike_times": SpikeTimes, "poisson": Poisson}
+SOURCE_KINDS: dict[str, type[_Frozen]] = {"spike_times": SpikeTimes, "poisson": Poisson}
 
 _POISSON_CHUNK_CELLS = 1 << 24  # draw at most this many uniforms at once (128 MiB of float64)
 

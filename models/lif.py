@@ -9,7 +9,7 @@ which features.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -70,7 +70,7 @@ ALPHA_M, ALPHA_S, V_LEAK, BIAS, V_TH, V_RESET, SPIKING, SUBTRACT, REFRACTORY = r
 V, I, REFRACTORY_LEFT = range(3)  # noqa: E741 (I: the synaptic current, as in the equations)
 
 
-def float_tables(neuron: _Frozen, size: int, dt: float) -> tuple[np.ndarray, np.ndarray]:
+def float_tables(neuron: Any, size: int, dt: float) -> tuple[np.ndarray, np.ndarray]:
     """(params float64[9, size], state float64[3, size]) of a ``lif`` or ``li`` population.
 
     The update below is evaluated left to right exactly as the docstring of :class:`LIF` writes

@@ -10,6 +10,8 @@ same bits. The backend selects it through ``Loihi2SimCfg(exception_proc_model_ma
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from lava.proc.sparse.models import PyDelaySparseModelBitAcc
 
@@ -19,7 +21,7 @@ class PyDelaySparseModelCached(PyDelaySparseModelBitAcc):
 
     def __init__(self, proc_params) -> None:
         super().__init__(proc_params)
-        self._delay_weights = None
+        self._delay_weights: Any = None  # Lava's sparse matrix, made on the first calc_act
 
     def calc_act(self, s_in) -> np.ndarray:
         # run_spk quantizes self.weights before its first calc_act; both are static afterwards.
