@@ -89,6 +89,9 @@ class Quantizer:
     function: str
     keeps: frozenset[str] = frozenset()
     refuses: Mapping[str, str] = field(default_factory=dict)
+    check: Callable[[Any], None] | None = None
+    """Refuses (``UnsupportedOnTarget``, one line) a population whose parameter *values* the
+    target cannot honour, before any work (``snnc validate --target``)."""
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,20 @@ def _example(features: frozenset[str]) -> LIF:
                reset="subtract" if "reset_subtract" in features else "zero")
 
 
+def _loihi_check(population) -> None:
+    """Float ``reset: subtract`` is ``v - v_th``; Loihi's is ``v' - theta`` in the shifted voltage
+    ``v' = v - v_reset``: the two agree exactly when ``v_reset`` is 0."""
+    from snnc.ir.errors import UnsupportedOnTarget
+
+    neuron = population.neuron
+    if neuron.reset == "subtract" and np.any(resolve(neuron.v_reset, population.size) != 0):
+        name = population.name
+        raise UnsupportedOnTarget(
+            f"population '{name}' (lif) uses reset by subtracting the threshold with v_reset != 0, "
+            "which loihi-sim cannot run: Loihi subtracts v_th - v_reset (set v_reset: 0)",
+            where=f"populations.{name}.neuron.v_reset")
+
+
 MODEL = NeuronModel(
     kind="lif",
     params=LIF,
@@ -148,7 +162,7 @@ MODEL = NeuronModel(
     steps={"float": Step("float", float_tables, float_update, np.float64, V)},
     quantizers={
         "loihi": Quantizer("loihi_lif", "snnc.compiler.passes.quantize.loihi:quantize_population",
-                           keeps=frozenset(_ALL)),
+                           keeps=frozenset(_ALL), check=_loihi_check),
         "spinnaker": Quantizer("spinnaker_lif",
                                "snnc.compiler.passes.quantize.spinnaker:quantize_population",
                                keeps=frozenset(_ALL)),

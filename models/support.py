@@ -101,6 +101,9 @@ def check_population(population: Any, network: Any, target: Target | str,
             raise UnsupportedOnTarget(
                 f"population '{population.name}' ({model.kind}) uses {FEATURES[feature]}, which "
                 f"{target.name} cannot run: {reason}", where=f"{where}.{field_name}")
+    quantizer = model.quantizers.get(target.numerics) if target.quantizes else None
+    if quantizer is not None and quantizer.check is not None:
+        quantizer.check(population)
     return verdict
 
 

@@ -48,7 +48,7 @@ from snnc.backends.reference.kernels import (deliver, deliver_graded, loihi_inpu
                                              record, snapshot)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache={cache}, nogil=True)
 def update_part(part, row, split, buffer{fam_args}):
     """Update one part's neurons of every family; spikes' global ids into ``buffer``."""
     count = 0
@@ -56,7 +56,7 @@ def update_part(part, row, split, buffer{fam_args}):
     return count
 
 
-@njit(cache=True, nogil=True)
+@njit(cache={cache}, nogil=True)
 def step_part(part, sent, t, row, net, buffer{fam_args}):
     """One part's share of step ``t``: deliver step ``t - 1``'s spikes, then update its neurons."""
     ring, mask, stride, offsets, arrivals, weights = net[0], net[1], net[2], net[3], net[4], net[5]
@@ -68,7 +68,7 @@ def step_part(part, sent, t, row, net, buffer{fam_args}):
     return update_part(part, row, net[9], buffer{fam_args})
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache={cache}, nogil=True, parallel=True)
 def parallel_parts(sent, t, row, net, parts, counts{fam_args}):
     """The only parallel region (kept tiny: parfor compilation is slow on big bodies). Families
     are separate arguments: a parfor's arguments cannot be nested tuples."""
@@ -76,7 +76,7 @@ def parallel_parts(sent, t, row, net, parts, counts{fam_args}):
         counts[part] = step_part(part, sent, t, row, net, parts[part]{fam_args})
 
 
-@njit(cache=True, nogil=True)
+@njit(cache={cache}, nogil=True)
 def run_steps(t0, t1, net, fams, pending, parts, out_t, out_i, per_step_max):
     """Simulate steps ``t0..t1-1``; returns (next step, spikes stored, start of the last step's)."""
     ring, mask, stride, channels, src_off, src_ids = net[0], net[1], net[2], net[6], net[7], net[8]
@@ -120,6 +120,16 @@ _SNAPSHOT = "        snapshot(fams[{k}][1], {row}, fams[{k}][10], net[11], fams[
 # (one argument per family: numba types each name once, and the families' tuples differ)
 
 
+def _importable(function: Any) -> bool:
+    """True when a kernel can be found again by a later process (its module is a file on disk
+    that is not ``__main__``): only then may the engine that calls it be cached, since numba's
+    cache refers to callees by module and name."""
+    name = getattr(function, "__module__", None)
+    module = sys.modules.get(name) if name else None
+    path = getattr(module, "__file__", None)
+    return bool(name and name != "__main__" and path and Path(path).is_file())
+
+
 def _file_digest(function: Any) -> str:
     try:
         return hashlib.sha256(Path(inspect.getfile(function)).read_bytes()).hexdigest()[:16]
@@ -137,11 +147,13 @@ def engine_source(families: list[Family]) -> str:
     records = "".join(_RECORD.format(k=k, row=f.step.voltage_row) for k, f in enumerate(families))
     snapshots = "".join(_SNAPSHOT.format(k=k, row=f.step.message_row)
                         for k, f in enumerate(families) if f.graded_local.size)
+    cache = all(_importable(f.step.update.py_func) for f in families)
     fam_args = "".join(f", f{k}" for k in range(len(families)))
     fam_items = "".join(f", fams[{k}]" for k in range(len(families)))
     return _HEADER.format(stamps=stamps.rstrip("\n"), updates=updates.rstrip("\n"),
                           records=records.rstrip("\n") or "        pass",
                           snapshots=snapshots.rstrip("\n") or "        pass", fam_args=fam_args,
+                          cache=cache,
                           fam_items=fam_items)
 
 
@@ -200,9 +212,9 @@ class Engine:
         p = self.program = program
         families = list(p.families.values())
         self.kernels = engine_module(families)
-        self.ring = np.zeros(p.ring_slots * p.stride, dtype=p.ring_dtype)
+        self.ring: np.ndarray = np.zeros(p.ring_slots * p.stride, dtype=p.ring_dtype)
         # graded values travel in the ring's type (float numerics only: chips refuse graded)
-        self.payload = np.zeros(p.graded_ids.size, dtype=p.ring_dtype)
+        self.payload: np.ndarray = np.zeros(p.graded_ids.size, dtype=p.ring_dtype)
         self.net = (self.ring, np.int64(p.ring_slots - 1), np.int64(p.stride), p.offsets,
                     p.arrivals, p.weights, np.int64(p.channels), p.source_offsets, p.source_ids,
                     np.int64(p.split), p.graded_ids, self.payload)
@@ -210,7 +222,7 @@ class Engine:
         fams = []
         for fam in families:
             neurons = record.get(fam.name, np.zeros(0, np.int64)).astype(np.int64)
-            buffer = np.zeros((p.steps, neurons.size), dtype=fam.step.dtype)
+            buffer: np.ndarray = np.zeros((p.steps, neurons.size), dtype=fam.step.dtype)
             self.voltages[fam.name] = buffer
             channel, neuron, shift = fam.extra_arrays()
             scratch = np.zeros(fam.size if fam.step.input == "loihi" else 0, dtype=np.int64)
