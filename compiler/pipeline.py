@@ -44,7 +44,7 @@ def _quantize(network: Network, target: str, options: Any = None) -> tuple[Netwo
 def _extend_delays(network: Network, target: str, spec: HardwareSpec) -> tuple[Network, Any]:
     """Relays for delays above the target's and the hardware's maximum, on targets that relay."""
     chip = get_target(target)
-    if not chip.delay_extension:
+    if not chip.delay_extension or chip.max_delay is None:
         return network, None  # the expand stage refuses the long delays, naming the projection
     from .passes.delays import extend_delays
 

@@ -337,16 +337,18 @@ def plot(report: ResourceReport, spec: HardwareSpec, path: str) -> None:
 
         raise SnncError("--plot needs matplotlib: pip install 'snnc[plot]'", where="--plot") from None
     side = int(np.ceil(np.sqrt(spec.cores_per_chip)))
-    placed = [c for c in report.cores if c.chip is not None]
+    # (core, chip x, chip y, processor) of every placed core
+    placed = [(c, c.chip[0], c.chip[1], c.processor or 0) for c in report.cores
+              if c.chip is not None]
     # show the chips in use (their bounding box), not the whole machine: a 1-chip build on a
     # 48-chip board would be a sliver in one corner
-    xs = [c.chip[0] for c in placed] or [0]
-    ys = [c.chip[1] for c in placed] or [0]
+    xs = [x for _, x, _, _ in placed] or [0]
+    ys = [y for _, _, y, _ in placed] or [0]
     x0, y0 = min(xs), min(ys)
     nx, ny = max(xs) - x0 + 1, max(ys) - y0 + 1
     grid = np.full((ny * side, nx * side), np.nan)
-    for c in placed:
-        x, y, p = c.chip[0] - x0, c.chip[1] - y0, c.processor
+    for c, cx, cy, p in placed:
+        x, y = cx - x0, cy - y0
         use = max(c.utilization["neurons"], c.utilization["memory"], c.utilization["fan_in"])
         grid[y * side + p // side, x * side + p % side] = use
     fig, ax = plt.subplots(figsize=(6.5, 5.5), layout="constrained")
@@ -361,10 +363,9 @@ def plot(report: ResourceReport, spec: HardwareSpec, path: str) -> None:
     ax.grid(which="major", color="black", linewidth=1.0)
     ax.tick_params(which="minor", length=0)
     if len(placed) <= 64:  # label each core with its id and kind
-        for c in placed:
-            cx = c.chip[0] + (c.processor % side + 0.5) / side
-            cy = c.chip[1] + (c.processor // side + 0.5) / side
-            ax.text(cx, cy, f"{c.id}\n{c.kind[0]}", ha="center", va="center",
+        for c, x, y, p in placed:
+            tx, ty = x + (p % side + 0.5) / side, y + (p // side + 0.5) / side
+            ax.text(tx, ty, f"{c.id}\n{c.kind[0]}", ha="center", va="center",
                     fontsize=max(4, 9 - side // 4), color="white")
     ax.set_xlabel("chip x")
     ax.set_ylabel("chip y")

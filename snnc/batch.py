@@ -33,7 +33,7 @@ def _tiled(value: Any, copies: int) -> Any:
 
 
 def _neuron_copy(population: Population, copies: int) -> Any:
-    neuron = population.neuron
+    neuron: Any = population.neuron
     fields = {name: _tiled(getattr(neuron, name), copies) for name in type(neuron).model_fields}
     return type(neuron)(**fields)
 
@@ -110,7 +110,8 @@ def feedforward_lag(network: Network, source: str, target: str) -> int:
     while frontier:  # Bellman-Ford over the (small) population graph
         changed = []
         for projection in network.projections:
-            delays = expand(network, projection).delay if projection.pre in frontier else ()
+            delays = (expand(network, projection).delay if projection.pre in frontier
+                      else np.zeros(0, np.int64))
             if len(delays):
                 delay = int(delays.min())
                 if best[projection.pre] + delay < best.get(projection.post, np.iinfo(np.int64).max):

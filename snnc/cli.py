@@ -37,7 +37,7 @@ class SnncGroup(click.Group):
     """A click group that prints errors as one line, ``FILE: WHERE: WHAT`` (DESIGN.md §5), and
     exits with the error's code (2 for bad input or usage)."""
 
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
+    def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except SnncError as error:

@@ -48,6 +48,7 @@ def loihi_network(net: Network, *, relay: bool = True) -> Network:
     if relay and TARGETS[TARGET].delay_extension:
         from snnc.compiler.passes.delays import extend_delays
 
+        assert MAX_DELAY is not None  # loihi-sim's entry in the target table has one
         net, _extension = extend_delays(net, MAX_DELAY)
     return net
 

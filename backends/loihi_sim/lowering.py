@@ -120,7 +120,7 @@ def _layout(populations: list[Any]) -> dict[str, tuple[int, int]]:
 def _lif_arrays(net: Network) -> dict[str, np.ndarray]:
     columns: dict[str, list[np.ndarray]] = {field: [] for field in LIF_FIELDS}
     for population in net.neuron_populations():
-        neuron = population.neuron
+        neuron: Any = population.neuron
         for field in LIF_FIELDS:
             value = int(neuron.reset == "subtract") if field == "reset_subtract" else getattr(
                 neuron, field)
@@ -261,7 +261,8 @@ def plan(net: Network, steps: int) -> LavaPlan:
                                   where="populations")
     source_pops = list(net.source_populations())
     neurons, sources = _layout(neuron_pops), _layout(source_pops)
-    events = {p.name: source_spikes(p.source, p.size, steps, net.dt) for p in source_pops}
+    events = {p.name: source_spikes(p.source, p.size, steps, net.dt)
+              for p in source_pops if p.source is not None}  # every one has a source
     for name, (times, ids) in events.items():
         _check_single_spikes(name, times, ids)
     return LavaPlan(steps=steps, dt=net.dt, neurons=neurons, sources=sources,

@@ -54,7 +54,7 @@ def _scalar_or_array(values: np.ndarray) -> int | np.ndarray:
 def _lif(plan: LavaPlan) -> Any:
     """Lava's LIF; snnc's SnncLIF when a population needs refractory or subtract (same arithmetic)."""
     p = plan.lif
-    fields = dict(shape=(plan.neuron_count,), u=p["u_init"], v=p["v_init"],
+    fields: dict[str, Any] = dict(shape=(plan.neuron_count,), u=p["u_init"], v=p["v_init"],
                   du=_scalar_or_array(p["du"]), dv=_scalar_or_array(p["dv"]),
                   vth=_scalar_or_array(p["vth"]), bias_mant=p["bias_mant"], bias_exp=p["bias_exp"])
     if not plan.extended:
@@ -100,6 +100,7 @@ def _build(plan: LavaPlan, workdir: Path, record_v: bool) -> tuple[LIF, Path]:
     ring = RingBuffer(data=plan.source_raster()) if plan.source_count else None
     for block in plan.blocks:
         pre = ring if block.from_sources else lif
+        assert pre is not None  # blocks from sources exist only with sources
         connection = _connection(block, (plan.neuron_count, pre.s_out.shape[0]))
         pre.s_out.connect(connection.s_in)
         connection.a_out.connect(lif.a_in)

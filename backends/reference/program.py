@@ -65,7 +65,7 @@ class Family:
         """(channel, family-local neuron, right shift) of the floor-shifted loihi channels."""
         if not self.extra:
             return tuple(np.zeros(0, np.int64) for _ in range(3))  # type: ignore[return-value]
-        return tuple(np.concatenate([e[k] for e in self.extra]).astype(np.int64)  # type: ignore
+        return tuple(np.concatenate([e[k] for e in self.extra]).astype(np.int64)
                      for k in range(3))
 
 
@@ -287,7 +287,7 @@ def _arrivals(delays: np.ndarray, channels: np.ndarray, stride: int, ring_slots:
     ``ring_slots * stride`` anyway; a delay equal to ``ring_slots`` lands on slot 0): int32 when
     the whole ring is indexable by it."""
     dtype = np.int32 if ring_slots * stride <= _INT32_MAX + 1 else np.int64
-    arrivals = delays.astype(dtype)
+    arrivals: np.ndarray = delays.astype(dtype)
     arrivals &= dtype(ring_slots - 1)
     arrivals *= dtype(stride)
     arrivals += channels.astype(dtype, copy=False)
@@ -307,6 +307,7 @@ def _ring_dtype(families, targets, weights, channels) -> type:
 def _sources(net: Network, bounds, steps: int) -> tuple[np.ndarray, np.ndarray]:
     times, ids = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     for pop in net.source_populations():
+        assert pop.source is not None
         t, i = source_spikes(pop.source, pop.size, steps, net.dt)
         times.append(t.astype(np.int64))
         ids.append(i.astype(np.int64) + bounds[pop.name][0])

@@ -145,7 +145,7 @@ def _packet_keys(build: Any) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
         if not sends(build, core.id):
             continue
         base = int(build.routing.keys[core.id][0])
-        local = np.arange(core.neurons, dtype=np.uint64)
+        local: np.ndarray = np.arange(core.neurons, dtype=np.uint64)
         if core.kind == "delay":
             bits = int(build.routing.neuron_bits[core.id])
             last = max(build.routing.delay_stages.get(core.id, ()), default=0)
@@ -166,7 +166,8 @@ def route_packets(build: Any, mesh: Mesh) -> Packets:
     tables = {tuple(chip): Table(np.asarray(t.keys, np.uint32), np.asarray(t.masks, np.uint32),
                                  np.asarray(t.routes, np.uint32))
               for chip, t in build.routing.tables.items()}
-    core_at = {tuple(int(v) for v in loc): cid for cid, loc in build.placement.location.items()}
+    core_at = {(int(x), int(y), int(p)): cid
+               for cid, (x, y, p) in build.placement.location.items()}
     log = WalkLog()
     ids = np.arange(key.size, dtype=np.int64)
     for cid, first in offset.items():

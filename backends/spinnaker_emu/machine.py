@@ -8,7 +8,7 @@ change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Sequence
 
 import numpy as np
@@ -58,10 +58,12 @@ class Counters:
 
     @staticmethod
     def zeros(n_cores: int, n_chips: int, n_packets: int) -> "Counters":
-        per_core = [np.zeros(n_cores, np.int64) for _ in range(10)]
-        return Counters(*per_core, np.zeros(n_chips, np.int64), np.zeros(n_chips, np.int64),
-                        np.zeros(n_chips * N_LINKS, np.int64),
-                        np.zeros(n_chips * N_LINKS, np.int64), np.zeros(n_packets, np.int64))
+        per_core = {f.name: np.zeros(n_cores, np.int64) for f in fields(Counters)[:10]}
+        return Counters(**per_core, router_tick=np.zeros(n_chips, np.int64),
+                        router_peak=np.zeros(n_chips, np.int64),
+                        link_tick=np.zeros(n_chips * N_LINKS, np.int64),
+                        link_peak=np.zeros(n_chips * N_LINKS, np.int64),
+                        emitted=np.zeros(n_packets, np.int64))
 
     def as_tuple(self) -> tuple:
         return tuple(vars(self).values())

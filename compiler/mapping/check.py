@@ -66,7 +66,10 @@ def deliver(packet: int, chip: tuple[int, int], routing: Routing, placement: Pla
     """Cores a packet sent from ``chip`` reaches (with repeats), and problems met on the way."""
     chips = set(spec.chips())
     core_at = {loc: core for core, loc in placement.location.items()}
-    reached, problems, queue, hops = [], [], [(chip, None)], 0
+    reached: list[int] = []
+    problems: list[str] = []
+    queue: list[tuple[tuple[int, int], int | None]] = [(chip, None)]
+    hops = 0
     while queue:
         here, arrival = queue.pop()
         hops += 1

@@ -180,6 +180,7 @@ def shared_tree(spec: HardwareSpec, sources: dict[tuple[int, int], list[int]],
         rank = (len(tree), -len(cores), root)
         if best is None or rank < best[0]:
             best = (rank, root, tree)
+    assert best is not None  # sources is not empty
     return best[1], best[2]
 
 

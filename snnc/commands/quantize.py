@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 from rich.table import Table
@@ -50,7 +51,7 @@ def quantize_command(net: str, target: str, options: tuple[str, ...], steps: int
         save(quantized.network, output)
     rows = agreement(network, quantized.network, target, steps) if steps else None
     if fmt == "json":
-        data = {"quantization": report.to_json()}
+        data: dict[str, Any] = {"quantization": report.to_json()}
         if rows is not None:
             data["agreement"] = rows
         click.echo(json.dumps(data, indent=2))

@@ -143,8 +143,9 @@ def run(source: str, target: str, steps: int, output: str, numerics: str | None,
         raise SnncError(f"--numerics applies to --target {REFERENCE} only", where="--numerics")
     check_file_target(output)  # refused before any work: a symlink, a directory, a device...
     backend = get_backend(target)
+    save_provenance = getattr(backend, "save_provenance", None)  # spinnaker-emu's counters
     provenance = (Path(output).with_name("provenance.json")
-                  if hasattr(backend, "save_provenance") else None)
+                  if save_provenance is not None else None)
     if provenance is not None:
         check_file_target(provenance)
     loaded = replace_inputs(load_source(source, steps, record_v), inputs)
@@ -161,8 +162,8 @@ def run(source: str, target: str, steps: int, output: str, numerics: str | None,
     with Outputs() as outputs:  # the spikes and provenance.json appear together
         with outputs.collect():
             record.save(output)
-            if provenance is not None:
-                backend.save_provenance(provenance)
+            if save_provenance is not None and provenance is not None:
+                save_provenance(provenance)
         outputs.commit()
     how = f"{target}, {chosen} numerics" if chosen else target
     click.echo(f"{output}: {record.total:,} spikes from {_populations_with_spikes(record)} "
