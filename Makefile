@@ -33,7 +33,7 @@ demo: $(STAMP)
 		&& $(VENV)/bin/snnc report $$build; status=$$?; rm -rf $$build; exit $$status
 
 # pytest from its script, not `python -m pytest`: that would put the repository root on sys.path
-test: $(STAMP)
+test: lint
 	$(VENV)/bin/pytest -q -p no:cacheprovider -n 2 tests
 
 # ruff and mypy on the package folders (their configuration is in pyproject.toml). mypy reads the
