@@ -98,3 +98,16 @@ def test_installed_for_type_checkers():
     for folder, package in FOLDERS.items():
         assert (ROOT / folder / "py.typed").is_file()
         assert resources.files(package).joinpath("py.typed").is_file(), package
+
+
+def test_the_install_links_every_module():
+    # a strict editable install links the files it saw: a module added since needs `make venv`
+    import snnc.ir
+
+    installed = Path(snnc.ir.__file__).parents[1]  # the installed snnc/ folder
+    missing = [str(path.relative_to(ROOT)) for folder in FOLDERS
+               for path in sorted((ROOT / folder).rglob("*.py"))
+               if "__pycache__" not in path.parts and not (
+                   installed / ("" if folder == "snnc" else folder)
+                   / path.relative_to(ROOT / folder)).is_file()]
+    assert not missing, f"not installed (run `make venv` to reinstall): {', '.join(missing)}"
