@@ -1,8 +1,9 @@
 """What every backend returns: spikes (and optionally voltages) per population, and their file.
 
-File format (DESIGN.md §6): for every population ``P`` with neurons, ``P.times`` and ``P.ids``
-(int32; step and index within ``P``; sorted by time, then id), plus ``steps`` (int) and ``dt``
-(float); recorded voltages as ``P.v`` (float64 or int64, shape steps x size).
+File format (docs/numerics.md, ``snnc run -o``): for every population ``P`` with neurons,
+``P.times`` and ``P.ids`` (int32; step and index within ``P``; sorted by time, then id), plus
+``steps`` (int) and ``dt`` (float); recorded voltages as ``P.v`` (float64 or int64, shape steps x
+size).
 """
 
 from __future__ import annotations

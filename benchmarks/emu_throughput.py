@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/emu_throughput.py [--neurons 10000] [--steps 1000] [--repeat 3]
 
-W1 (research/peers.md, shared/bench/w1_workload.py): N neurons, 80 % excitatory; random graph with
+W1 (examples/balanced_network/, shared/bench/w1_workload.py): N neurons, 80 % excitatory; random
+graph with
 p = 0.02 at N = 10,000 (the W1 file's synapses when w1_workload is importable, else the same
 statistics drawn here); weights +J / -5J; delays uniform 1..8 steps. The neurons are
 ``spinnaker_lif`` with delta synapses set up so that, in s16.15, ``V <- a V + (1 - a)(I R)`` with

@@ -1,4 +1,4 @@
-"""What snnc's loihi-sim costs over the same network written by hand in Lava (research/lava_nir.md §5).
+"""What snnc's loihi-sim costs over the same network written by hand in Lava.
 
 Two networks, each run twice in this one script, same machine, same moment:
   3pop:  3 x 1000 loihi_lif neurons, a chain p0 -> p1 -> p2 with 10%-dense mixed-sign weights;

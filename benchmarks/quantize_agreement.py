@@ -1,4 +1,5 @@
-"""Float vs quantized spike agreement per population on the balanced W1 network (peers.md).
+"""Float vs quantized spike agreement per population on the balanced W1 network
+(examples/balanced_network/).
 
     .venv/bin/python benchmarks/quantize_agreement.py [--neurons 10000] [--steps 1000]
         [--workload /work/shared/bench]

@@ -40,7 +40,7 @@ The hardware has ``slots = HardwareSpec.delay_slots`` in-core delay steps. A syn
   where ``(base_D, mask_D) = Routing.keys[D]`` and ``neuron_bits_D = Routing.neuron_bits[D]``;
   ``mask_D`` covers the stage bits too. A target core receiving stage ``s`` of neuron ``i`` adds
   the synapse's weight with the remaining in-core delay ``d - s * slots`` (in ``1..slots``), so the
-  input arrives at step ``t + d`` exactly as DESIGN.md §2 says.
+  input arrives at step ``t + d`` exactly (docs/describe-a-network.md, "Time").
 * A delay core emits one packet per spike for every stage that has at least one synapse
   (``Routing.delay_stages[D]`` lists them), and its routes reach every core that has a synapse of
   any stage >= 1 from that source core (as sPyNNaker routes one key space per delay vertex).

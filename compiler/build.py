@@ -2,7 +2,8 @@
 
 ``BUILD_DIR`` holds::
 
-    report.json    the ResourceReport (DESIGN.md §6 keys + routing, quantization, violations)
+    report.json    the ResourceReport (per core, + routing, quantization, violations:
+    docs/compile.md)
     report.txt     the same as tables
     network.yaml   the QUANTIZED network every backend runs (+ network.npz for its arrays)
     mapping.json   hardware spec, cores and slices, placement, keys, multicast groups, delay stages

@@ -98,7 +98,7 @@ class HardwareSpec(BaseModel):
         return -(-(synapses * self.synapse_bits + rows * self.axon_bits) // 8)
 
     def limits(self) -> dict[str, int | None]:
-        """The limits a report lists (DESIGN.md §6 keys first)."""
+        """The limits a report lists (the per-core ones first)."""
         return {
             "neurons_per_core": self.neurons_per_core,
             "memory_bytes_per_core": self.memory_bytes_per_core,

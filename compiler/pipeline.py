@@ -3,7 +3,7 @@
 Each stage is a named step with a short reason; ``hook(stage, seconds, artifact)`` is called after
 each (print, time, verify), as tinygrad's lowering and xDSL's ``PassPipeline`` callback do. A network
 that does not fit still compiles: ``build.report.fits`` is False and ``report.violations`` says why,
-so the caller can write the partial report (DESIGN.md §5: exit 1).
+so the caller can write the partial report (``snnc compile`` then exits 1, docs/cli.md).
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """``ResourceReport``: what each core holds, against the hardware's limits, and why it does not fit.
 
-Data first (a pydantic model dumped to ``report.json`` with the DESIGN.md §6 keys plus ``routing``,
-``quantization`` and ``violations``), then renderers: ``to_text`` (the table of ``report.txt``),
-``to_csv`` (one row per core) and ``plot`` (a PNG heat map of per-core utilisation on the chips).
-A violation is one line: where (core and chip, or chip), the resource, needed vs available, the fix.
+Data first (a pydantic model dumped to ``report.json``: per core ``id``, ``chip``, ``neurons``,
+``synapses``, ``memory_bytes``, ``fan_in``, ``fan_out``, ``slices``, plus ``routing``,
+``quantization`` and ``violations``; docs/compile.md, "Reading the report"), then renderers:
+``to_text`` (the table of ``report.txt``), ``to_csv`` (one row per core) and ``plot`` (a PNG heat
+map of per-core utilisation on the chips). A violation is one line: where (core and chip, or chip),
+the resource, needed vs available, the fix.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ class SliceEntry(_Model):
 
 
 class CoreEntry(_Model):
-    """One core: DESIGN.md §6 keys first, then kind, processor and utilisation (0..1 per limit)."""
+    """One core: its resources first (``id`` .. ``slices``), then kind, processor and utilisation
+    (0..1 per limit)."""
 
     id: int
     chip: Optional[list[int]]

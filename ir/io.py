@@ -1,4 +1,5 @@
-"""Network files: YAML (format 1, DESIGN.md §4) with NPZ files beside it for big arrays.
+"""Network files: YAML (format 1, docs/describe-a-network.md) with NPZ files beside it for big
+arrays.
 
 ``load(path)`` parses and validates a network and reports the first problem as one line
 ``FILE: WHERE: WHAT`` where WHERE is the YAML path (``populations.hid.neuron.tau_mem``).

@@ -1,7 +1,7 @@
 """The ``snnc`` command line (click). Each command family lives in ``snnc/commands/<family>.py``
 and exposes ``COMMANDS``; this file only builds the group and turns errors into one-line messages.
 
-Exit codes (DESIGN.md §5): 0 success; 1 a check failed (verify mismatch, does not fit);
+Exit codes (docs/cli.md): 0 success; 1 a check failed (verify mismatch, does not fit);
 2 bad input or usage. ``--debug`` shows the traceback of an error instead of the one line.
 """
 
@@ -34,7 +34,7 @@ COMMAND_MODULES = (
 
 
 class SnncGroup(click.Group):
-    """A click group that prints errors as one line, ``FILE: WHERE: WHAT`` (DESIGN.md §5), and
+    """A click group that prints errors as one line, ``FILE: WHERE: WHAT`` (docs/cli.md), and
     exits with the error's code (2 for bad input or usage)."""
 
     def invoke(self, ctx: click.Context):

@@ -1,4 +1,5 @@
-"""The CLI's error contract (DESIGN.md §5): one line, exit 2 for bad usage; --debug shows the trace."""
+"""The CLI's error contract (docs/cli.md): one line, exit 2 for bad usage; --debug shows the
+trace."""
 
 import subprocess
 import sys

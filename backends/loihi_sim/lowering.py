@@ -5,7 +5,7 @@ The plan is what ``runner.py`` instantiates:
 - ONE neuron process holding every neuron population, concatenated in network order: Lava's own
   ``LIF``, or snnc's fixed-point ``SnncLIF`` (``lava_procs/lif.py``) when some population uses a
   refractory period or reset by subtraction (``LavaPlan.extended``). Lava's cost is
-  per process (about 0.1 s to compile and 0.4 ms per step, research/lava_nir.md §5) whatever its size,
+  per process (about 0.1 s to compile and 0.4 ms per step, measured on 2 cores) whatever its size,
   and the fixed-point LIF is element-wise, so merging changes no bit. ``bias_mant``, ``bias_exp``,
   ``u`` and ``v`` are per-neuron Vars; ``du``, ``dv`` and ``vth`` are declared scalars but the
   fixed-point model only broadcasts them, so per-neuron arrays are passed when they differ.
@@ -13,7 +13,8 @@ The plan is what ``runner.py`` instantiates:
   buffer sends column ``time_step - 1`` and snnc step ``t`` is Lava's ``time_step = t + 1``).
 - A few ``Sparse`` (delay 1) and ``DelaySparse`` (``delays = d - 1``) blocks. Lava clips and
   truncates each block's weights by one sign mode and ``num_weight_bits`` and shifts each block's sum
-  by one ``weight_exp``, while snnc's semantics are per projection (interfaces.md). So the runner
+  by one ``weight_exp``, while snnc's semantics are per projection (docs/quantization.md). So the
+  runner
   clips and truncates every synapse by its own projection's format with Lava's ``weightutils`` and
   hands the block to Lava in a format whose clip and truncation are the identity (``runner.py``);
   projections then share a block when they share ``weight_exp`` (a left shift distributes over the

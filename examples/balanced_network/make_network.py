@@ -1,4 +1,4 @@
-"""Write the W1 balanced network (research/peers.md) as ``net.yaml`` + ``arrays.npz`` (``lif``).
+"""Write the W1 balanced network (README.md) as ``net.yaml`` + ``arrays.npz`` (``lif``).
 
     .venv/bin/python examples/balanced_network/make_network.py
         [--neurons 1000] [--w1 PATH/w1_workload.py]
@@ -29,7 +29,7 @@ snnc: 1
 name: w1_balanced_{neurons}
 dt: 1.0
 metadata:
-  about: "W1 balanced network (research/peers.md): 80% excitatory (ids 0..{n_exc_1}), J = 8, g = 5"
+  about: "W1 balanced network: 80% excitatory (ids 0..{n_exc_1}), J = 8, g = 5"
 populations:
   neurons:
     size: {neurons}

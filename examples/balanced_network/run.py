@@ -1,4 +1,4 @@
-"""The W1 balanced network (research/peers.md) on both hardware targets, from the command line.
+"""The W1 balanced network (README.md) on both hardware targets, from the command line.
 
     .venv/bin/python examples/balanced_network/run.py [--steps 1000] [--out DIR]
 

@@ -9,7 +9,7 @@ from snnc.ir import LIF, LoihiLIF, Network, all_to_all, one_to_one, spike_times
 
 
 def lava_truncate(weights: np.ndarray, num_weight_bits: int) -> np.ndarray:
-    """Lava's clip_weights + truncate_weights (research/lava_nir.md §2), written independently."""
+    """Lava's clip_weights + truncate_weights (lava/utils/weightutils.py), written independently."""
     w = np.asarray(weights, dtype=np.int64)
     if w.size == 0 or w.min() >= 0:
         mode = "exc"

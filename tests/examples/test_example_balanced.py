@@ -9,7 +9,7 @@ balanced = load_example("balanced_network")
 @pytest.mark.parametrize("target", ["loihi-sim", "spinnaker-emu"])
 def test_pipeline_on_target(tmp_path, target):
     records = balanced.run_all(1000, tmp_path, (target,))  # exits non-zero if verify fails
-    # research/peers.md: Brian2, NEST and a numpy loop all give 12,394 spikes in 1000 steps
+    # Brian2, NEST (iaf_psc_delta) and a numpy loop all give 12,394 spikes in 1000 steps
     assert records["reference (float)"].total == 12_394
     if target == "spinnaker-emu":  # integer weights and W1 parameters are exact in s16.15
         assert records[target].total == records["reference (float)"].total

@@ -27,7 +27,7 @@ def test_float_lif_constant_input_hand_computed(results):
 
 
 def _loihi_const_trace(steps):
-    """Lava's fixed-point LIF for a bias-only neuron, written out (research/lava_nir.md, 1)."""
+    """Lava's fixed-point LIF for a bias-only neuron, written out (lava/proc/lif/models.py)."""
     v, out = 0, []
     for t in range(steps):
         v = int(np.sign(v)) * ((abs(v) * (4096 - 410)) >> 12) + 768  # u = 0: no synaptic input

@@ -20,7 +20,7 @@ from snnc.ir import sources as sources_module
 ROOT = Path(__file__).resolve().parents[2]
 DESIGN_EXAMPLE = ROOT / "examples" / "design_note" / "net.yaml"
 
-# DESIGN.md §4, character for character: the contract "it must load as written".
+# docs/describe-a-network.md's example, character for character: "it must load as written".
 DESIGN_NOTE_YAML = (
     "snnc: 1                 # format version\n"
     "name: example\n"

@@ -144,7 +144,7 @@ def test_refractory_holds_v_at_reset_for_that_many_steps():
 
 
 def test_w1_balanced_network_total_matches_float_peers():
-    """peers.md: Brian2, NEST and a numpy loop all give 12,394 spikes at N = 1000 (float)."""
+    """Brian2, NEST and a numpy loop all give 12,394 spikes at N = 1000 (float)."""
     import w1_workload
 
     data = w1_workload.generate(1000)

@@ -181,7 +181,7 @@ def test_delays_follow_design_time_semantics():
 
 
 def test_w1_balanced_network_total_matches_lava():
-    """peers.md: Lava fixed_pt (and a numpy integer loop) give 12,233 spikes at N = 1000."""
+    """Lava 0.10 fixed_pt (and a numpy integer loop) give 12,233 spikes at N = 1000."""
     import w1_workload
 
     data = w1_workload.generate(1000)

@@ -1,4 +1,4 @@
-"""SpiNNaker numerics against hand-computed s16.15 traces (research/spinnaker.md §2).
+"""SpiNNaker numerics against hand-computed s16.15 traces (sPyNNaker's neuron_model_lif_impl.h).
 
 Expected values are written out by hand or computed with Python integers from the equations
 (``//`` is floor division: the ARM accum multiply truncates toward minus infinity).
