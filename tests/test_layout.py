@@ -111,3 +111,22 @@ def test_the_install_links_every_module():
                    installed / ("" if folder == "snnc" else folder)
                    / path.relative_to(ROOT / folder)).is_file()]
     assert not missing, f"not installed (run `make venv` to reinstall): {', '.join(missing)}"
+
+
+def test_no_reference_to_documents_outside_the_repository():
+    # the design notes and research notes live outside the repository: cite docs/, a module, or
+    # an upstream file by project and path instead
+    import re
+
+    pattern = re.compile(r"\b(?:DESIGN|STYLE|interfaces|peers)\.md\b|\bresearch/\w+\.md\b")
+    this = Path(__file__).resolve()
+    found = [f"{path.relative_to(ROOT)}:{number}"
+             for folder in [*FOLDERS, "tests", "benchmarks", "docs", "examples", "scripts"]
+             for path in sorted((ROOT / folder).rglob("*"))
+             if path.suffix in (".py", ".md", ".yaml", ".sh") and path.resolve() != this
+             and not any(part.startswith(".") for part in path.relative_to(ROOT).parts)
+             for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+             if pattern.search(line)]
+    found += [name for name in ("README.md", "Makefile", "pyproject.toml")
+              if pattern.search((ROOT / name).read_text())]
+    assert not found, f"references to documents not in the repository: {', '.join(found)}"
