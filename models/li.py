@@ -16,7 +16,7 @@ import numpy as np
 
 from snnc.ir.values import RangeChecked, Value, _Frozen
 
-from .base import NeuronModel, Step
+from .base import NeuronModel, Quantizer, Step
 from .lif import V, float_tables, float_update
 
 
@@ -52,6 +52,11 @@ MODEL = NeuronModel(
     steps={"float": Step("float", float_tables, float_update, np.float64, V)},
     features=("graded_output",),
     spiking=False,
-    refusals={"loihi": _NOT_ON_CHIPS, "spinnaker": _NOT_ON_CHIPS},
+    quantizers={
+        "loihi": Quantizer("loihi_li",
+                           "snnc.compiler.passes.quantize.loihi:quantize_li_population",
+                           keeps=frozenset({"graded_output"})),
+    },
+    refusals={"spinnaker": _NOT_ON_CHIPS},
     example=lambda features: LI(tau_mem=10.0, tau_syn=2.0),
 )

@@ -40,7 +40,7 @@ def loihi_network(net: Network, *, relay: bool = True) -> Network:
     and, with ``relay``, delays above ``MAX_DELAY`` relayed (``compiler/passes/delays.py``), as
     ``snnc compile`` does (a build's network already is: the reference runs it as it is)."""
     check_supported(net)
-    if any(p.kind == "lif" for p in net.neuron_populations()):
+    if any(p.kind in ("lif", "li") for p in net.neuron_populations()):
         from snnc.compiler.passes.quantize import quantize
 
         quantized, _report = quantize(net, "loihi")
@@ -63,7 +63,8 @@ def _check_record_v(net: Network, record_v: Sequence[str]) -> None:
 
 
 def _split(lava_plan: LavaPlan, times: np.ndarray, ids: np.ndarray,
-           voltages: np.ndarray | None, record_v: Sequence[str]) -> SpikeRecord:
+           voltages: np.ndarray | None, record_v: Sequence[str],
+           graded_voltages: np.ndarray | None = None) -> SpikeRecord:
     """Process-wide LIF ids back to (population, index); sources' spikes are the given ones."""
     starts = np.array([start for start, _ in lava_plan.neurons.values()], dtype=np.int64)
     owner = np.searchsorted(starts, ids, side="right") - 1  # population of each spike
@@ -74,8 +75,14 @@ def _split(lava_plan: LavaPlan, times: np.ndarray, ids: np.ndarray,
         chosen = order[bounds[k]:bounds[k + 1]]
         events[name] = (times[chosen], ids[chosen] - starts[k])
     events.update(lava_plan.source_events)
-    v = {name: voltages[:, slice(*lava_plan.neurons[name])].astype(np.int64)
-         for name in record_v} if voltages is not None else {}
+    v = {}
+    for name in record_v:
+        if name in lava_plan.graded and graded_voltages is not None:
+            v[name] = graded_voltages[:, slice(*lava_plan.graded[name])].astype(np.int64)
+        elif name in lava_plan.neurons and voltages is not None:
+            v[name] = voltages[:, slice(*lava_plan.neurons[name])].astype(np.int64)
+    for name in lava_plan.graded:  # non-spiking: no spikes
+        events.setdefault(name, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
     return SpikeRecord.from_events(lava_plan.steps, lava_plan.dt, events, v)
 
 
@@ -102,16 +109,19 @@ class LoihiSimBackend:
         lava_plan = plan(net, steps)
         self.process_count = lava_plan.process_count
         empty = np.zeros(0, np.int64)
-        if steps <= 0 or lava_plan.neuron_count == 0:
+        if steps <= 0 or lava_plan.neuron_count + lava_plan.graded_count * bool(record_v) == 0:
             self.timings = {}
             voltages = np.zeros((max(steps, 0), lava_plan.neuron_count), np.int64)
-            record = _split(lava_plan, empty, empty, voltages if record_v else None, record_v)
+            graded = np.zeros((max(steps, 0), lava_plan.graded_count), np.int64)
+            record = _split(lava_plan, empty, empty, voltages if record_v else None, record_v,
+                            graded if record_v else None)
         else:
             from .runner import run_plan  # imports lava
 
             result = run_plan(lava_plan, record_v=bool(record_v), stock_models=self.stock_models)
             self.timings = result.timings
-            record = _split(lava_plan, result.times, result.ids, result.voltages, record_v)
+            record = _split(lava_plan, result.times, result.ids, result.voltages, record_v,
+                            result.graded_voltages)
         # relays this run added to a plain network are not the user's; a build's stay, as in the
         # reference's record of that build (snnc run drops them from the file it writes)
         from snnc.compiler.passes.delays import without_populations

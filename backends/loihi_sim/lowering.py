@@ -9,6 +9,9 @@ The plan is what ``runner.py`` instantiates:
   and the fixed-point LIF is element-wise, so merging changes no bit. ``bias_mant``, ``bias_exp``,
   ``u`` and ``v`` are per-neuron Vars; ``du``, ``dv`` and ``vth`` are declared scalars but the
   fixed-point model only broadcasts them, so per-neuron arrays are passed when they differ.
+- ONE ``SnncLI`` (``lava_procs/li.py``) holding every ``loihi_li`` population (graded, non-spiking:
+  it sends ``v >> payload_shift`` every step); blocks from it are made with ``num_message_bits=24``
+  (``Block.sender == "li"``), blocks into it feed its ``a_in`` (``Block.receiver``).
 - ONE ``RingBuffer`` holding every spike-source population: column ``t`` is snnc step ``t`` (the ring
   buffer sends column ``time_step - 1`` and snnc step ``t`` is Lava's ``time_step = t + 1``).
 - A few ``Sparse`` (delay 1) and ``DelaySparse`` (``delays = d - 1``) blocks. Lava clips and
@@ -27,7 +30,7 @@ The plan is what ``runner.py`` instantiates:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclass_field
 from typing import Any
 
 import numpy as np
@@ -42,6 +45,8 @@ TARGET = TARGETS["loihi-sim"].name
 MAX_DELAY = TARGETS["loihi-sim"].max_delay  # DelaySparse: delays 0..63 ("Loihi 2: 6 bits") + 1 hop
 LIF_FIELDS = ("du", "dv", "vth", "bias_mant", "bias_exp", "u_init", "v_init", "refractory",
               "reset_subtract")
+LI_FIELDS = ("du", "dv", "bias_mant", "bias_exp", "u_init", "v_init", "payload_shift")
+GRADED_KIND = "loihi_li"
 SIGN_MODES = (SignMode.EXCITATORY, SignMode.INHIBITORY, SignMode.MIXED)
 FOLD_INTO_DELAYED_MAX = 4096  # delay-1 synapses that ride in a group's DelaySparse (see below)
 
@@ -63,6 +68,13 @@ class Block:
     sign_mode: np.ndarray  # int8 index into SIGN_MODES
     num_weight_bits: np.ndarray  # int8
     projections: tuple[str, ...]
+    sender: str = "lif"  # "ring" (sources), "lif" (spikes) or "li" (graded messages, 24 bit)
+    receiver: str = "lif"  # the neuron process whose a_in it feeds: "lif" or "li"
+
+    @property
+    def graded(self) -> bool:
+        """True when the block carries graded messages (Lava ``num_message_bits = 24``)."""
+        return self.sender == "li"
 
     @property
     def delayed(self) -> bool:
@@ -81,6 +93,13 @@ class LavaPlan:
     lif: dict[str, np.ndarray]  # LIF_FIELDS -> int64 per-neuron arrays
     source_events: dict[str, tuple[np.ndarray, np.ndarray]]  # population -> (times, ids)
     blocks: tuple[Block, ...]
+    graded: dict[str, tuple[int, int]] = dataclass_field(default_factory=dict)
+    """population -> (start, stop) in the SnncLI process (the ``loihi_li`` populations)."""
+    li: dict[str, np.ndarray] = dataclass_field(default_factory=dict)  # LI_FIELDS -> int64 arrays
+
+    @property
+    def graded_count(self) -> int:
+        return sum(stop - start for start, stop in self.graded.values())
 
     @property
     def extended(self) -> bool:
@@ -105,7 +124,8 @@ class LavaPlan:
     @property
     def process_count(self) -> int:
         """Lava processes of the run: LIF, sink, RingBuffer (if any source) and the blocks."""
-        return 2 + int(self.source_count > 0) + len(self.blocks)
+        return (2 * int(self.neuron_count > 0) + 2 * int(self.graded_count > 0)
+                + int(self.source_count > 0) + len(self.blocks))
 
 
 def check_supported(net: Network) -> None:
@@ -121,6 +141,8 @@ def _layout(populations: list[Any]) -> dict[str, tuple[int, int]]:
 def _lif_arrays(net: Network) -> dict[str, np.ndarray]:
     columns: dict[str, list[np.ndarray]] = {field: [] for field in LIF_FIELDS}
     for population in net.neuron_populations():
+        if population.kind == GRADED_KIND:
+            continue
         neuron: Any = population.neuron
         for field in LIF_FIELDS:
             value = int(neuron.reset == "subtract") if field == "reset_subtract" else getattr(
@@ -129,6 +151,18 @@ def _lif_arrays(net: Network) -> dict[str, np.ndarray]:
                                               dtype=np.int64))
     return {field: (np.concatenate(parts) if parts else np.zeros(0, np.int64))
             for field, parts in columns.items()}
+
+
+def _li_arrays(net: Network) -> dict[str, np.ndarray]:
+    columns: dict[str, list[np.ndarray]] = {name: [] for name in LI_FIELDS}
+    for population in net.neuron_populations():
+        if population.kind != GRADED_KIND:
+            continue
+        for name in LI_FIELDS:
+            columns[name].append(np.asarray(resolve(getattr(population.neuron, name),
+                                                    population.size, integer=True), np.int64))
+    return {name: (np.concatenate(parts) if parts else np.zeros(0, np.int64))
+            for name, parts in columns.items()}
 
 
 def _repeat_rank(post: np.ndarray, pre: np.ndarray) -> np.ndarray:
@@ -183,14 +217,17 @@ class _Part:
     arrays: tuple[np.ndarray, ...]  # pre, post, weight, delay, sign_mode, num_weight_bits
 
 
-def _group_key(projection: Any, from_sources: bool, delayed: bool) -> tuple:
+def _group_key(projection: Any, ends: tuple[str, str], delayed: bool) -> tuple:
     # weight_exp < 0 floors each block's sum: such a projection gets blocks of its own.
     private = projection.name if projection.weight_exp < 0 else ""
-    return (from_sources, projection.weight_exp, delayed, private)
+    return (ends, projection.weight_exp, delayed, private)
 
 
-def _parts(net: Network, neurons: dict, sources: dict) -> dict[tuple, list[_Part]]:
-    """Every projection's synapses in process-wide indices, by group key."""
+def _parts(net: Network, neurons: dict, sources: dict,
+           graded: dict | None = None) -> dict[tuple, list[_Part]]:
+    """Every projection's synapses in process-wide indices, by group key: (sender, receiver)
+    process, weight_exp, delayed, private name."""
+    graded = graded or {}
     groups: dict[tuple, list[_Part]] = {}
     for index, projection in enumerate(net.projections):
         syn = expand(net, projection)
@@ -198,9 +235,12 @@ def _parts(net: Network, neurons: dict, sources: dict) -> dict[tuple, list[_Part
         _check_delays(projection.name, index, delay)
         if len(syn) == 0:
             continue
-        from_sources = projection.pre in sources
-        pre = syn.pre.astype(np.int64) + (sources if from_sources else neurons)[projection.pre][0]
-        post = syn.post.astype(np.int64) + neurons[projection.post][0]
+        sender = ("ring" if projection.pre in sources
+                  else "li" if projection.pre in graded else "lif")
+        receiver = "li" if projection.post in graded else "lif"
+        layouts = {"ring": sources, "li": graded, "lif": neurons}
+        pre = syn.pre.astype(np.int64) + layouts[sender][projection.pre][0]
+        post = syn.post.astype(np.int64) + layouts[receiver][projection.post][0]
         if projection.weight_exp < 0:
             _check_negative_exp(projection.name, index, _repeat_rank(post, pre))
         weight = syn.weight.astype(np.int64)
@@ -210,7 +250,7 @@ def _parts(net: Network, neurons: dict, sources: dict) -> dict[tuple, list[_Part
             chosen = (delay > 1) == delayed
             if chosen.any():
                 arrays = tuple(a[chosen] for a in (pre, post, weight, delay, mode, bits))
-                key = _group_key(projection, from_sources, delayed)
+                key = _group_key(projection, (sender, receiver), delayed)
                 groups.setdefault(key, []).append(_Part(projection.name, arrays))
     return groups
 
@@ -232,15 +272,16 @@ def _fold_short_delays(groups: dict[tuple, list[_Part]]) -> dict[tuple, list[_Pa
     return merged
 
 
-def _blocks(net: Network, neurons: dict, sources: dict) -> tuple[Block, ...]:
+def _blocks(net: Network, neurons: dict, sources: dict,
+            graded: dict | None = None) -> tuple[Block, ...]:
     """Group every projection's synapses into as few blocks as exactness allows."""
-    groups = _fold_short_delays(_parts(net, neurons, sources))
+    groups = _fold_short_delays(_parts(net, neurons, sources, graded))
     return tuple(block for key, parts in groups.items() for block in _split_repeats(key, parts))
 
 
 def _split_repeats(key: tuple, parts: list[_Part]) -> list[Block]:
     """One block per repeat layer: layer k holds the k-th synapse of every (post, pre) pair."""
-    from_sources, exp = key[0], key[1]
+    (sender, receiver), exp = key[0], key[1]
     arrays = [np.concatenate([part.arrays[i] for part in parts]) for i in range(6)]
     rank = _repeat_rank(arrays[1], arrays[0])
     names = tuple(dict.fromkeys(part.name for part in parts))
@@ -248,24 +289,28 @@ def _split_repeats(key: tuple, parts: list[_Part]) -> list[Block]:
     for layer in range(int(rank.max()) + 1):
         keep = rank == layer
         pre, post, weight, delay, mode, bits = (a[keep] for a in arrays)
-        blocks.append(Block(from_sources, exp, pre, post, weight, delay, mode, bits, names))
+        blocks.append(Block(sender == "ring", exp, pre, post, weight, delay, mode, bits, names,
+                            sender, receiver))
     return blocks
 
 
 def plan(net: Network, steps: int) -> LavaPlan:
-    """The Lava plan of a network whose neuron populations are all ``loihi_lif``."""
+    """The Lava plan of a network whose neuron populations are all ``loihi_lif`` or ``loihi_li``
+    (these in their own ``SnncLI`` process; blocks from it carry graded messages)."""
     check_supported(net)
-    neuron_pops = list(net.neuron_populations())
+    graded_pops = [p for p in net.neuron_populations() if p.kind == GRADED_KIND]
+    neuron_pops = [p for p in net.neuron_populations() if p.kind != GRADED_KIND]
     kinds = {p.kind for p in neuron_pops} - {"loihi_lif"}
     if kinds:
         raise UnsupportedOnTarget(f"neuron kinds {sorted(kinds)} must be quantized first",
                                   where="populations")
     source_pops = list(net.source_populations())
-    neurons, sources = _layout(neuron_pops), _layout(source_pops)
+    neurons, sources, graded = _layout(neuron_pops), _layout(source_pops), _layout(graded_pops)
     events = {p.name: source_spikes(p.source, p.size, steps, net.dt)
               for p in source_pops if p.source is not None}  # every one has a source
     for name, (times, ids) in events.items():
         _check_single_spikes(name, times, ids)
     return LavaPlan(steps=steps, dt=net.dt, neurons=neurons, sources=sources,
                     lif=_lif_arrays(net), source_events=events,
-                    blocks=_blocks(net, neurons, sources))
+                    blocks=_blocks(net, neurons, sources, graded), graded=graded,
+                    li=_li_arrays(net))

@@ -41,6 +41,7 @@ class LavaResult:
     times: np.ndarray
     ids: np.ndarray
     voltages: np.ndarray | None
+    graded_voltages: np.ndarray | None = None  # the SnncLI process's v (steps x neurons)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -77,11 +78,27 @@ def quantized_weights(block: Block) -> np.ndarray:
     return weight
 
 
+def _li(plan: LavaPlan) -> Any:
+    """snnc's SnncLI holding every ``loihi_li`` population (graded messages on ``s_out``)."""
+    from .lava_procs.li import SnncLI
+
+    p = plan.li
+    return SnncLI(shape=(plan.graded_count,), u=p["u_init"], v=p["v_init"], du=p["du"],
+                  dv=p["dv"], bias_mant=p["bias_mant"], bias_exp=p["bias_exp"],
+                  payload_shift=p["payload_shift"])
+
+
 def _connection(block: Block, shape: tuple[int, int]) -> Sparse:
-    """A Sparse (all delays 1) or DelaySparse (Lava delay = snnc delay - 1) for one block."""
+    """A Sparse (all delays 1) or DelaySparse (Lava delay = snnc delay - 1) for one block; a
+    block from the SnncLI process reads graded messages (``num_message_bits = 24``: Lava's
+    bit-accurate models then compute ``weights.dot(s_in)`` instead of summing spiking columns)."""
     weights = csr_matrix((quantized_weights(block), (block.post, block.pre)), shape=shape)
     params = dict(sign_mode=_BLOCK_SIGN_MODE, num_weight_bits=_BLOCK_WEIGHT_BITS,
                   weight_exp=block.weight_exp)
+    if block.graded:
+        from .lava_procs.li import MESSAGE_BITS
+
+        params["num_message_bits"] = MESSAGE_BITS
     if not block.delayed:
         return Sparse(weights=weights, **params)
     # DelaySparse requires an int64 matrix with the weights' sparsity (delay 0 = one step).
@@ -89,22 +106,34 @@ def _connection(block: Block, shape: tuple[int, int]) -> Sparse:
     return DelaySparse(weights=weights, delays=delays, **params)
 
 
-def _build(plan: LavaPlan, workdir: Path, record_v: bool) -> tuple[LIF, Path]:
-    lif = _lif(plan)
+def _build(plan: LavaPlan, workdir: Path, record_v: bool) -> tuple[Any, Path, Path | None]:
+    """The processes; returns the one to compile from (every process is connected to it) and the
+    sinks' files (the LI's only with ``record_v``)."""
+    lif = _lif(plan) if plan.neuron_count else None
+    li = _li(plan) if plan.graded_count else None
     path = workdir / "spikes.npz"
-    sink_cls = FileVoltageSink if record_v else FileSink
-    sink = sink_cls(size=plan.neuron_count, num_steps=plan.steps, path=str(path))
-    lif.s_out.connect(sink.s_in)
-    if record_v:
-        sink.v_ref.connect_var(lif.v)
+    if lif is not None:
+        sink_cls = FileVoltageSink if record_v else FileSink
+        sink = sink_cls(size=plan.neuron_count, num_steps=plan.steps, path=str(path))
+        lif.s_out.connect(sink.s_in)
+        if record_v:
+            sink.v_ref.connect_var(lif.v)
+    li_path = None
+    if li is not None and record_v:
+        li_path = workdir / "graded.npz"
+        li_sink = FileVoltageSink(size=plan.graded_count, num_steps=plan.steps, path=str(li_path))
+        li.s_out.connect(li_sink.s_in)  # its "spike" ids are ignored: only v is read back
+        li_sink.v_ref.connect_var(li.v)
     ring = RingBuffer(data=plan.source_raster()) if plan.source_count else None
+    senders = {"ring": ring, "lif": lif, "li": li}
+    receivers = {"lif": lif, "li": li}
     for block in plan.blocks:
-        pre = ring if block.from_sources else lif
-        assert pre is not None  # blocks from sources exist only with sources
-        connection = _connection(block, (plan.neuron_count, pre.s_out.shape[0]))
+        pre, post = senders[block.sender], receivers[block.receiver]
+        assert pre is not None and post is not None  # blocks exist only between processes
+        connection = _connection(block, (post.a_in.shape[0], pre.s_out.shape[0]))
         pre.s_out.connect(connection.s_in)
-        connection.a_out.connect(lif.a_in)
-    return lif, path
+        connection.a_out.connect(post.a_in)
+    return (lif if lif is not None else li), path, li_path
 
 
 def _stop(lif: LIF, *, failing: bool) -> None:
@@ -149,7 +178,7 @@ def run_plan(plan: LavaPlan, *, record_v: bool = False, stock_models: bool = Fal
     with tempfile.TemporaryDirectory(prefix="snnc-lava-") as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore", SparseEfficiencyWarning)
         start = time.perf_counter()
-        lif, path = _build(plan, Path(tmp), record_v)
+        lif, path, li_path = _build(plan, Path(tmp), record_v)
         timings["build"] = time.perf_counter() - start
         start = time.perf_counter()
         executable = lif.compile(run_config(stock_models))
@@ -171,8 +200,14 @@ def run_plan(plan: LavaPlan, *, record_v: bool = False, stock_models: bool = Fal
         _stop(lif, failing=False)
         timings["stop"] = time.perf_counter() - start
         start = time.perf_counter()
-        with np.load(path) as data:
-            result = LavaResult(data["times"], data["ids"], data["v"] if record_v else None)
+        empty = np.zeros(0, np.int64)
+        result = LavaResult(empty, empty, None)
+        if plan.neuron_count:
+            with np.load(path) as data:
+                result = LavaResult(data["times"], data["ids"], data["v"] if record_v else None)
+        if li_path is not None:
+            with np.load(li_path) as data:
+                result.graded_voltages = data["v"]
         timings["readout"] = time.perf_counter() - start
     result.timings = timings
     return result

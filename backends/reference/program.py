@@ -294,13 +294,33 @@ def _arrivals(delays: np.ndarray, channels: np.ndarray, stride: int, ring_slots:
     return arrivals
 
 
-def _ring_dtype(families, targets, weights, channels) -> type:
-    """float64 with float neurons; else int32 when no channel can ever sum past int32."""
+def _message_peaks(families, graded_ids, offsets) -> np.ndarray | None:
+    """Per synapse (CSR order), the largest |value| its source sends: 1 for a spike; for a graded
+    neuron of an integer family its state's bound (2^23: loihi's 24-bit v; else int32's 2^31).
+    ``None`` when no synapse leaves a graded neuron."""
+    if graded_ids.size == 0:
+        return None
+    rows = offsets.size - 1
+    neurons = rows // PARTS
+    peak = np.ones(neurons)
+    for fam in families.values():
+        local = fam.graded_local
+        if local.size:
+            peak[local + fam.gbase] = 2.0**23 if fam.step.input == "loihi" else 2.0**31
+    return np.repeat(np.tile(peak, PARTS), np.diff(offsets))
+
+
+def _ring_dtype(families, targets, weights, channels, peaks=None) -> type:
+    """float64 with float neurons; else int32 when no channel can ever sum past int32 (a graded
+    synapse counts its weight times its source's largest |message|, ``peaks``)."""
     if any(f.step.dtype == np.float64 and f.size for f in families.values()):
         return np.float64
     if weights.size == 0:
         return np.int32
-    worst = np.bincount(targets, weights=np.abs(weights.astype(np.float64)), minlength=channels)
+    magnitude = np.abs(weights.astype(np.float64))
+    if peaks is not None:
+        magnitude *= peaks
+    worst = np.bincount(targets, weights=magnitude, minlength=channels)
     return np.int32 if worst.max() <= _INT32_MAX else np.int64
 
 
@@ -337,13 +357,15 @@ def lower(net: Network, steps: int, numerics: str = "float") -> Program:
     # D slots hold every arrival: step t reads and clears slot t before step t + 1 delivers into
     # t + 1 .. t + D, so the ring needs the power of two >= D (not > D)
     ring_slots = 1 << (int(max_delay) - 1).bit_length()
-    ring_dtype = _ring_dtype(families, targets, weights, channels)
+    graded_ids = _graded(net, families)
+    ring_dtype = _ring_dtype(families, targets, weights, channels,
+                             _message_peaks(families, graded_ids, offsets))
     stride = 1 << max(channels - 1, 0).bit_length()
     arrivals = _arrivals(delays, targets, stride, ring_slots)
     del delays, targets
     source_offsets, source_ids = _sources(net, bounds, steps)
     return Program(
-        graded_ids=_graded(net, families),
+        graded_ids=graded_ids,
         steps=steps, dt=net.dt, families=families, bounds=bounds, channels=channels,
         ring_slots=ring_slots, stride=stride, split=split, offsets=offsets, arrivals=arrivals,
         weights=weights, ring_dtype=ring_dtype,

@@ -193,3 +193,111 @@ def _quantize_projection(item: Incoming, scale: float, theta: np.ndarray,
     report = weight_entry(base, w, quantized, dequantized, clipped, theta[item.synapses.post])
     return projection, report, dequantized
 
+
+
+# ---- graded (non-spiking) populations: li -> loihi_li -----------------------------------------
+# Per downstream neuron, sum |w| * |m| over its synapses from one graded population, with |w| <=
+# 255, is kept <= 2^23 / 64: after weight_exp <= 7 and the << 6 that is <= 2^30, so with |u| <=
+# 2^23 no int32 sum of Lava's Sparse/DelaySparse or LIF (nor the reference's) ever wraps, and the
+# downstream quantizer's weights can use their 8 bits (its u keeps S x <= 2^23, a << 6 alike).
+_GRADED_PRODUCT_MAX = (LOIHI_STATE_MAX >> 6) // 255
+
+
+def li_shifted_model(population, dt: float) -> ShiftedModel:
+    """A ``li`` population in the lif quantizer's form: reset 0, no threshold (theta 0)."""
+    from .common import decay_factors
+
+    neuron, size = population.neuron, population.size
+    alpha_m, alpha_s = decay_factors(neuron, size, dt, f"populations.{population.name}.neuron")
+    drive = per_neuron(neuron, "bias", size) + (1 - alpha_m) * per_neuron(neuron, "v_leak", size)
+    return ShiftedModel(np.zeros(size), drive, per_neuron(neuron, "v_init", size), alpha_m, alpha_s)
+
+
+def voltage_ceiling(f: ShiftedModel, x_pos: np.ndarray) -> np.ndarray:
+    """The highest voltage each neuron can reach (float units): ``voltage_floor`` mirrored."""
+    mirrored = ShiftedModel(-f.theta, -f.drive, -f.v0, f.alpha_m, f.alpha_s)
+    return -voltage_floor(mirrored, x_pos)
+
+
+def _fan_in(network, name: str) -> int:
+    """The largest number of synapses from population ``name`` into one neuron."""
+    from snnc.ir import expand
+
+    counts: dict[str, np.ndarray] = {}
+    for projection in network.projections:
+        if projection.pre != name:
+            continue
+        post = projection.post
+        size = network.populations[post].size
+        syn = expand(network, projection)
+        counts[post] = counts.get(post, np.zeros(size, np.int64)) + np.bincount(
+            syn.post, minlength=size)
+    return int(max((c.max(initial=0) for c in counts.values()), default=0))
+
+
+def _payload_shift(v_lo: int, v_hi: int, fan_in: int) -> tuple[int, int]:
+    """Smallest shift whose largest |v >> shift| times ``fan_in`` is <= _GRADED_PRODUCT_MAX."""
+    for shift in range(24):
+        peak = max(abs(v_lo >> shift), abs(v_hi >> shift))
+        if peak * max(fan_in, 1) <= _GRADED_PRODUCT_MAX:
+            return shift, peak
+    return 23, 1
+
+
+def quantize_li_population(population, incoming: list[Incoming], network,
+                           options: QuantizeOptions) -> PopulationResult:
+    """Quantize one ``li`` population (and the projections into it) to ``loihi_li``.
+
+    The lif machinery with reset 0 and no threshold: the voltage scale is the largest that fits
+    the weights, the bias, u's peak and v's reachable range (``voltage_floor`` and
+    ``voltage_ceiling``: v saturates at +-(2^23 - 1) beyond it); ``payload_shift`` is the
+    smallest that keeps downstream sums exact (``_GRADED_PRODUCT_MAX``). The message is ``v >>
+    payload_shift``: one message unit is ``2**payload_shift / scale`` float units.
+    """
+    from snnc.models.loihi_li import LoihiLI
+
+    f = li_shifted_model(population, network.dt)
+    du = np.clip(np.rint(4096 * (1 - f.alpha_s)) - 1, 0, LOIHI_DECAY_MAX).astype(np.int64)
+    dv = np.clip(np.rint(4096 * (1 - f.alpha_m)), 0, LOIHI_DECAY_MAX).astype(np.int64)
+    alpha_s_q = (4096 - (du + 1)) / 4096.0
+    x_pos, x_neg = input_extremes(incoming, population.size)
+    peak_u = np.maximum(x_pos, x_neg) / (1 - alpha_s_q)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        floor, ceiling = voltage_floor(f, x_neg), voltage_ceiling(f, x_pos)
+    reach = np.maximum(-floor, ceiling)
+    reach = np.where(np.isfinite(reach), reach, np.abs(f.v0))  # no leak: no bound to fit
+    scale = choose_scale(np.zeros(population.size), f.drive, reach, peak_u, incoming, options)
+    projections, reports, dequantized = {}, {}, {}
+    for item in incoming:
+        projections[item.index], reports[item.index], dequantized[item.index] = (
+            _quantize_projection(item, scale, f.theta, options))
+    bias_mant, bias_exp = _bias_parts(scale * f.drive)
+    v_init = np.clip(np.rint(scale * f.v0), -LOIHI_STATE_MAX, LOIHI_STATE_MAX).astype(np.int64)
+    # v's integer range: the float range at this scale, 1% and 64 units of margin for rounding
+    with np.errstate(over="ignore", invalid="ignore"):
+        v_lo = float(np.nan_to_num(floor.min(initial=0.0) * scale * 1.01 - 64,
+                                   neginf=-LOIHI_STATE_MAX))
+        v_hi = float(np.nan_to_num(ceiling.max(initial=0.0) * scale * 1.01 + 64,
+                                   posinf=LOIHI_STATE_MAX))
+    v_lo = int(max(np.floor(v_lo), -LOIHI_STATE_MAX))
+    v_hi = int(min(np.ceil(v_hi), LOIHI_STATE_MAX))
+    shift, peak = _payload_shift(v_lo, v_hi, _fan_in(network, population.name))
+    neuron = LoihiLI(du=compact(du), dv=compact(dv), bias_mant=compact(bias_mant),
+                     bias_exp=compact(bias_exp), v_init=compact(v_init), u_init=0,
+                     payload_shift=shift)
+    quantized = ShiftedModel(theta=f.theta, drive=bias_mant * 2.0**bias_exp / scale,
+                             v0=v_init / scale, alpha_m=(4096 - dv) / 4096.0, alpha_s=alpha_s_q)
+    x_pos_q, _ = input_extremes(incoming, population.size, dequantized)
+    entry = population_entry(population, "loihi_li", f, quantized, x_pos, x_pos_q, 1.0 / scale, {
+        "du": fmt_range(du), "dv": fmt_range(dv),
+        "bias": f"{fmt_range(bias_mant)}<<{fmt_range(bias_exp)}",
+        "payload_shift": str(shift), "message_peak": str(peak)})
+    limit = LOIHI_STATE_MAX / scale
+    lines = overflow_lines(floor, limit, "Loihi's v saturates there")
+    lines += [line.replace("fall", "rise").replace(f"(-{limit:.4g})", f"({limit:.4g})")
+              for line in overflow_lines(-ceiling, limit, "Loihi's v saturates there")]
+    # no threshold: nothing is unreachable (theta 0 makes every undriven neuron look so)
+    entry = entry.model_copy(update={"overflow": lines, "kind": "li", "unreachable": 0,
+                                     "unreachable_float": 0})
+    return PopulationResult(neuron, projections, entry, reports,
+                            message=(2.0**shift / scale, float(peak)))

@@ -8,7 +8,7 @@ import pytest
 from snnc.backends.loihi_sim import LoihiSimBackend
 from snnc.backends.loihi_sim.lowering import plan
 from snnc.backends.reference import simulate
-from snnc.ir import (LI, LIF, LoihiLIF, Network, SpinnakerLIF, UnsupportedOnTarget, all_to_all,
+from snnc.ir import (LIF, LoihiLIF, Network, SpinnakerLIF, UnsupportedOnTarget, all_to_all,
                      explicit, one_to_one, spike_times)
 
 
@@ -64,7 +64,6 @@ def test_few_delay_one_synapses_ride_in_the_delaysparse():
 
 
 @pytest.mark.parametrize("build,where,words", [
-    (lambda net: net.population("ro", 1, LI(tau_mem=5.0)), "populations.ro.neuron.kind", "'li'"),
     (lambda net: net.population("sp", 1, SpinnakerLIF(v_thresh=1, exp_tc=1, r_membrane=1)),
      "populations.sp.neuron.kind", "spinnaker_lif"),
     (lambda net: net.population("sub", 1, LIF(tau_mem=5.0, v_reset=-0.5, reset="subtract")),
