@@ -7,7 +7,7 @@ are frozen dataclasses passed explicitly from stage to stage (no global state, u
 Neuron numbering
 ----------------
 A ``Core`` holds ``slices``; its *local* neuron index runs over the slices in order (slice 0's
-neurons first). ``Core.local_index(population, i)`` and ``Partitioning.where(population)`` convert.
+neurons first). ``Partitioning.where(population, size)`` gives each neuron's core and local index.
 
 Keys and packets (``Routing.keys``)
 -----------------------------------
@@ -108,15 +108,6 @@ class Core:
     def neurons(self) -> int:
         return sum(s.size for s in self.slices)
 
-    def local_index(self, population: str, index: int) -> int:
-        """Local index on this core of neuron ``index`` of ``population`` (KeyError if absent)."""
-        offset = 0
-        for piece in self.slices:
-            if piece.population == population and piece.start <= index < piece.stop:
-                return offset + index - piece.start
-            offset += piece.size
-        raise KeyError(f"{population}[{index}] is not on core {self.id}")
-
 
 @dataclass(frozen=True)
 class Partitioning:
@@ -167,11 +158,6 @@ class RoutingTable:
 
     def __len__(self) -> int:
         return int(self.keys.size)
-
-    def lookup(self, packet: int) -> int | None:
-        """Route word of the first entry matching ``packet``, or None (default route)."""
-        hits = np.flatnonzero((np.uint32(packet) & self.masks) == self.keys)
-        return int(self.routes[hits[0]]) if hits.size else None
 
 
 @dataclass(frozen=True, eq=False)

@@ -24,11 +24,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from snnc.ir.errors import SnncError
-from snnc.models.targets import TARGETS, get_target
+from snnc.models.targets import get_target
 
 SPEC_DIR = Path(__file__).resolve().parent / "specs"
 BUILTIN = ("loihi2", "loihi1", "spinnaker1")
-DEFAULT_HARDWARE = {t.name: t.hardware for t in TARGETS.values()}
 
 # The 48 chips of a SpiNN-5 board within its 8x8 footprint (spinn_machine version_48_chips.py):
 # column x holds chips y = SPINN5_Y[x][0] .. SPINN5_Y[x][1].

@@ -9,8 +9,6 @@ if __name__ != "snnc.ir":  # pyproject's package-dir: the folder ir/ is snnc.ir
 from .connect import AllToAll, Explicit, FixedProbability, OneToOne, connection_pairs
 from .errors import (
     NetworkError,
-    PartitionError,
-    PlacementError,
     QuantizationError,
     RoutingError,
     SnncError,
@@ -59,7 +57,7 @@ def to_nir(network):
 
 __all__ = [
     "AllToAll", "Explicit", "FixedProbability", "OneToOne", "connection_pairs",
-    "NetworkError", "PartitionError", "PlacementError", "QuantizationError", "RoutingError",
+    "NetworkError", "QuantizationError", "RoutingError",
     "SnncError", "UnsupportedOnTarget", "VerificationError",
     "Synapses", "expand", "expand_all", "materialize", "equal", "load", "save",
     "Network", "Population", "Projection", "all_to_all", "explicit", "fixed_probability",

@@ -190,8 +190,3 @@ def expected_connections(
         return float(rule.p) * pairs
     count = connection_count(rule, n_pre, n_post, recurrent=recurrent)
     return float(count or 0)
-
-
-def drawn_pairs(rule: FixedProbability, n_pre: int, n_post: int) -> float:
-    """Expected pairs drawn before ``allow_self`` filtering (what expansion holds at its peak)."""
-    return float(rule.p) * n_pre * n_post

@@ -49,18 +49,6 @@ class QuantizationError(SnncError):
     """A network cannot be expressed in a target's fixed-point formats."""
 
 
-class PartitionError(SnncError):
-    """Populations cannot be sliced onto cores under the hardware's limits."""
-
-    exit_code = 1
-
-
-class PlacementError(SnncError):
-    """Cores cannot be placed on the machine's chips."""
-
-    exit_code = 1
-
-
 class RoutingError(SnncError):
     """Routes or routing tables cannot be built within the hardware's limits."""
 

@@ -56,8 +56,6 @@ from .nir_neurons import (
 LINEAR_NODES = ("Affine", "Linear", "Scale", "Conv1d", "Conv2d", "SumPool2d", "AvgPool2d",
                 "Flatten", "Delay", "Identity")
 SUPPORTED_NODES = ("Input", "Output", "NIRGraph", *NEURON_NODES, *LINEAR_NODES)
-NON_SPIKING_NODES = ("LI", "CubaLI", "I")
-"""Neuron nodes whose output is their voltage (a graded value), not spikes."""
 
 
 # ---- reading ------------------------------------------------------------------------------------

@@ -149,12 +149,6 @@ def remove_stale(target: Path) -> None:
             pass
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _make_folders(folder: Path) -> list[Path]:
     """``mkdir -p folder``; the folders it created, outermost first (removed again if the
     commit fails, so that a refused output leaves no empty folder either)."""
@@ -353,11 +347,6 @@ def note_interrupt(signum: int) -> None:
     no later ``commit`` puts anything in place, even where the KeyboardInterrupt the handler
     raised was swallowed (a library's callback that ignores exceptions)."""
     _interrupts.append(signum)
-
-
-def interrupted() -> int | None:
-    """The signal noted by ``note_interrupt``, if any."""
-    return _interrupts[0] if _interrupts else None
 
 
 def current_outputs() -> "Outputs | None":

@@ -18,8 +18,6 @@ from typing import Annotated, Any, Union
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WrapValidator, model_validator
 
-from .errors import NetworkError
-
 
 def freeze(array: np.ndarray) -> np.ndarray:
     """Return the array made read-only (a view when it was writeable, so the caller's copy is kept)."""
@@ -129,8 +127,6 @@ class Uniform(_Frozen):
             return rng.integers(low, high + 1, size=count, dtype=np.int64)
         return rng.uniform(lo, hi, size=count)
 
-
-Distribution = Union[Normal, Uniform]
 def _value(value: Any, validate_union: Any) -> Any:
     """Arrays are taken as they are; the union is only tried for scalars and distributions
     (pydantic would otherwise try ``int(array)`` and ``float(array)`` on every array first).
@@ -335,12 +331,3 @@ def check_drawn(value: Value, limits: "Limits", count: int) -> None:
         symbol, limit, index = bad
         raise ValueError(f"drawn value {drawn[index]:g} (neuron {index}) is not {symbol} "
                          f"{limit:g}: {describe(value)} can draw outside the range")
-
-
-def require_finite_array(array: np.ndarray, what: str) -> None:
-    """Raise NetworkError if an array holds NaN or infinity."""
-    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
-        raise NetworkError(f"{what} holds NaN or infinite values")
-
-
-Count = Annotated[int, Field(ge=0)]

@@ -34,7 +34,6 @@ class SynapseGraph:
     in_pre: np.ndarray  # int32[synapses]
     in_stage: np.ndarray  # int8[synapses] (zeros without delay slots)
     stages: int  # 1 + the largest stage used (1 without delay extension)
-    synapses_per_projection: dict[str, int]
 
     @property
     def n(self) -> int:
@@ -48,9 +47,6 @@ class SynapseGraph:
         """(population, index) of a global id."""
         k = int(np.searchsorted(self.offsets, gid, side="right")) - 1
         return self.names[k], gid - int(self.offsets[k])
-
-    def offset(self, name: str) -> int:
-        return int(self.offsets[self.names.index(name)])
 
     def source_ids(self) -> np.ndarray:
         """Global ids of source neurons, in order."""
@@ -108,11 +104,10 @@ def build_graph(net: Network, spec: HardwareSpec, *, check_delays: bool = True) 
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     n = int(offsets[-1])
     slots = spec.delay_slots
-    pres, posts, stages, counts = [], [], [], {}
+    pres, posts, stages = [], [], []
     for projection in net.projections:
         synapses = expand(net, projection)
         _check_delays(net, projection.name, synapses.delay, spec.max_delay if check_delays else None)
-        counts[projection.name] = len(synapses)
         # int32 global ids, added in place of a temporary int64 copy
         pres.append(np.add(synapses.pre, np.int32(offsets[names.index(projection.pre)]),
                            dtype=np.int32))
@@ -138,5 +133,5 @@ def build_graph(net: Network, spec: HardwareSpec, *, check_delays: bool = True) 
         names=names, offsets=offsets,
         is_source=np.array([p.is_source for p in net.populations.values()], dtype=bool),
         rate=_rates(net), in_ptr=ptr, in_pre=in_pre, in_stage=in_stage,
-        stages=int(stage.max()) + 1 if stage.size else 1, synapses_per_projection=counts,
+        stages=int(stage.max()) + 1 if stage.size else 1,
     )

@@ -60,13 +60,12 @@ class PartitionResult:
 
     Arrays are indexed by core id. ``pairs[s, d]`` (s a sending core, d a neuron core) has bit 1
     when some synapse of delay stage 0 goes from s to d, bit 2 when one of stage >= 1 does.
-    ``stage_mask[s]`` has bit k when synapses of stage k leave core s. ``core_of``/``local_of`` give
-    every global neuron id its core and local index (-1: a host-side source).
+    ``stage_mask[s]`` has bit k when synapses of stage k leave core s. ``core_of`` gives every
+    global neuron id its core (-1: a host-side source).
     """
 
     partitioning: Partitioning
     core_of: np.ndarray
-    local_of: np.ndarray
     neurons: np.ndarray
     synapses: np.ndarray
     rows: np.ndarray
@@ -290,7 +289,7 @@ def partition(graph: SynapseGraph, spec: HardwareSpec, *, strategy: str = "greed
     fan_out = np.concatenate([fan_out, np.zeros(len(cores) - n_send, np.int64)])
     return PartitionResult(
         partitioning=Partitioning(tuple(cores), strategy, lower_bound(graph, spec, cap), traffic),
-        core_of=core_of, local_of=_local_index(cores, graph),
+        core_of=core_of,
         neurons=usage[0], synapses=usage[1], rows=usage[2], fan_in=usage[3], fan_out=fan_out,
         memory_bytes=-(-(usage[1] * spec.synapse_bits + usage[2] * spec.axon_bits) // 8),
         pairs=pairs, pair_traffic=pair_traffic, stage_mask=stage_mask,
@@ -315,17 +314,3 @@ def _source_cores(graph: SynapseGraph, spec: HardwareSpec, first: int,
         core_of[chunk] = first + k
         cores.append(Core(first + k, "source", _slices(chunk, graph)))
     return cores
-
-
-def _local_index(cores: list[Core], graph: SynapseGraph) -> np.ndarray:
-    """Local index of each global id on its core (slice order; -1 for host-side sources)."""
-    local = np.full(graph.n, -1, dtype=np.int32)
-    for core in cores:
-        if core.kind == "delay":
-            continue
-        offset = 0
-        for piece in core.slices:
-            base = graph.offset(piece.population)
-            local[base + piece.start: base + piece.stop] = np.arange(offset, offset + piece.size)
-            offset += piece.size
-    return local
