@@ -42,9 +42,6 @@ class LI(_Frozen):
     integrator: Literal["exact", "euler"] = "exact"
 
 
-_NOT_ON_CHIPS = ("a non-spiking readout: only the reference's float numerics simulate it "
-                 "(graded messages are not lowered to the chips)")
-
 MODEL = NeuronModel(
     kind="li",
     params=LI,
@@ -53,10 +50,12 @@ MODEL = NeuronModel(
     features=("graded_output",),
     spiking=False,
     quantizers={
+        "spinnaker": Quantizer("spinnaker_li",
+                               "snnc.compiler.passes.quantize.spinnaker:quantize_li_population",
+                               keeps=frozenset({"graded_output"})),
         "loihi": Quantizer("loihi_li",
                            "snnc.compiler.passes.quantize.loihi:quantize_li_population",
                            keeps=frozenset({"graded_output"})),
     },
-    refusals={"spinnaker": _NOT_ON_CHIPS},
     example=lambda features: LI(tau_mem=10.0, tau_syn=2.0),
 )

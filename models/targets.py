@@ -41,7 +41,7 @@ TARGETS: dict[str, Target] = {t.name: t for t in (
     Target(name="spinnaker-emu", numerics="spinnaker", hardware="spinnaker1", family="spinnaker",
            backend="snnc.backends.spinnaker_emu:SpinnakerEmuBackend",
            summary="SpiNNaker 1 through snnc's core-mapped emulator (s16.15, packets, routers)",
-           max_delay=None, delay_extension=True, quantizes=True, verifiable=True,
+           max_delay=None, delay_extension=True, quantizes=True, verifiable=True, graded=True,
            aliases=("spinnaker",)),
     Target(name="reference", numerics="float", hardware="loihi2", family=None,
            backend="snnc.backends.reference:ReferenceBackend",

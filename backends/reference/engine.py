@@ -44,8 +44,8 @@ import numpy as np
 from numba import prange
 
 from snnc.models.jit import njit
-from snnc.backends.reference.kernels import (deliver, deliver_graded, loihi_input, part_range,
-                                             record, snapshot)
+from snnc.backends.reference.kernels import (deliver, deliver_graded, deliver_graded_exc_inh,
+                                             loihi_input, part_range, record, snapshot)
 
 
 @njit(cache={cache}, nogil=True)
@@ -63,8 +63,12 @@ def step_part(part, sent, t, row, net, buffer{fam_args}):
     neurons = (offsets.size - 1) // 2
     wrap = (mask + 1) * stride - 1
     deliver(sent, t - 1, part * neurons, wrap, stride, ring, offsets, arrivals, weights)
-    deliver_graded(net[10], net[11], t - 1, part * neurons, wrap, stride, ring, offsets,
-                   arrivals, weights)
+    if net[12].size:  # graded synapses into exc_inh families (spinnaker numerics)
+        deliver_graded_exc_inh(net[10], net[11], net[12], t - 1, part * neurons, wrap, stride,
+                               ring, offsets, arrivals, weights)
+    else:
+        deliver_graded(net[10], net[11], t - 1, part * neurons, wrap, stride, ring, offsets,
+                       arrivals, weights)
     return update_part(part, row, net[9], buffer{fam_args})
 
 
@@ -213,11 +217,11 @@ class Engine:
         families = list(p.families.values())
         self.kernels = engine_module(families)
         self.ring: np.ndarray = np.zeros(p.ring_slots * p.stride, dtype=p.ring_dtype)
-        # graded values travel in the ring's type (float numerics only: chips refuse graded)
+        # graded values travel in the ring's type (spinnaker_li's messages fit int32)
         self.payload: np.ndarray = np.zeros(p.graded_ids.size, dtype=p.ring_dtype)
         self.net = (self.ring, np.int64(p.ring_slots - 1), np.int64(p.stride), p.offsets,
                     p.arrivals, p.weights, np.int64(p.channels), p.source_offsets, p.source_ids,
-                    np.int64(p.split), p.graded_ids, self.payload)
+                    np.int64(p.split), p.graded_ids, self.payload, p.graded_flip)
         self.voltages: dict[str, np.ndarray] = {}
         fams = []
         for fam in families:

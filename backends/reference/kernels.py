@@ -39,6 +39,38 @@ def deliver_graded(graded_ids, payload, t, row0, wrap, stride, ring, offsets, ar
 
 
 @njit(cache=True, nogil=True)
+def deliver_graded_exc_inh(graded_ids, payload, flip, t, row0, wrap, stride, ring, offsets,
+                           arrivals, weights):
+    """``deliver_graded`` where some targets have the ``exc_inh`` layout (spinnaker numerics).
+
+    ``flip[channel]`` is, for an ``exc_inh`` family's channel, the offset to the same neuron's
+    other receptor (``+size`` on the excitatory channel, ``-size`` on the inhibitory one), else 0.
+    There a synapse holds ``|w|`` on the receptor of ``w``'s sign; a message ``m`` adds
+    ``(|w| * |m|) >> 15`` to the receptor of the sign of ``w * m`` (the other one when ``m < 0``),
+    saturating at 0xFFFF as the ring's sums are read (models/spinnaker_li.py). Channels of other
+    layouts get ``weight * value`` as in ``deliver_graded``.
+    """
+    base = t * stride
+    cmask = stride - 1
+    for j in range(graded_ids.size):
+        s = graded_ids[j]
+        value = payload[j]
+        magnitude = np.int64(abs(np.int64(value)))
+        negative = value < 0
+        for k in range(offsets[row0 + s], offsets[row0 + s + 1]):
+            arrival = arrivals[k]
+            other = flip[arrival & cmask]
+            if other == 0:
+                ring[(base + arrival) & wrap] += weights[k] * value
+                continue
+            add = (np.int64(weights[k]) * magnitude) >> 15
+            if add == 0:
+                continue
+            at = (base + arrival + (other if negative else 0)) & wrap
+            ring[at] = min(np.int64(ring[at]) + min(add, 0xFFFF), 0xFFFF)
+
+
+@njit(cache=True, nogil=True)
 def snapshot(state, row, local, payload, first):
     """Copy this step's values of a family's graded neurons into the payload (before the next
     step's parallel region, so that no part reads a value another part is updating)."""

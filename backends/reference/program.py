@@ -90,6 +90,10 @@ class Program:
     graded_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     """Global ids of the neurons of non-spiking populations that feed projections (graded
     output): each step they send their value, ``payload[j]`` for ``graded_ids[j]``."""
+    graded_flip: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    """Per channel, for graded synapses into ``exc_inh`` families (``kernels.
+    deliver_graded_exc_inh``): the offset to the neuron's other receptor, else 0; empty when no
+    graded source feeds an ``exc_inh`` family."""
 
     @property
     def neurons_simulated(self) -> int:
@@ -192,6 +196,19 @@ def _graded(net: Network, families: dict[str, Family]) -> np.ndarray:
         first += fam.graded_local.size
         ids.append(fam.graded_local + fam.gbase)
     return np.concatenate(ids).astype(np.int32) if ids else np.zeros(0, np.int32)
+
+
+def _graded_flip(net: Network, families: dict[str, Family], channels: int) -> np.ndarray:
+    """``Program.graded_flip``: per channel of an ``exc_inh`` family fed by a graded source, the
+    offset from one receptor's channel to the other's (+size, -size); empty when there is none."""
+    graded = {p.name for p in net.neuron_populations() if not REGISTRY.get(p.kind).spiking}
+    fed = {_family_of(families, p.post).name for p in net.projections if p.pre in graded}
+    flip = np.zeros(channels, np.int32)
+    for fam in families.values():
+        if fam.name in fed and fam.step.input == "exc_inh":
+            flip[fam.cbase:fam.cbase + fam.size] = fam.size
+            flip[fam.cbase + fam.size:fam.cbase + 2 * fam.size] = -fam.size
+    return flip if flip.any() else np.zeros(0, np.int32)
 
 
 def _family_of(families: dict[str, Family], population: str) -> Family:
@@ -366,6 +383,7 @@ def lower(net: Network, steps: int, numerics: str = "float") -> Program:
     source_offsets, source_ids = _sources(net, bounds, steps)
     return Program(
         graded_ids=graded_ids,
+        graded_flip=_graded_flip(net, families, channels),
         steps=steps, dt=net.dt, families=families, bounds=bounds, channels=channels,
         ring_slots=ring_slots, stride=stride, split=split, offsets=offsets, arrivals=arrivals,
         weights=weights, ring_dtype=ring_dtype,

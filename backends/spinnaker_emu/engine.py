@@ -3,7 +3,8 @@
 Per tick ``t`` (the order of ``neuron/c_main.c::timer_callback`` and the router):
 
 1. every neuron core consumes ring-buffer slot ``t & slot_mask``, updates its neurons and sends one
-   multicast packet per spike (``update_neurons``);
+   multicast packet per spike (``update_neurons``), and one payload packet per graded
+   (``spinnaker_li``) neuron, payload ``V >> payload_shift``, every tick;
 2. every source core sends the packets of its spikes at ``t``; every delay core re-sends, for each of
    its stages ``s``, the spikes it received at ``t - s * slots``;
 3. each packet sent is delivered as the routing walk found (``loader.Packets``): a neuron core
@@ -30,7 +31,7 @@ DELIVER_ROW, DELIVER_DELAY, DELIVER_MISS = 0, 1, 2
 
 @njit(cache=True)
 def _deliver(g, t, dptr, dcore, dkind, drow, rptr, rlen, words, layout, ring_base, ring,
-             pending, pending_row, events, failed, saturations):
+             pending, pending_row, events, failed, saturations, graded_g, payload):
     """Deliver one packet ``g`` to every core the routing walk reached that has work to do.
 
     (Cores whose lookup finds an empty row only count the packet: see ``_count_patterns``.)
@@ -38,8 +39,15 @@ def _deliver(g, t, dptr, dcore, dkind, drow, rptr, rlen, words, layout, ring_bas
     A row word is ``weight << 16 | delay << (neuron_bits + 1) | receptor << neuron_bits |
     neuron`` (sPyNNaker's ``synapse_row.h``); its ring entry is the core's
     ``((t + delay) & slot_mask) << (neuron_bits + 1) | receptor << neuron_bits | neuron``.
+
+    A graded packet (``graded_g[g]``, payload ``m = payload[g]``) adds ``(weight * |m|) >> 15``
+    instead of ``weight``, on the word's receptor when ``m >= 0`` and on the other one when
+    ``m < 0`` (the receptor of the sign of ``w * m``, ``models/spinnaker_li.py``).
     """
     delay_shift, slot_mask, low_mask = layout
+    graded = graded_g[g] != 0
+    magnitude = abs(payload[g]) if graded else 0
+    flip = (np.int64(1) << (delay_shift - 1)) if graded and payload[g] < 0 else 0
     for k in range(dptr[g], dptr[g + 1]):
         core = dcore[k]
         kind = dkind[k]
@@ -49,8 +57,11 @@ def _deliver(g, t, dptr, dcore, dkind, drow, rptr, rlen, words, layout, ring_bas
             for w in range(rptr[row], rptr[row] + rlen[row]):
                 word = np.int64(words[w])
                 slot = (t + ((word >> delay_shift) & slot_mask)) & slot_mask
-                at = base + (slot << delay_shift) + (word & low_mask)
-                total = np.int64(ring[at]) + (word >> 16)
+                add = ((word >> 16) * magnitude) >> 15 if graded else word >> 16
+                if add == 0:
+                    continue
+                at = base + (slot << delay_shift) + ((word & low_mask) ^ flip)
+                total = np.int64(ring[at]) + add
                 if total > RING_MAX:
                     total = RING_MAX
                     saturations[core] += 1
@@ -102,8 +113,9 @@ def run_ticks(t_start, t_stop, state, neuron, net, routes, delays, cost, counter
     """
     v, i_syn, refract, ring, pending = state
     (v_thresh, v_reset, v_rest, i_offset, exp_tc, r_membrane, decay, init, shift, flags,
-     t_refract) = neuron
-    (neuron_g, g_core, src_ptr, src_g, ring_pos, ring_base, layout) = net
+     t_refract, payload_shift) = neuron
+    (neuron_g, g_core, src_ptr, src_g, ring_pos, ring_base, layout, graded_n, graded_g,
+     payload) = net
     (dptr, dcore, dkind, drow, rptr, rlen, words, pattern_of, pc_ptr, pc, pr_ptr, pr, pl_ptr,
      pl) = routes
     (slots, d_input, d_stage, d_g) = delays
@@ -137,6 +149,11 @@ def run_ticks(t_start, t_stop, state, neuron, net, routes, delays, cost, counter
                 if neuron_g[n] >= 0:  # a core with nowhere to send sends nothing
                     out[n_out] = neuron_g[n]
                     n_out += 1
+        for j in range(graded_n.size):  # graded neurons: one payload packet each, every tick
+            g = neuron_g[graded_n[j]]
+            payload[g] = v[graded_n[j]] >> payload_shift[graded_n[j]]
+            out[n_out] = g
+            n_out += 1
         for k in range(v_rec_index.size):
             v_rec[t, k] = v[v_rec_index[k]]
         # 2. source and delay cores
@@ -158,7 +175,7 @@ def run_ticks(t_start, t_stop, state, neuron, net, routes, delays, cost, counter
                 n_touched += 1
             pattern_count[p] += 1
             _deliver(g, t, dptr, dcore, dkind, drow, rptr, rlen, words, layout, ring_base, ring,
-                     pending, pending_row, tick_events, failed, saturations)
+                     pending, pending_row, tick_events, failed, saturations, graded_g, payload)
         _count_patterns(touched, n_touched, pattern_count, pc_ptr, pc, pr_ptr, pr, pl_ptr, pl,
                         tick_recv, router_tick, link_tick)
         # 4. cost model and peaks

@@ -25,7 +25,7 @@ from snnc.ir.expand import expand
 from snnc.models.jit import njit
 
 from .engine import DELIVER_DELAY, DELIVER_MISS, DELIVER_ROW
-from .neuron import FLAG_DELTA, FLAG_NO_LEAK, FLAG_SUBTRACT, NeuronParams
+from .neuron import FLAG_DELTA, FLAG_GRADED, FLAG_NO_LEAK, FLAG_SUBTRACT, NeuronParams
 from .router import Mesh, Table, WalkLog, csr, walk
 
 DELIVER_EMPTY = 3  # the key matches an entry but its row holds no synapse
@@ -108,25 +108,33 @@ def neuron_params(build: Any, base: dict[int, int], n: int) -> tuple[NeuronParam
     pair = {f: np.zeros((2, n), np.int64) for f in ("decay", "init", "shift")}
     flags = np.zeros(n, np.uint8)
     v_init = np.zeros(n, np.int64)
+    payload_shift = np.zeros(n, np.int64)
     for pop in build.network.neuron_populations():
         model = pop.neuron
-        if model.kind != "spinnaker_lif":
+        if model.kind not in ("spinnaker_lif", "spinnaker_li"):
             raise UnsupportedOnTarget(f"population '{pop.name}' is '{model.kind}': spinnaker-emu "
-                                      "runs spinnaker_lif (compile the network for spinnaker-emu "
-                                      "first)", where=f"populations.{pop.name}.neuron.kind")
+                                      "runs spinnaker_lif and spinnaker_li (compile the network "
+                                      "for spinnaker-emu first)",
+                                      where=f"populations.{pop.name}.neuron.kind")
         core, local = _placed(build, pop.name, pop.size)
         idx = _base_array(base)[core] + local
+        graded = model.kind == "spinnaker_li"
         for f in fields:
+            if graded and f in ("v_thresh", "v_reset", "t_refract"):
+                continue  # no threshold, reset or refractory period (FLAG_GRADED)
             fields[f][idx] = _per_neuron(getattr(model, f), pop.size)
+        if graded:
+            payload_shift[idx] = model.payload_shift
+            flags[idx] = FLAG_GRADED
         for r, suffix in enumerate(("exc", "inh")):
             pair["decay"][r, idx] = _per_neuron(getattr(model, f"decay_{suffix}"), pop.size)
             pair["init"][r, idx] = _per_neuron(getattr(model, f"init_{suffix}"), pop.size)
             pair["shift"][r, idx] = getattr(model, f"weight_shift_{suffix}")
-        flags[idx] = ((FLAG_DELTA if model.synapse == "delta" else 0)
-                      | (FLAG_SUBTRACT if model.reset == "subtract" else 0)
-                      | (FLAG_NO_LEAK if model.leak == "none" else 0))
+        flags[idx] |= ((FLAG_DELTA if model.synapse == "delta" else 0)
+                       | (FLAG_SUBTRACT if getattr(model, "reset", "zero") == "subtract" else 0)
+                       | (FLAG_NO_LEAK if model.leak == "none" else 0))
         v_init[idx] = _per_neuron(model.v_init, pop.size)
-    return NeuronParams(flags=flags, **fields, **pair), v_init
+    return NeuronParams(flags=flags, payload_shift=payload_shift, **fields, **pair), v_init
 
 
 def sends(build: Any, core_id: int) -> bool:
@@ -212,6 +220,10 @@ def _synapse_words(build: Any, slots: int, neuron_bits: int,
         block = pre_core[syn.pre]
         index = pre_local[syn.pre]
         late = stage > 0
+        if late.any() and pre.neuron is not None and pre.neuron.kind == "spinnaker_li":
+            raise UnsupportedOnTarget(
+                f"a graded projection's delay above the in-core slots ({slots}): delay cores "
+                "re-send spikes, not payloads", where=f"projections.{projection.name}.delay")
         if late.any():
             block, index = _delayed_block(build, delay_core, block, index, stage, late, projection)
         addresses.append((block << (ROW_INDEX_BITS + ROW_CORE_BITS)) | (index << ROW_CORE_BITS)

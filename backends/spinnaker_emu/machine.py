@@ -31,6 +31,7 @@ from .loader import (
     route_packets,
     route_patterns,
 )
+from .neuron import FLAG_GRADED
 from .router import N_LINKS, mesh_of
 
 SPIKE_CHUNK = 1 << 20
@@ -219,9 +220,14 @@ class EmuMachine:
         state = (self.v_init.astype(np.int64).copy(), np.zeros((2, self.n_neurons), np.int64),
                  np.zeros(self.n_neurons, np.int64), ring, pending)
         neuron = (p.v_thresh, p.v_reset, p.v_rest, p.i_offset, p.exp_tc, p.r_membrane, p.decay,
-                  p.init, p.shift, p.flags, p.t_refract)
+                  p.init, p.shift, p.flags, p.t_refract, p.payload_shift)
         src_ptr, src_g = self._sources(steps, dt)
-        net = (self.neuron_g, self.packets.core, src_ptr, src_g, self.ring_pos, self.ring_base, self.layout)
+        graded_n = np.flatnonzero(((p.flags & FLAG_GRADED) != 0) & (self.neuron_g >= 0))
+        graded_g = np.zeros(self.packets.key.size, np.uint8)
+        graded_g[self.neuron_g[graded_n]] = 1
+        payload = np.zeros(self.packets.key.size, np.int64)  # the last payload of each packet
+        net = (self.neuron_g, self.packets.core, src_ptr, src_g, self.ring_pos, self.ring_base,
+               self.layout, graded_n.astype(np.int64), graded_g, payload)
         counters = Counters.zeros(len(self.cores), len(self.mesh.chips), self.packets.key.size)
         rec_index = self._record_indices(record_v)
         v_rec = np.zeros((steps, rec_index.size), np.int64)

@@ -35,6 +35,7 @@ RECEPTOR_EXC, RECEPTOR_INH = 0, 1
 N_RECEPTORS = 2
 # per-neuron flag bits (``NeuronParams.flags``): the model's switches (``models/spinnaker_lif.py``)
 FLAG_DELTA, FLAG_SUBTRACT, FLAG_NO_LEAK = 1, 2, 4
+FLAG_GRADED = 8  # a ``spinnaker_li`` neuron: no threshold; sends V >> payload_shift every tick
 
 
 @njit(cache=True, inline="always")
@@ -68,8 +69,9 @@ class NeuronParams:
     decay: np.ndarray  # [2, N]: u0.32 decay per receptor
     init: np.ndarray  # [2, N]: u0.32 init per receptor
     shift: np.ndarray  # [2, N]: ring-buffer left shift per receptor
-    flags: np.ndarray  # [N] uint8: FLAG_DELTA (delta synapses) | FLAG_SUBTRACT | FLAG_NO_LEAK
+    flags: np.ndarray  # [N] uint8: FLAG_DELTA | FLAG_SUBTRACT | FLAG_NO_LEAK | FLAG_GRADED
     t_refract: np.ndarray
+    payload_shift: np.ndarray  # [N]: a graded neuron's message is V >> payload_shift
 
 
 @njit(cache=True)
@@ -80,7 +82,9 @@ def update_neurons(v, i_syn, refract, ring, ring_pos, slot_offset, receptor_stri
 
     Neuron n's entry of receptor r is ``ring[ring_pos[n] + slot_offset + r * receptor_stride]``
     (the core's ring, sPyNNaker's ``slot << (type + neuron bits) | type << neuron bits | neuron``).
-    Writes ``spiked[n]`` and returns the number of spikes.
+    Writes ``spiked[n]`` and returns the number of spikes. A ``FLAG_GRADED`` neuron
+    (``models/spinnaker_li.py``) has the same membrane and synapses and never spikes (it is never
+    refractory); its message is taken by the tick loop after this update.
     """
     count = 0
     for n in range(v.size):
@@ -103,7 +107,7 @@ def update_neurons(v, i_syn, refract, ring, ring_pos, slot_offset, receptor_stri
         else:
             refract[n] -= 1
             v[n] = v_reset[n]  # held (sPyNNaker freezes V, which sits at v_reset already)
-        fired = v[n] >= v_thresh[n]
+        fired = (flags[n] & FLAG_GRADED) == 0 and v[n] >= v_thresh[n]  # graded: never spikes
         if fired:
             if flags[n] & FLAG_SUBTRACT:  # snnc's extension: V - v_thresh
                 v[n] = _wrap32(v[n] - v_thresh[n])

@@ -123,9 +123,16 @@ def test_spinnaker_lif_networks_pass_unchanged():
     assert [p.passthrough for p in report.projections] == [True]
 
 
+def test_an_li_quantizes_to_spinnaker_li():
+    net = Network("readout", dt=1.0)
+    net.population("pop", 2, LI(tau_mem=10.0, v_leak=0.5))
+    quantized, _ = quantize(net, "spinnaker")
+    neuron = quantized.network.populations["pop"].neuron
+    assert neuron.kind == "spinnaker_li" and neuron.v_rest == 2**14
+
+
 @pytest.mark.parametrize("neuron, field", [
     (LIF(tau_mem=np.array([10.0, np.inf])), "tau_mem"),
-    (LI(tau_mem=10.0), "kind"),
     (LoihiLIF(du=0, dv=0, vth=10), "kind"),
 ])
 def test_what_spinnaker_cannot_express_is_refused_by_name(neuron, field):

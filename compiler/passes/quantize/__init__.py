@@ -166,7 +166,8 @@ def _incoming(network: Network, name: str,
         if projection.pre in messages:
             unit, peak = messages[projection.pre]
             synapses = dataclasses.replace(synapses, weight=synapses.weight * unit)
-        items.append(Incoming(index, projection, synapses, message_peak=peak))
+        items.append(Incoming(index, projection, synapses, message_peak=peak,
+                              graded=projection.pre in messages))
     return items
 
 

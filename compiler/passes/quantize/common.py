@@ -110,6 +110,7 @@ class Incoming:
     projection: Projection
     synapses: Synapses
     message_peak: float = 1.0
+    graded: bool = False  # the source is graded (its weights multiply a message every step)
 
 
 @dataclass

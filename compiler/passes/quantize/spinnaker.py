@@ -33,6 +33,7 @@ from scipy import special
 from snnc.ir.errors import QuantizationError, UnsupportedOnTarget
 from snnc.ir.sources import Poisson
 from snnc.ir.values import resolve
+from snnc.models.spinnaker_li import GRADED_SHIFT, SpinnakerLI
 from snnc.models.spinnaker_lif import INT32_MAX, INT32_MIN, UINT32_MAX, SpinnakerLIF
 
 from .common import (
@@ -41,6 +42,7 @@ from .common import (
     QuantizeOptions,
     ShiftedModel,
     compact,
+    decay_factors,
     fmt_range,
     input_extremes,
     overflow_lines,
@@ -51,7 +53,7 @@ from .common import (
     voltage_floor,
     with_weights,
 )
-from .report import weight_entry
+from .report import PopulationQuantization, weight_entry
 
 ACCUM = 2.0**15  # s16.15
 U032 = 2.0**32  # u0.32
@@ -183,7 +185,14 @@ def _synapse(neuron, size: int, dt: float, alpha_s: np.ndarray):
 def _shifts(incoming: list[Incoming], currents: dict[int, np.ndarray], gain: np.ndarray,
             network_pops: dict, size: int, dt: float, options: QuantizeOptions,
             where: str) -> dict[str, int]:
-    """Per receptor shift by sPyNNaker's rule, or from ``max_expected_summed_weight``."""
+    """Per receptor shift by sPyNNaker's rule, or from ``max_expected_summed_weight``.
+
+    A graded synapse (``Incoming.graded``) reaches the receptor of the sign of ``w * m``, so it
+    counts on both at its largest message (``|current| * message_peak``), sent every step; the
+    two receptors then share one shift (a weight is quantized before the message's sign is
+    known), at least enough for every graded weight ``|current| * 2**(30 - p)`` to fit 16 bits.
+    """
+    graded = [item for item in incoming if item.graded]
     shifts = {}
     for index, receptor in enumerate(("exc", "inh")):
         if options.max_expected_summed_weight is not None:
@@ -192,17 +201,26 @@ def _shifts(incoming: list[Incoming], currents: dict[int, np.ndarray], gain: np.
             groups = []
             for item in incoming:
                 current = currents[item.index]
+                if item.graded:
+                    groups.append((np.abs(current) * item.message_peak, item.synapses.post,
+                                   item.synapses.delay, 1000.0 / dt))
+                    continue
                 mask = current > 0 if receptor == "exc" else current < 0
                 groups.append((np.abs(current[mask]), item.synapses.post[mask],
                                item.synapses.delay, _pre_rate(network_pops[item.projection.pre],
                                                               options)))
             biggest = max_summed_weight(groups, size, dt, options)
         shifts[receptor] = ring_buffer_shift(biggest)
-        if shifts[receptor] > SHIFT_MAX:
+    if graded:
+        largest = max(float(np.abs(currents[item.index]).max(initial=0.0)) for item in graded)
+        fits = (int(math.ceil(math.log2(largest * 2.0**30 / RING_MAX))) if largest > 0 else 0)
+        shared = max(shifts["exc"], shifts["inh"], fits)
+        shifts = {"exc": shared, "inh": shared}
+    for receptor, shift in shifts.items():
+        if shift > SHIFT_MAX:
             raise QuantizationError(
-                f"the summed {receptor} input current ({biggest:.4g}) exceeds the s16.15 range "
-                f"(shift {shifts[receptor]} > {SHIFT_MAX}): scale the weights down",
-                where=where)
+                f"the summed {receptor} input current exceeds the s16.15 range "
+                f"(shift {shift} > {SHIFT_MAX}): scale the weights down", where=where)
     return shifts
 
 
@@ -259,19 +277,23 @@ def _projection(item: Incoming, current: np.ndarray, gain: np.ndarray, shifts: d
     """Signed 16-bit ring-buffer weights of one projection; its report entry."""
     post = item.synapses.post
     inhibitory = current < 0
+    graded = GRADED_SHIFT if item.graded else 0  # (|w| * |m|) >> 15: weights carry 2**15 more
     # in place where possible: at 100M synapses every float64 temporary is 800 MB
     magnitude = np.abs(current)
-    magnitude *= np.where(inhibitory, 2.0 ** (15 - shifts["inh"]), 2.0 ** (15 - shifts["exc"]))
+    magnitude *= np.where(inhibitory, 2.0 ** (15 + graded - shifts["inh"]),
+                          2.0 ** (15 + graded - shifts["exc"]))
     signed = round_weights(magnitude, options, stream=item.index)
     del magnitude
     clipped = signed > RING_MAX
     np.minimum(signed, RING_MAX, out=signed)
     np.negative(signed, out=signed, where=inhibitory)
     # float value of one integer unit, per synapse
-    scale = np.where(inhibitory, 2.0 ** (shifts["inh"] - 15), 2.0 ** (shifts["exc"] - 15))
+    scale = np.where(inhibitory, 2.0 ** (shifts["inh"] - 15 - graded),
+                     2.0 ** (shifts["exc"] - 15 - graded))
     scale *= gain[post]
     present = [r for r, mask in (("exc", current > 0), ("inh", inhibitory)) if mask.any()]
-    coarsest = float(scale.max()) if scale.size else 2.0 ** (shifts["exc"] - 15) * gain.max()
+    coarsest = (float(scale.max()) if scale.size
+                else 2.0 ** (shifts["exc"] - 15 - graded) * gain.max())
     dequantized = np.multiply(signed, scale, out=scale)
     del scale
     base = dict(name=item.projection.name, pre=item.projection.pre, post=item.projection.post,
@@ -279,3 +301,63 @@ def _projection(item: Incoming, current: np.ndarray, gain: np.ndarray, shifts: d
                 receptor_shift={r: shifts[r] for r in present or ["exc"]})
     report = weight_entry(base, item.synapses.weight, signed, dequantized, clipped, theta[post])
     return with_weights(item, signed.astype(np.int32)), report, dequantized
+
+
+def quantize_li_population(population, incoming: list[Incoming], network,
+                           options: QuantizeOptions) -> PopulationResult:
+    """Quantize one ``li`` population (graded: it feeds later layers) to ``spinnaker_li``.
+
+    Membrane, synapses and input weights as for ``lif`` (``quantize_population``); no threshold.
+    Its message is ``V >> payload_shift``, one unit ``2**(payload_shift - 15)`` volts: the shift
+    is the smallest that keeps the largest |V| the population can reach (``v_leak`` plus its
+    steady state under every input at once, the bias and ``v_init``; the s16.15 range without
+    leak) within 15 bits, so that the weights downstream (``(|w| |m|) >> 15``) keep 16 bits.
+    """
+    name, size, neuron, dt = population.name, population.size, population.neuron, network.dt
+    where = f"populations.{name}.neuron"
+    alpha_m, alpha_s = decay_factors(neuron, size, dt, where)
+    exp_tc, r_membrane, gain_m, leak = _membrane(neuron, size, alpha_m, where)
+    synapse, decay, init, init_q = _synapse(neuron, size, dt, alpha_s)
+    gain = gain_m * init_q
+    currents = {item.index: item.synapses.weight / gain[item.synapses.post] for item in incoming}
+    shifts = _shifts(incoming, currents, gain, network.populations, size, dt, options,
+                     f"populations.{name}")
+    v_leak = per_neuron(neuron, "v_leak", size)
+    bias = per_neuron(neuron, "bias", size)
+    v_init = per_neuron(neuron, "v_init", size)
+    x_pos, x_neg = input_extremes(incoming, size)
+    swing = (np.maximum(x_pos, x_neg) / np.maximum(1.0 - alpha_s, 1e-300) + np.abs(bias))
+    leak_f = 1.0 - alpha_m
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reach = np.where(leak_f > 0, swing / np.where(leak_f > 0, leak_f, 1.0),
+                         np.where(swing > 0, np.inf, 0.0))
+    peak_v = float(np.max(np.abs(v_leak) + np.maximum(reach, np.abs(v_init - v_leak)),
+                          initial=0.0))
+    peak_raw = min(peak_v * ACCUM + 2.0, float(2**31))
+    payload_shift = max(0, math.ceil(math.log2(max(peak_raw, 1.0))) - 15)
+    projections, reports = {}, {}
+    theta = np.full(size, max(peak_v, 1.0 / ACCUM))  # the report's scale for weight errors
+    for item in incoming:
+        projections[item.index], reports[item.index], _ = _projection(
+            item, currents[item.index], gain, shifts, theta, options)
+    raw = {field: _raw(per_neuron(neuron, source, size), source, where) for field, source in (
+        ("v_rest", "v_leak"), ("v_init", "v_init"))}
+    i_offset = _raw(bias / gain_m, "bias", where)
+    quantized = SpinnakerLI(
+        v_rest=compact(raw["v_rest"]), v_init=compact(raw["v_init"]), i_offset=compact(i_offset),
+        exp_tc=compact(exp_tc), r_membrane=compact(r_membrane), synapse=synapse,
+        decay_exc=compact(decay), init_exc=compact(init), decay_inh=compact(decay),
+        init_inh=compact(init), weight_shift_exc=shifts["exc"], weight_shift_inh=shifts["inh"],
+        leak=leak, payload_shift=payload_shift)
+    entry = PopulationQuantization(
+        name=name, size=size, kind=population.kind, quantized_kind="spinnaker_li",
+        scale=1.0 / ACCUM, mem_decay_error=float(np.abs(exp_tc / ACCUM - alpha_m).max()),
+        syn_decay_error=float(np.abs((decay / U032 if synapse == "exp" else 0.0)
+                                     - alpha_s).max()),
+        max_input=float(x_pos.max(initial=0.0)),
+        parameters={"exp_tc": fmt_range(exp_tc), "synapse": synapse,
+                    "shift": f"exc {shifts['exc']}, inh {shifts['inh']}",
+                    "payload_shift": str(payload_shift)})
+    unit = 2.0 ** (payload_shift - 15)
+    peak = float(math.ceil(peak_raw / 2.0**payload_shift))
+    return PopulationResult(quantized, projections, entry, reports, message=(unit, peak))
