@@ -193,7 +193,7 @@ def _shifts(incoming: list[Incoming], currents: dict[int, np.ndarray], gain: np.
     known), at least enough for every graded weight ``|current| * 2**(30 - p)`` to fit 16 bits.
     """
     graded = [item for item in incoming if item.graded]
-    shifts = {}
+    shifts, sums = {}, {}
     for index, receptor in enumerate(("exc", "inh")):
         if options.max_expected_summed_weight is not None:
             biggest = options.max_expected_summed_weight[index] / gain.min()
@@ -210,7 +210,7 @@ def _shifts(incoming: list[Incoming], currents: dict[int, np.ndarray], gain: np.
                                item.synapses.delay, _pre_rate(network_pops[item.projection.pre],
                                                               options)))
             biggest = max_summed_weight(groups, size, dt, options)
-        shifts[receptor] = ring_buffer_shift(biggest)
+        shifts[receptor], sums[receptor] = ring_buffer_shift(biggest), biggest
     if graded:
         largest = max(float(np.abs(currents[item.index]).max(initial=0.0)) for item in graded)
         fits = (int(math.ceil(math.log2(largest * 2.0**30 / RING_MAX))) if largest > 0 else 0)
@@ -219,8 +219,8 @@ def _shifts(incoming: list[Incoming], currents: dict[int, np.ndarray], gain: np.
     for receptor, shift in shifts.items():
         if shift > SHIFT_MAX:
             raise QuantizationError(
-                f"the summed {receptor} input current exceeds the s16.15 range "
-                f"(shift {shift} > {SHIFT_MAX}): scale the weights down", where=where)
+                f"the summed {receptor} input current ({sums[receptor]:.4g}) exceeds the s16.15 "
+                f"range (shift {shift} > {SHIFT_MAX}): scale the weights down", where=where)
     return shifts
 
 
