@@ -15,7 +15,7 @@ from snnc.ir.errors import NetworkError
 
 from .base import NeuronModel
 
-BUILTIN = ("lif", "li", "loihi_lif", "spinnaker_lif", "spinnaker_li", "loihi_li")
+BUILTIN = ("lif", "li", "loihi_lif", "loihi_li", "spinnaker_lif", "spinnaker_li")
 """Modules of ``snnc.models`` that define a built-in model, in the order tables list them."""
 
 

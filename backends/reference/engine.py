@@ -28,6 +28,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from snnc.models.jit import package_stamp
+
 from . import kernels
 from .program import Family, Program
 
@@ -186,7 +188,9 @@ _LOADED: dict[str, types.ModuleType] = {}  # per process: a module is compiled (
 def engine_module(families: list[Family]) -> types.ModuleType:
     """The compiled engine for these families' kernels (generated, written and imported once)."""
     source = engine_source(families)
-    digest = hashlib.sha256(source.encode()).hexdigest()[:20]
+    # the folder is named by the source AND every kernel package's code: an edit anywhere starts a
+    # fresh folder, so no cache file written by other code is ever read back
+    digest = hashlib.sha256((source + package_stamp()).encode()).hexdigest()[:20]
     module = _LOADED.get(digest)
     if module is not None:
         return module

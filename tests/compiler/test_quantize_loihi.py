@@ -142,7 +142,6 @@ def test_hand_computed_w1_neuron():
 
 @pytest.mark.parametrize("neuron, field, words", [
     (_w1_neuron(reset="subtract", v_reset=-0.5, v_th=10.0), "v_reset", "v_reset != 0"),
-    (LI(tau_mem=10.0), "kind", "'li'"),
     (SpinnakerLIF(v_thresh=10, exp_tc=30000, r_membrane=1000), "kind", "'spinnaker_lif'"),
 ])
 def test_what_loihi_cannot_express_is_refused_by_name(neuron, field, words):

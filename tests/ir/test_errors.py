@@ -48,11 +48,9 @@ CASES = [
     ("neither", "    neuron: {kind: lif, tau_mem: 20.0}\n", "",
      "populations.hid: a population has exactly one of 'neuron' or 'source'"),
     ("unknown-neuron-kind", "kind: lif,", "kind: lifx,",
-     "populations.hid.neuron.kind: neuron kind 'lifx'; expected one of: lif, li, loihi_lif, "
-     "spinnaker_lif"),
+     "populations.hid.neuron.kind: neuron kind 'lifx'; expected one of: lif, li, loihi_lif, loihi_li, spinnaker_lif, spinnaker_li"),
     ("missing-neuron-kind", "{kind: lif, tau_mem: 20.0}", "{tau_mem: 20.0}",
-     "populations.hid.neuron.kind: neuron kind missing; expected one of: lif, li, loihi_lif, "
-     "spinnaker_lif"),
+     "populations.hid.neuron.kind: neuron kind missing; expected one of: lif, li, loihi_lif, loihi_li, spinnaker_lif, spinnaker_li"),
     ("tau-mem-negative", "tau_mem: 20.0", "tau_mem: -5", "populations.hid.neuron.tau_mem: must be > 0, "
      "got -5"),
     ("tau-mem-missing", "{kind: lif, tau_mem: 20.0}", "{kind: lif}",
