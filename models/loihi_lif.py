@@ -68,16 +68,22 @@ U, V, REFRACTORY_LEFT = range(3)
 
 
 def loihi_tables(neuron: LoihiLIF, size: int, dt: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """(params int64[6, size], state int64[3, size]) of a ``loihi_lif`` population."""
-    params = np.zeros((6, size), dtype=np.int64)
+    """(params int64[rows, size], state int64[rows, size]) of a ``loihi_lif`` population.
+
+    Without refractory period and subtraction the tables are Lava's LIF alone (4 and 2 rows):
+    ``loihi_update`` then runs the loop without those branches, as fast as before they existed.
+    """
+    extended = neuron.refractory > 0 or neuron.reset == "subtract"
+    params = np.zeros((6 if extended else 4, size), dtype=np.int64)
     params[DU] = resolve(neuron.du, size, integer=True)
     params[DV] = resolve(neuron.dv, size, integer=True)
     params[VTH6] = resolve(neuron.vth, size, integer=True).astype(np.int64) << lava.VTH_SHIFT
     mant = resolve(neuron.bias_mant, size, integer=True).astype(np.int64)
     params[BIAS] = mant << resolve(neuron.bias_exp, size, integer=True).astype(np.int64)
-    params[REFRACTORY] = neuron.refractory
-    params[SUBTRACT] = int(neuron.reset == "subtract")
-    state = np.zeros((3, size), dtype=np.int64)
+    state = np.zeros((3 if extended else 2, size), dtype=np.int64)
+    if extended:
+        params[REFRACTORY] = neuron.refractory
+        params[SUBTRACT] = int(neuron.reset == "subtract")
     state[U] = resolve(neuron.u_init, size, integer=True)
     state[V] = resolve(neuron.v_init, size, integer=True)
     return params, state
@@ -98,17 +104,38 @@ def wrap_int32(x: int) -> int:
     return ((x + 2**31) & 0xFFFFFFFF) - 2**31
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _current(u, d, a):
+    """Lava's u update: decay, add the input, one 32-bit wrap, then its single 24-bit wrap
+    (models.py L158-171: +2^23 itself is kept)."""
+    u = wrap_int32(decay(u, d + lava.DS_OFFSET) + (np.int64(a) << lava.ACT_SHIFT))
+    if u > lava.STATE_HALF:
+        u -= 2 * lava.STATE_HALF
+    elif u <= -lava.STATE_HALF:
+        u += 2 * lava.STATE_HALF
+    return u
+
+
 @njit(cache=True, nogil=True)
 def loihi_update(a, params, state, lo, hi, out_ids, n_out, gbase):
-    """Advance neurons ``lo..hi-1`` one step with input ``a`` (int); append spikes' global ids."""
+    """Advance neurons ``lo..hi-1`` one step with input ``a`` (int); append spikes' global ids.
+
+    Two loops: Lava's LIF alone (tables of 2 state rows), and with snnc's refractory period and
+    reset by subtraction (3 rows); the choice is made once per call, not per neuron."""
+    if state.shape[0] <= REFRACTORY_LEFT:
+        for i in range(lo, hi):
+            u = _current(state[U, i], params[DU, i], a[i])
+            v = decay(state[V, i], params[DV, i]) + u + params[BIAS, i]
+            v = min(max(v, -lava.STATE_MAX), lava.STATE_MAX)
+            if v > params[VTH6, i]:
+                v = 0
+                out_ids[n_out] = gbase + i
+                n_out += 1
+            state[U, i] = u
+            state[V, i] = v
+        return n_out
     for i in range(lo, hi):
-        u = wrap_int32(decay(state[U, i], params[DU, i] + lava.DS_OFFSET)
-                       + (np.int64(a[i]) << lava.ACT_SHIFT))
-        # Lava's single 24-bit wrap (models.py L158-171): +2^23 itself is kept
-        if u > lava.STATE_HALF:
-            u -= 2 * lava.STATE_HALF
-        elif u <= -lava.STATE_HALF:
-            u += 2 * lava.STATE_HALF
+        u = _current(state[U, i], params[DU, i], a[i])
         state[U, i] = u
         if state[REFRACTORY_LEFT, i] > 0:
             # refractory: u keeps integrating, v is held at its reset value, no spike

@@ -125,9 +125,12 @@ def _families(net: Network, numerics: str) -> dict[str, Family]:
     steps: dict[str, Step] = {}
     for pop in pops:
         step = step_of(pop.kind, numerics)
-        key = f"{step.numerics}:{step.update.py_func.__module__}.{step.update.py_func.__name__}"
+        params, state = step.tables(pop.neuron, pop.size, net.dt)
+        # one family per kernel and table layout (a kernel may lay out a fast variant's tables)
+        key = (f"{step.numerics}:{step.update.py_func.__module__}.{step.update.py_func.__name__}"
+               f":{params.shape[0]}x{state.shape[0]}")
         steps.setdefault(key, step)
-        groups.setdefault(key, []).append((pop.name, *step.tables(pop.neuron, pop.size, net.dt)))
+        groups.setdefault(key, []).append((pop.name, params, state))
     families, gbase, cbase = {}, 0, 0
     for key, entries in groups.items():
         step = steps[key]
