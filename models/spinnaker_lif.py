@@ -91,13 +91,18 @@ _FIELDS = ("v_thresh", "v_reset", "v_rest", "i_offset", "exp_tc", "r_membrane", 
 
 
 def spinnaker_tables(neuron: SpinnakerLIF, size: int, dt: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """(params int64[16, size], state int64[4, size]) of a ``spinnaker_lif`` population."""
-    params = np.empty((16, size), dtype=np.int64)
+    """(params int64[14 or 16, size], state int64[4, size]) of a ``spinnaker_lif`` population.
+
+    sPyNNaker's own model (reset to v_reset, exp leak) has no rows for snnc's extensions, so its
+    update does not test them per neuron (``spinnaker_update``)."""
+    extended = neuron.reset == "subtract" or neuron.leak == "none"
+    params = np.empty((16 if extended else 14, size), dtype=np.int64)
     for row, name in enumerate(_FIELDS):
         params[row] = resolve(getattr(neuron, name), size, integer=True)
     params[DELTA] = int(neuron.synapse == "delta")
-    params[SUBTRACT] = int(neuron.reset == "subtract")
-    params[NO_LEAK] = int(neuron.leak == "none")
+    if extended:
+        params[SUBTRACT] = int(neuron.reset == "subtract")
+        params[NO_LEAK] = int(neuron.leak == "none")
     state = np.zeros((4, size), dtype=np.int64)
     state[V] = resolve(neuron.v_init, size, integer=True)
     return params, state
@@ -133,8 +138,12 @@ def _receive(current, ring_sum, shift, init, delta):
 
 @njit(cache=True, nogil=True)
 def spinnaker_update(x, params, state, lo, hi, out_ids, n_out, gbase):
-    """Advance neurons ``lo..hi-1``; ``x[i]``/``x[n + i]`` are neuron i's exc/inh ring sums."""
+    """Advance neurons ``lo..hi-1``; ``x[i]``/``x[n + i]`` are neuron i's exc/inh ring sums.
+
+    ``extended`` (tables with the extension rows) is loop-invariant: sPyNNaker's own model never
+    reads the SUBTRACT / NO_LEAK rows."""
     n = state.shape[1]
+    extended = params.shape[0] > NO_LEAK
     for k in range(lo, hi):
         delta = params[DELTA, k] != 0
         i_exc = _receive(state[I_EXC, k], x[k], params[SHIFT_EXC, k], params[INIT_EXC, k], delta)
@@ -143,7 +152,7 @@ def spinnaker_update(x, params, state, lo, hi, out_ids, n_out, gbase):
         v = state[V, k]
         if state[REFRACT, k] <= 0:
             total = wrap_int32(wrap_int32(i_exc - i_inh) + params[I_OFFSET, k])
-            if params[NO_LEAK, k] != 0:  # IF: integrate the current, no exp_tc
+            if extended and params[NO_LEAK, k] != 0:  # IF: integrate the current, no exp_tc
                 v = wrap_int32(v + accum_mul(total, params[R_MEMBRANE, k]))
             else:
                 alpha = wrap_int32(accum_mul(total, params[R_MEMBRANE, k]) + params[V_REST, k])
@@ -152,7 +161,10 @@ def spinnaker_update(x, params, state, lo, hi, out_ids, n_out, gbase):
             state[REFRACT, k] -= 1
             v = params[V_RESET, k]  # held (sPyNNaker freezes V, which sits at v_reset already)
         if v >= params[V_THRESH, k]:
-            v = wrap_int32(v - params[V_THRESH, k]) if params[SUBTRACT, k] != 0 else params[V_RESET, k]
+            if extended and params[SUBTRACT, k] != 0:
+                v = wrap_int32(v - params[V_THRESH, k])
+            else:
+                v = params[V_RESET, k]
             state[REFRACT, k] = params[T_REFRACT, k]
             out_ids[n_out] = gbase + k
             n_out += 1
