@@ -21,18 +21,37 @@ Every simulator runs in its own child process (fresh memory, its own peak RSS) o
 Throughput = synaptic events (sum over spikes of the neuron's out-degree) / simulation seconds;
 build (network construction, lowering, C++ compilation) is reported separately. snnc's numba code
 is warmed up on a small network of the same types first, so JIT loading is not timed.
+
+A/B of two snnc revisions (the reference's three numerics only, no Brian2):
+
+    .venv/bin/python benchmarks/sim_throughput.py --against 0dfa526 [--new REV] [--repeats 3]
+
+runs the old revision (exported with ``git archive`` into a temporary folder and imported as
+``snnc`` through a folder of symlinks laid out by its own ``package-dir``) and the new one (``.``,
+the default: this checkout as it is, uncommitted edits included; or any revision, exported the
+same way) alternately, old then new, ``--repeats`` times each per size and numerics. Every run is
+a fresh child that builds the network once and simulates it ``--inner`` times (default 5), each
+on a fresh engine, the fastest counted (sim s, events/s). Each side has its own numba and snnc
+caches, warmed by one short run before anything is timed; ``--cold-repeats`` first-run
+measurements (1k neurons, empty caches: numba compiles everything) are taken too. It prints every
+run, then per size and numerics the medians over runs, new/old ratios and the spike totals, and
+exits 1 when the spikes differ between the two.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -64,25 +83,60 @@ def w1_network(data: dict, kind: str):
     return net
 
 
-def snnc_child(kind: str, data: dict, steps: int) -> dict:
+def _lower(net, steps: int, numerics: str):
+    """``lower`` of the snnc being run: it takes the numerics since the model registry (1d6af5b);
+    the three-family engine before it (``--against 0dfa526``) did not."""
+    import inspect
+
+    from snnc.backends.reference.program import lower
+
+    if "numerics" in inspect.signature(lower).parameters:
+        return lower(net, steps, numerics)
+    return lower(net, steps)
+
+
+def _run_steps(engine):
+    """The numba dispatcher of the engine's time loop (generated per kernel set, or fixed)."""
+    kernels = getattr(engine, "kernels", None) or sys.modules[type(engine).__module__]
+    return kernels.run_steps
+
+
+def snnc_child(kind: str, data: dict, steps: int, inner: int = 1) -> dict:
+    """Build once, then ``inner`` runs of the program, each on a fresh Engine (the same start
+    state): sim_s is the fastest (on a shared machine the others measure its neighbours too)."""
     from snnc.backends.reference import prepare
     from snnc.backends.reference.engine import Engine
-    from snnc.backends.reference.program import lower
 
     numerics = kind.split("-")[1]
     model = "loihi" if numerics == "loihi" else "lif"
+    started = time.perf_counter()
     warm = prepare(w1_network(w1_workload.generate(1000), model), numerics)
-    Engine(lower(warm, 3), {}).run()  # load the compiled kernels of these types
+    Engine(_lower(warm, 3, numerics), {}).run()  # load the compiled kernels of these types
+    load_s = time.perf_counter() - started
     started = time.perf_counter()
     net = prepare(w1_network(data, model), numerics)
-    engine = Engine(lower(net, steps), {})
+    program = _lower(net, steps, numerics)
+    engine = Engine(program, {})
     del net
     build_s = time.perf_counter() - started
-    started, cpu = time.perf_counter(), time.process_time()
-    engine.run()
-    sim_s, cpu_s = time.perf_counter() - started, time.process_time() - cpu
-    _, ids = engine.spikes()
-    return dict(build_s=build_s, sim_s=sim_s, sim_cpu_s=cpu_s, spiking_ids=ids)
+    loop = _run_steps(engine)
+    compiled = len(loop.overloads)
+    runs, trains = [], set()
+    for k in range(inner):
+        if k:
+            engine = Engine(program, {})
+        started, cpu = time.perf_counter(), time.process_time()
+        engine.run()
+        runs.append((time.perf_counter() - started, time.process_time() - cpu))
+        times, ids = engine.spikes()
+        digest = hashlib.sha1(np.ascontiguousarray(times, np.int64).tobytes())
+        digest.update(np.ascontiguousarray(ids, np.int64).tobytes())
+        trains.add(digest.hexdigest()[:16])
+    sim_s, cpu_s = min(runs)
+    # a new signature of the time loop compiled inside the timed run would make sim_s meaningless
+    return dict(load_s=load_s, build_s=build_s, sim_s=sim_s, sim_cpu_s=cpu_s, spiking_ids=ids,
+                sim_runs_s=[r[0] for r in runs], spikes_sha1=",".join(sorted(trains)),
+                compiled_while_timed=len(loop.overloads) != compiled)
 
 
 BRIAN2_MODEL = """
@@ -128,31 +182,69 @@ def brian2_child(kind: str, data: dict, steps: int) -> dict:
     return dict(build_s=build_s, sim_s=sim_s, sim_cpu_s=None, spiking_ids=ids)
 
 
-def child_main(kind: str, path: str, steps: int) -> None:
+def cold_child(kind: str, data: dict, steps: int) -> dict:
+    """A first run in a fresh process with empty caches (the parent sets them): import, build,
+    first run (numba compiles here), then the same program again (compiled: the run alone)."""
+    started = time.perf_counter()
+    from snnc.backends.reference import prepare
+    from snnc.backends.reference.engine import Engine
+
+    import_s = time.perf_counter() - started
+    numerics = kind.split("-")[1]
+    started = time.perf_counter()
+    program = _lower(prepare(w1_network(data, "loihi" if numerics == "loihi" else "lif"),
+                             numerics), steps, numerics)
+    build_s = time.perf_counter() - started
+    started = time.perf_counter()
+    engine = Engine(program, {})
+    engine.run()
+    first_s = time.perf_counter() - started
+    started = time.perf_counter()
+    Engine(program, {}).run()
+    again_s = time.perf_counter() - started
+    _, ids = engine.spikes()
+    return dict(import_s=import_s, build_s=build_s, first_s=first_s, again_s=again_s,
+                spiking_ids=ids)
+
+
+def child_main(kind: str, path: str, steps: int, cold: bool = False, inner: int = 1) -> None:
     with np.load(path) as handle:
         data = {key: handle[key] for key in handle.files}
-    run = snnc_child if kind.startswith("snnc") else brian2_child
-    result = run(kind, data, steps)
+    if cold:
+        result = cold_child(kind, data, steps)
+    elif kind.startswith("snnc"):
+        result = snnc_child(kind, data, steps, inner)
+    else:
+        result = brian2_child(kind, data, steps)
     ids = result.pop("spiking_ids")
     outdeg = np.bincount(data["pre"], minlength=int(json.loads(str(data["meta"]))["N"]))
     result.update(kind=kind, spikes=int(ids.size), events=int(outdeg[ids].sum()))
+    if kind.startswith("snnc"):  # the tree the engine came from (root/backends/reference/engine.py)
+        engine = sys.modules["snnc.backends.reference.engine"]
+        result["snnc_root"] = str(Path(engine.__file__).resolve().parents[2])
     print("RESULT " + json.dumps(result), flush=True)
 
 
-def run_child(kind: str, path: str, steps: int) -> dict:
+def run_child(kind: str, path: str, steps: int, env_extra: dict | None = None,
+              cold: bool = False, inner: int = 1) -> dict:
     """Run one simulator in a child; its peak RSS and CPU come from wait4 (children included)."""
     # both snnc and Brian2 use OpenMP: let idle threads sleep rather than spin (a shared machine)
-    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", **(env_extra or {}))
+    started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, __file__, "--child", kind, "--data", path,
-                             "--steps", str(steps)], stdout=subprocess.PIPE, text=True, env=env)
+                             "--steps", str(steps), "--inner", str(inner)]
+                            + (["--cold"] if cold else []),
+                            stdout=subprocess.PIPE, text=True, env=env)
     out = proc.stdout.read() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
+    wall_s = time.perf_counter() - started
     line = next((x for x in out.splitlines() if x.startswith("RESULT ")), None)
     if proc.returncode or line is None:
         return dict(kind=kind, error=f"exit {proc.returncode}")
     result = json.loads(line[len("RESULT "):])
     result["peak_rss_mib"] = round(usage.ru_maxrss / 1024, 1)  # max over the child and its children
+    result["process_s"] = wall_s  # interpreter start to exit
     return result
 
 
@@ -175,24 +267,229 @@ def report(n: int, steps: int, results: list[dict]) -> None:
         print(f"best Brian2: {best:.3g} events/s; lowest Brian2 peak RSS {brian_rss:,.0f} MiB")
 
 
+# ---------------------------------------------------------------- A/B of two snnc revisions
+REPO = Path(__file__).resolve().parents[1]
+AB_CONFIGS = ("snnc-loihi", "snnc-float", "snnc-spinnaker")
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", "-C", str(REPO), *args], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def ab_side(rev: str, label: str, tmp: Path) -> dict:
+    """One side of the A/B: its import environment and its own (initially empty) caches.
+
+    ``.`` is this checkout as installed (uncommitted edits included). A revision is exported with
+    ``git archive`` (nothing in the checkout or its index changes) and made importable as ``snnc``
+    by a folder of symlinks laid out by that revision's own ``package-dir`` (``snnc.ir -> ir/``,
+    ...), put first on the child's PYTHONPATH (ahead of the editable install's finder).
+    """
+    caches = tmp / label
+    side = dict(label=label, rev=rev, env=dict(NUMBA_CACHE_DIR=str(caches / "numba"),
+                                               SNNC_CACHE_DIR=str(caches / "snnc")))
+    if rev == ".":
+        dirty = _git("status", "--porcelain", "--untracked-files=no")
+        side.update(root=str(REPO), commit=_git("rev-parse", "--short=10", "HEAD")
+                    + (" + uncommitted edits" if dirty else ""))
+        return side
+    commit = _git("rev-parse", "--verify", f"{rev}^{{commit}}")
+    tree = tmp / f"tree-{commit[:10]}"
+    if not tree.exists():
+        tree.mkdir()
+        archive = subprocess.Popen(["git", "-C", str(REPO), "archive", "--format=tar", commit],
+                                   stdout=subprocess.PIPE)
+        subprocess.run(["tar", "-x", "-C", str(tree)], stdin=archive.stdout, check=True)
+        if archive.wait():
+            raise SystemExit(f"git archive {commit} failed")
+    text = (tree / "pyproject.toml").read_text()
+    line = next(x for x in text.splitlines() if x.startswith("package-dir"))
+    mapping = dict(re.findall(r'"(snnc(?:\.\w+)?)"\s*=\s*"([^"]+)"', line))
+    shim = tmp / f"path-{commit[:10]}"
+    package = shim / "snnc"
+    if not package.exists():
+        package.mkdir(parents=True)
+        for entry in (tree / mapping.pop("snnc")).iterdir():
+            if entry.name != "__pycache__":
+                (package / entry.name).symlink_to(entry)
+        for name, folder in mapping.items():
+            (package / name.split(".", 1)[1]).symlink_to(tree / folder)
+    path = os.pathsep.join(x for x in (str(shim), os.environ.get("PYTHONPATH", "")) if x)
+    side["env"]["PYTHONPATH"] = path
+    side.update(root=str(tree), commit=commit[:10])
+    return side
+
+
+def _ab_run(side: dict, kind: str, path: str, steps: int, **options) -> dict:
+    result = run_child(kind, path, steps, side["env"], **options)
+    result.update(side=side["label"], load_1m=os.getloadavg()[0])
+    if "error" not in result and result.get("snnc_root") != side["root"]:
+        raise SystemExit(f"{side['label']}: the child imported snnc from "
+                         f"{result.get('snnc_root')}, not {side['root']}")
+    return result
+
+
+def _median(values: list[float]) -> float:
+    return float(np.median(values)) if values else float("nan")
+
+
+def ab_main(args) -> None:
+    """``--against OLD``: old and new snnc reference on W1, interleaved, each in its own child."""
+    configs = [k for k in (args.only or AB_CONFIGS) if k.startswith("snnc")]
+    # a SIGTERM (an abandoned measurement) still removes the exported trees and caches
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    record: dict = dict(date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                        command=" ".join(sys.argv), load_at_start=os.getloadavg(), runs=[])
+    with tempfile.TemporaryDirectory(prefix="snnc_ab_") as name:
+        tmp = Path(name)
+        old, new = ab_side(args.against, "old", tmp), ab_side(args.new, "new", tmp)
+        record.update(old=old["commit"], new=new["commit"])
+        print(f"A/B: old = {old['commit']} ({old['root']}), new = {new['commit']} ({new['root']})")
+        print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+        small = str(tmp / "w1_1000.npz")
+        np.savez(small, **w1_workload.generate(1000))
+        # warm each side's numba cache (the timed children then only load machine code)
+        for side in (old, new):
+            for kind in configs:
+                r = _ab_run(side, kind, small, 10)
+                print(f"warm-up {side['label']} {kind}: {r.get('error') or 'ok'} "
+                      f"({r.get('process_s', 0):.1f} s)", flush=True)
+        if args.cold_repeats:
+            print(f"\ncold: W1 N = 1,000, {args.steps} steps, empty NUMBA_CACHE_DIR and "
+                  "SNNC_CACHE_DIR per run")
+            print(f"{'side':4} {'numerics':15} {'process s':>9} {'import s':>8} {'build s':>7} "
+                  f"{'1st run s':>9} {'again s':>7} {'spikes':>7} load")
+        for rep in range(args.cold_repeats):
+            for kind in configs:
+                for side in (old, new):
+                    empty = tmp / f"cold{rep}" / side["label"] / kind
+                    fresh = dict(side, env=dict(side["env"], NUMBA_CACHE_DIR=str(empty / "numba"),
+                                                SNNC_CACHE_DIR=str(empty / "snnc")))
+                    r = _ab_run(fresh, kind, small, args.steps, cold=True)
+                    r.update(n=1000, phase="cold", rep=rep)
+                    record["runs"].append(r)
+                    if "error" in r:
+                        print(f"{side['label']:4} {kind:15} failed: {r['error']}")
+                        continue
+                    print(f"{side['label']:4} {kind:15} {r['process_s']:>9.2f} "
+                          f"{r['import_s']:>8.2f} {r['build_s']:>7.2f} {r['first_s']:>9.2f} "
+                          f"{r['again_s']:>7.3f} {r['spikes']:>7,} {r['load_1m']:.2f}", flush=True)
+        for n in args.sizes:
+            path = str(tmp / f"w1_{n}.npz")
+            np.savez(path, **w1_workload.generate(n))
+            print(f"\nW1 N = {n:,}, {args.steps} steps: old, new alternated, {args.repeats} each")
+            print(f"{'rep':>3} {'side':4} {'numerics':15} {'spikes':>9} {'events':>12} "
+                  f"{'sim s':>7} {'cpu s':>6} {'events/s':>9} {'runs: median, max s':>19} load",
+                  flush=True)
+            for rep in range(args.repeats):
+                for kind in configs:
+                    for side in (old, new):
+                        r = _ab_run(side, kind, path, args.steps, inner=args.inner)
+                        r.update(n=n, phase="timed", rep=rep)
+                        record["runs"].append(r)
+                        if "error" in r:
+                            print(f"{rep:>3} {side['label']:4} {kind:15} failed: {r['error']}")
+                            continue
+                        flag = "  COMPILED WHILE TIMED" if r["compiled_while_timed"] else ""
+                        print(f"{rep:>3} {side['label']:4} {kind:15} {r['spikes']:>9,} "
+                              f"{r['events']:>12,} {r['sim_s']:>7.3f} {r['sim_cpu_s']:>6.2f} "
+                              f"{r['events'] / r['sim_s']:>9.3g} "
+                              f"{_median(r['sim_runs_s']):>11.3f} {max(r['sim_runs_s']):>7.3f} "
+                              f"{r['load_1m']:.2f}{flag}",
+                              flush=True)
+    record["load_at_end"] = os.getloadavg()
+    ok = ab_summary(record, configs, args.sizes)
+    if args.json:
+        Path(args.json).write_text(json.dumps(record, indent=1) + "\n")
+    if not ok:
+        raise SystemExit(1)
+
+
+def ab_summary(record: dict, configs: list[str], sizes: list[int]) -> bool:
+    """Medians per side, new/old ratios, and the spike check; False when spikes differ."""
+    runs = [r for r in record["runs"] if "error" not in r]
+    ok = True
+    print(f"\nold {record['old']} vs new {record['new']}; load average at start "
+          f"{record['load_at_start'][0]:.2f}, at end {record['load_at_end'][0]:.2f}")
+    print(f"{'N':>6} {'numerics':15} {'old sim s':>9} {'new sim s':>9} {'old ev/s':>9} "
+          f"{'new ev/s':>9} {'new/old':>7} {'best n/o':>8} {'spikes old':>10} {'spikes new':>10}")
+    for n in sizes:
+        for kind in configs:
+            mine = {side: [r for r in runs if r["phase"] == "timed" and r["n"] == n
+                           and r["kind"] == kind and r["side"] == side] for side in ("old", "new")}
+            if not all(mine.values()):
+                print(f"{n:>6} {kind:15} missing runs")
+                ok = False
+                continue
+            sim = {s: _median([r["sim_s"] for r in rs]) for s, rs in mine.items()}
+            rate = {s: _median([r["events"] / r["sim_s"] for r in rs]) for s, rs in mine.items()}
+            best = {s: max(r["events"] / r["sim_s"] for r in rs) for s, rs in mine.items()}
+            spikes = {s: sorted({r["spikes"] for r in rs}) for s, rs in mine.items()}
+            trains = {h for rs in mine.values() for r in rs for h in r["spikes_sha1"].split(",")}
+            print(f"{n:>6} {kind:15} {sim['old']:>9.3f} {sim['new']:>9.3f} {rate['old']:>9.3g} "
+                  f"{rate['new']:>9.3g} {rate['new'] / rate['old']:>7.3f} "
+                  f"{best['new'] / best['old']:>8.3f} "
+                  f"{','.join(map(str, spikes['old'])):>10} "
+                  f"{','.join(map(str, spikes['new'])):>10}")
+            if spikes["old"] != spikes["new"] or len(spikes["old"]) != 1 or len(trains) != 1:
+                print(f"SPIKES DIFFER: N = {n}, {kind}: totals old {spikes['old']} new "
+                      f"{spikes['new']}, {len(trains)} distinct spike trains")
+                ok = False
+            if any(r["compiled_while_timed"] for rs in mine.values() for r in rs):
+                print(f"N = {n}, {kind}: a timed run compiled the time loop (sim s is not the run)")
+    cold = [r for r in runs if r["phase"] == "cold"]
+    if cold:
+        print("\ncold (N = 1,000), medians: process s (rule: <= 3 s) / first run s / again s")
+        for kind in configs:
+            for side in ("old", "new"):
+                rs = [r for r in cold if r["kind"] == kind and r["side"] == side]
+                if rs:
+                    print(f"{side:4} {kind:15} {_median([r['process_s'] for r in rs]):6.2f} "
+                          f"{_median([r['first_s'] for r in rs]):6.2f} "
+                          f"{_median([r['again_s'] for r in rs]):6.3f}")
+            totals = {r["spikes"] for r in cold if r["kind"] == kind}
+            if len(totals) > 1:
+                print(f"SPIKES DIFFER: cold N = 1000, {kind}: totals {sorted(totals)}")
+                ok = False
+    return ok
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
     parser.add_argument("--steps", type=int, default=1000)
-    parser.add_argument("--only", nargs="+", choices=CONFIGS, default=list(CONFIGS))
+    parser.add_argument("--only", nargs="+", choices=CONFIGS)
+    parser.add_argument("--against", metavar="REV",
+                        help="A/B: snnc's reference at REV (old) against --new, interleaved")
+    parser.add_argument("--new", default=".", metavar="REV",
+                        help="the new side of --against: a revision, or '.' (default) for this "
+                             "checkout as it is")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per side (--against)")
+    parser.add_argument("--cold-repeats", type=int, default=1,
+                        help="cold 1k-neuron runs per side and numerics (--against; 0: none)")
+    parser.add_argument("--inner", type=int, default=None,
+                        help="snnc: runs of the built program per child, the fastest reported "
+                             "(default 1; 5 with --against)")
+    parser.add_argument("--json", help="write every run of --against to this file")
     parser.add_argument("--child", choices=CONFIGS, help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
+    parser.add_argument("--cold", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child_main(args.child, args.data, args.steps)
+        child_main(args.child, args.data, args.steps, args.cold, args.inner or 1)
+        return
+    if args.against:
+        args.inner = args.inner or 5
+        ab_main(args)
         return
     with tempfile.TemporaryDirectory(prefix="snnc_w1_") as tmp:
         for n in args.sizes:
             path = os.path.join(tmp, f"w1_{n}.npz")
             np.savez(path, **w1_workload.generate(n))
             results = []
-            for kind in args.only:
-                results.append(run_child(kind, path, args.steps))
+            for kind in args.only or CONFIGS:
+                inner = args.inner or 1 if kind.startswith("snnc") else 1
+                results.append(run_child(kind, path, args.steps, inner=inner))
                 print(json.dumps(results[-1]), flush=True)
             report(n, args.steps, results)
 
