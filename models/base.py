@@ -7,7 +7,8 @@ A :class:`NeuronModel` bundles, for one IR neuron kind, everything that differs 
   signature for all models, plus the function that lays its parameters out as tables);
 - ``quantizers``: how a float model becomes each target's integer model, and which of its features
   that quantization keeps exactly (the rest are the reasons for "target T cannot run M");
-- ``lowerings``: the backends that run the model natively (the model is that target's integer kind);
+- ``lowerings``: the backends that run the model natively (the model is that target's integer kind)
+  and how (:class:`LavaLowering` for loihi-sim);
 - ``features_of``: which optional features a given instance uses (refractory period, reset by
   subtraction, no leak, ...), each with the IR field that turns it on;
 - ``example``: a small instance with a given set of features on (for the support sweep test).
@@ -95,6 +96,30 @@ class Quantizer:
 
 
 @dataclass(frozen=True)
+class LavaLowering:
+    """How ``loihi-sim`` runs a Loihi integer model: ONE Lava process holds every population of
+    the kind (concatenated in network order; Lava's cost is per process, not per neuron).
+
+    ``arrays(neuron, size)`` gives the per-neuron int64 arrays of one population (the same keys
+    for every population of the kind); ``process`` is ``"module:function"``, imported only by the
+    loihi-sim backend (so the core never imports lava): ``function(arrays, size)`` returns the
+    Lava process, which must have an ``a_in`` InPort, an ``s_out`` OutPort and the Var named
+    ``voltage`` (read by ``--record-v``). ``message_bits`` 0: ``s_out`` sends spikes (0/1);
+    above 0: graded messages of that width (blocks from it are made with ``num_message_bits``).
+    """
+
+    summary: str
+    arrays: Callable[[Any, int], dict[str, np.ndarray]]
+    process: str
+    message_bits: int = 0
+    voltage: str = "v"
+
+    @property
+    def graded(self) -> bool:
+        return self.message_bits > 0
+
+
+@dataclass(frozen=True)
 class NeuronModel:
     """One neuron model: the single source of what it is and where it runs (module docstring)."""
 
@@ -103,7 +128,10 @@ class NeuronModel:
     summary: str
     steps: Mapping[str, Step] = field(default_factory=dict)
     quantizers: Mapping[str, Quantizer] = field(default_factory=dict)
-    lowerings: Mapping[str, str] = field(default_factory=dict)
+    lowerings: Mapping[str, Any] = field(default_factory=dict)
+    """Target name -> how that backend runs this kind natively: for ``loihi-sim`` a
+    :class:`LavaLowering`; for ``spinnaker-emu`` a description (its cores run the model's
+    ``spinnaker`` step)."""
     features: tuple[str, ...] = ()
     features_of: Callable[[Any], dict[str, str]] = lambda neuron: {}
     spiking: bool = True

@@ -17,7 +17,7 @@ import numpy as np
 from snnc.ir.values import RangeChecked, _Frozen, resolve
 
 from . import lava_fixed_point as lava
-from .base import NeuronModel, Step
+from .base import LavaLowering, NeuronModel, Step
 from .jit import njit
 from .loihi_lif import decay, wrap_int32
 
@@ -100,6 +100,16 @@ def li_update(a, params, state, lo, hi, out_ids, n_out, gbase):
     return n_out
 
 
+_LAVA_FIELDS = ("du", "dv", "bias_mant", "bias_exp", "u_init", "v_init", "payload_shift")
+MESSAGE_BITS = 24  # SnncLI's graded payload width (``backends/loihi_sim/lava_procs/li.py``)
+
+
+def lava_arrays(neuron: LoihiLI, size: int) -> dict[str, np.ndarray]:
+    """The per-neuron values loihi-sim gives its SnncLI process."""
+    return {name: np.asarray(resolve(getattr(neuron, name), size, integer=True), np.int64)
+            for name in _LAVA_FIELDS}
+
+
 def _features(neuron: LoihiLI) -> dict[str, str]:
     used = {}
     if not isinstance(neuron.du, (int, float)) or neuron.du < lava.DECAY_MAX:
@@ -120,8 +130,9 @@ MODEL = NeuronModel(
     summary="Loihi's fixed-point CUBA neuron without threshold; graded message v >> payload_shift",
     steps={"loihi": Step("loihi", li_tables, li_update, np.int64, V, input="loihi",
                          payload_row=MESSAGE)},
-    lowerings={"loihi-sim": "snnc's SnncLI (graded s_out, 24-bit) into Sparse/DelaySparse "
-                            "with num_message_bits=24"},
+    lowerings={"loihi-sim": LavaLowering(
+        "snnc's SnncLI (graded s_out, 24-bit) into Sparse/DelaySparse with num_message_bits=24",
+        lava_arrays, "snnc.backends.loihi_sim.processes:loihi_li", message_bits=MESSAGE_BITS)},
     features=("synaptic_current", "no_leak", "graded_output"),
     features_of=_features,
     spiking=False,

@@ -18,7 +18,7 @@ from pydantic import Field
 from snnc.ir.values import Int, RangeChecked, _Frozen, resolve
 
 from . import lava_fixed_point as lava
-from .base import NeuronModel, Step
+from .base import LavaLowering, NeuronModel, Step
 from .jit import njit
 
 
@@ -153,6 +153,17 @@ def loihi_update(a, params, state, lo, hi, out_ids, n_out, gbase):
     return n_out
 
 
+_LAVA_FIELDS = ("du", "dv", "vth", "bias_mant", "bias_exp", "u_init", "v_init", "refractory")
+
+
+def lava_arrays(neuron: LoihiLIF, size: int) -> dict[str, np.ndarray]:
+    """The per-neuron values loihi-sim gives its LIF process (``backends/loihi_sim/processes.py``)."""
+    arrays = {name: np.asarray(resolve(getattr(neuron, name), size, integer=True), np.int64)
+              for name in _LAVA_FIELDS}
+    arrays["reset_subtract"] = np.full(size, int(neuron.reset == "subtract"), np.int64)
+    return arrays
+
+
 def _features(neuron: LoihiLIF) -> dict[str, str]:
     used = {}
     if not isinstance(neuron.du, (int, float)) or neuron.du < lava.DECAY_MAX:
@@ -178,7 +189,9 @@ MODEL = NeuronModel(
     params=LoihiLIF,
     summary="Loihi's fixed-point CUBA LIF (Lava's names; refractory and subtract are snnc's)",
     steps={"loihi": Step("loihi", loihi_tables, loihi_update, np.int64, V, input="loihi")},
-    lowerings={"loihi-sim": "Lava LIF, or snnc's SnncLIF with refractory / reset: subtract"},
+    lowerings={"loihi-sim": LavaLowering(
+        "Lava LIF, or snnc's SnncLIF with refractory / reset: subtract", lava_arrays,
+        "snnc.backends.loihi_sim.processes:loihi_lif")},
     features=("synaptic_current", "refractory", "reset_subtract", "no_leak"),
     features_of=_features,
     integer_weights=True,

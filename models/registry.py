@@ -1,14 +1,16 @@
 """The registry of neuron models: the one table every layer looks a ``kind`` up in.
 
-The built-in models are the modules listed in ``BUILTIN`` (one module per model, each defining
-``MODEL``). ``registered(model)`` adds another for the duration of a ``with`` block, which is how
-tests prove that a new model needs no edit outside its own module.
+The built-in models are the modules of this package that define ``MODEL`` (one module per model):
+first those listed in ``BUILTIN``, in that order, then every other one by module name, so that a
+new model is its module alone. ``registered(model)`` adds another for the duration of a ``with``
+block, which is how tests prove that a new model needs no edit outside its own module.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import pkgutil
 from typing import Iterator
 
 from snnc.ir.errors import NetworkError
@@ -16,7 +18,10 @@ from snnc.ir.errors import NetworkError
 from .base import NeuronModel
 
 BUILTIN = ("lif", "li", "loihi_lif", "loihi_li", "spinnaker_lif", "spinnaker_li")
-"""Modules of ``snnc.models`` that define a built-in model, in the order tables list them."""
+"""Modules of ``snnc.models`` whose models tables list first, in this order."""
+
+_NOT_MODELS = frozenset({"base", "jit", "lava_fixed_point", "registry", "support", "targets"})
+"""The package's own infrastructure (``support`` imports this module: never import it here)."""
 
 
 class Registry:
@@ -58,8 +63,15 @@ class Registry:
         return tuple(self._models)
 
 
+def _model_modules() -> list[str]:
+    found = sorted(info.name for info in pkgutil.iter_modules(importlib.import_module(
+        __package__).__path__) if info.name not in _NOT_MODELS and not info.name.startswith("_"))
+    return [*BUILTIN, *(name for name in found if name not in BUILTIN)]
+
+
 def _builtin() -> list[NeuronModel]:
-    return [importlib.import_module(f"{__package__}.{name}").MODEL for name in BUILTIN]
+    modules = [importlib.import_module(f"{__package__}.{name}") for name in _model_modules()]
+    return [module.MODEL for module in modules if hasattr(module, "MODEL")]
 
 
 REGISTRY = Registry(_builtin())

@@ -8,15 +8,19 @@ reference's ``loihi`` numerics, equal to ``snnc.backends.reference.simulate(net,
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from snnc.ir import Network, NetworkError, UnsupportedOnTarget
+from snnc.models.registry import REGISTRY
 from snnc.models.targets import TARGETS
 
 from ..spikes import SpikeRecord
 from .lowering import MAX_DELAY, TARGET, LavaPlan, check_supported, plan
+
+if TYPE_CHECKING:
+    from .runner import LavaResult
 
 _LOIHI_TARGETS = (TARGET, *TARGETS[TARGET].aliases)
 
@@ -36,11 +40,11 @@ def network_of(source: Any) -> Network:
 
 
 def loihi_network(net: Network, *, relay: bool = True) -> Network:
-    """``net`` with every ``lif`` population quantized to ``loihi_lif`` (others pass unchanged)
+    """``net`` with every float population quantized to its Loihi kind (Loihi kinds pass unchanged)
     and, with ``relay``, delays above ``MAX_DELAY`` relayed (``compiler/passes/delays.py``), as
     ``snnc compile`` does (a build's network already is: the reference runs it as it is)."""
     check_supported(net)
-    if any(p.kind in ("lif", "li") for p in net.neuron_populations()):
+    if any(REGISTRY.get(p.kind).native_numerics != "loihi" for p in net.neuron_populations()):
         from snnc.compiler.passes.quantize import quantize
 
         quantized, _report = quantize(net, "loihi")
@@ -62,27 +66,26 @@ def _check_record_v(net: Network, record_v: Sequence[str]) -> None:
                                where="--record-v")
 
 
-def _split(lava_plan: LavaPlan, times: np.ndarray, ids: np.ndarray,
-           voltages: np.ndarray | None, record_v: Sequence[str],
-           graded_voltages: np.ndarray | None = None) -> SpikeRecord:
-    """Process-wide LIF ids back to (population, index); sources' spikes are the given ones."""
-    starts = np.array([start for start, _ in lava_plan.neurons.values()], dtype=np.int64)
-    owner = np.searchsorted(starts, ids, side="right") - 1  # population of each spike
-    order = np.argsort(owner, kind="stable")  # keeps time order within a population
-    bounds = np.searchsorted(owner[order], np.arange(starts.size + 1))
+def _split(lava_plan: LavaPlan, result: LavaResult | None, record_v: Sequence[str]) -> SpikeRecord:
+    """Each group's process-wide ids back to (population, index); sources' spikes are the given
+    ones; a graded group has no spikes. ``result`` None: nothing ran (no steps, or nothing read)."""
+    empty = np.zeros(0, np.int64)
     events: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for k, name in enumerate(lava_plan.neurons):
-        chosen = order[bounds[k]:bounds[k + 1]]
-        events[name] = (times[chosen], ids[chosen] - starts[k])
-    events.update(lava_plan.source_events)
     v = {}
-    for name in record_v:
-        if name in lava_plan.graded and graded_voltages is not None:
-            v[name] = graded_voltages[:, slice(*lava_plan.graded[name])].astype(np.int64)
-        elif name in lava_plan.neurons and voltages is not None:
-            v[name] = voltages[:, slice(*lava_plan.neurons[name])].astype(np.int64)
-    for name in lava_plan.graded:  # non-spiking: no spikes
-        events.setdefault(name, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+    for kind, group in lava_plan.groups.items():
+        times, ids = result.spikes.get(kind, (empty, empty)) if result else (empty, empty)
+        starts = np.array([start for start, _ in group.populations.values()], dtype=np.int64)
+        owner = np.searchsorted(starts, ids, side="right") - 1  # population of each spike
+        order = np.argsort(owner, kind="stable")  # keeps time order within a population
+        bounds = np.searchsorted(owner[order], np.arange(starts.size + 1))
+        voltages = (result.voltages.get(kind) if result else
+                    np.zeros((max(lava_plan.steps, 0), group.size), np.int64))
+        for k, (name, span) in enumerate(group.populations.items()):
+            chosen = order[bounds[k]:bounds[k + 1]]
+            events[name] = (times[chosen], ids[chosen] - starts[k])
+            if name in record_v and voltages is not None:
+                v[name] = voltages[:, slice(*span)].astype(np.int64)
+    events.update(lava_plan.source_events)
     return SpikeRecord.from_events(lava_plan.steps, lava_plan.dt, events, v)
 
 
@@ -108,20 +111,15 @@ class LoihiSimBackend:
         _check_record_v(net, record_v)
         lava_plan = plan(net, steps)
         self.process_count = lava_plan.process_count
-        empty = np.zeros(0, np.int64)
-        if steps <= 0 or lava_plan.neuron_count + lava_plan.graded_count * bool(record_v) == 0:
+        if steps <= 0 or lava_plan.spiking_count + lava_plan.neuron_count * bool(record_v) == 0:
             self.timings = {}
-            voltages = np.zeros((max(steps, 0), lava_plan.neuron_count), np.int64)
-            graded = np.zeros((max(steps, 0), lava_plan.graded_count), np.int64)
-            record = _split(lava_plan, empty, empty, voltages if record_v else None, record_v,
-                            graded if record_v else None)
+            record = _split(lava_plan, None, record_v)
         else:
             from .runner import run_plan  # imports lava
 
             result = run_plan(lava_plan, record_v=bool(record_v), stock_models=self.stock_models)
             self.timings = result.timings
-            record = _split(lava_plan, result.times, result.ids, result.voltages, record_v,
-                            result.graded_voltages)
+            record = _split(lava_plan, result, record_v)
         # relays this run added to a plain network are not the user's; a build's stay, as in the
         # reference's record of that build (snnc run drops them from the file it writes)
         from snnc.compiler.passes.delays import without_populations

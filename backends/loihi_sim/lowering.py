@@ -2,16 +2,15 @@
 
 The plan is what ``runner.py`` instantiates:
 
-- ONE neuron process holding every neuron population, concatenated in network order: Lava's own
-  ``LIF``, or snnc's fixed-point ``SnncLIF`` (``lava_procs/lif.py``) when some population uses a
-  refractory period or reset by subtraction (``LavaPlan.extended``). Lava's cost is
-  per process (about 0.1 s to compile and 0.4 ms per step, measured on 2 cores) whatever its size,
-  and the fixed-point LIF is element-wise, so merging changes no bit. ``bias_mant``, ``bias_exp``,
-  ``u`` and ``v`` are per-neuron Vars; ``du``, ``dv`` and ``vth`` are declared scalars but the
-  fixed-point model only broadcasts them, so per-neuron arrays are passed when they differ.
-- ONE ``SnncLI`` (``lava_procs/li.py``) holding every ``loihi_li`` population (graded, non-spiking:
-  it sends ``v >> payload_shift`` every step); blocks from it are made with ``num_message_bits=24``
-  (``Block.sender == "li"``), blocks into it feed its ``a_in`` (``Block.receiver``).
+- ONE neuron process per Loihi model kind (a ``Group``), holding every population of that kind
+  concatenated in network order, built as the model's ``LavaLowering`` says
+  (``models/base.py``): for ``loihi_lif`` Lava's own ``LIF``, or snnc's fixed-point ``SnncLIF``
+  (``lava_procs/lif.py``) when some population uses a refractory period or reset by
+  subtraction; for ``loihi_li`` snnc's ``SnncLI`` (graded, non-spiking: ``v >> payload_shift``
+  every step). Lava's cost is per process (about 0.1 s to compile and 0.4 ms per step, measured
+  on 2 cores) whatever its size, and the fixed-point models are element-wise, so merging changes
+  no bit. Blocks name their sender and receiver group (``Block.sender``/``receiver``: a kind, or
+  ``"ring"``); blocks from a graded group are made with its ``num_message_bits``.
 - ONE ``RingBuffer`` holding every spike-source population: column ``t`` is snnc step ``t`` (the ring
   buffer sends column ``time_step - 1`` and snnc step ``t`` is Lava's ``time_step = t + 1``).
 - A few ``Sparse`` (delay 1) and ``DelaySparse`` (``delays = d - 1``) blocks. Lava clips and
@@ -30,25 +29,23 @@ The plan is what ``runner.py`` instantiates:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field as dataclass_field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from snnc.ir import Network, UnsupportedOnTarget, expand, source_spikes
-from snnc.ir.values import resolve
+from snnc.models.base import LavaLowering
 from snnc.models.lava_fixed_point import SignMode, sign_mode
+from snnc.models.registry import REGISTRY
 from snnc.models.support import check_network
 from snnc.models.targets import TARGETS
 
 TARGET = TARGETS["loihi-sim"].name
 MAX_DELAY = TARGETS["loihi-sim"].max_delay  # DelaySparse: delays 0..63 ("Loihi 2: 6 bits") + 1 hop
-LIF_FIELDS = ("du", "dv", "vth", "bias_mant", "bias_exp", "u_init", "v_init", "refractory",
-              "reset_subtract")
-LI_FIELDS = ("du", "dv", "bias_mant", "bias_exp", "u_init", "v_init", "payload_shift")
-GRADED_KIND = "loihi_li"
 SIGN_MODES = (SignMode.EXCITATORY, SignMode.INHIBITORY, SignMode.MIXED)
 FOLD_INTO_DELAYED_MAX = 4096  # delay-1 synapses that ride in a group's DelaySparse (see below)
+RING = "ring"  # the sender name of the spike sources' RingBuffer
 
 
 @dataclass(frozen=True)
@@ -59,7 +56,7 @@ class Block:
     clips and truncates each synapse by its own projection's format with Lava's ``weightutils``.
     """
 
-    from_sources: bool  # pre indexes the RingBuffer (True) or the LIF process (False)
+    from_sources: bool  # pre indexes the RingBuffer (True) or a neuron group's process (False)
     weight_exp: int
     pre: np.ndarray  # int64
     post: np.ndarray  # int64
@@ -68,13 +65,14 @@ class Block:
     sign_mode: np.ndarray  # int8 index into SIGN_MODES
     num_weight_bits: np.ndarray  # int8
     projections: tuple[str, ...]
-    sender: str = "lif"  # "ring" (sources), "lif" (spikes) or "li" (graded messages, 24 bit)
-    receiver: str = "lif"  # the neuron process whose a_in it feeds: "lif" or "li"
+    sender: str = "loihi_lif"  # RING (sources) or the sending group's kind
+    receiver: str = "loihi_lif"  # the group whose a_in it feeds
+    message_bits: int = 0  # the sender's graded message width (0: spikes)
 
     @property
     def graded(self) -> bool:
-        """True when the block carries graded messages (Lava ``num_message_bits = 24``)."""
-        return self.sender == "li"
+        """True when the block carries graded messages (Lava ``num_message_bits > 0``)."""
+        return self.message_bits > 0
 
     @property
     def delayed(self) -> bool:
@@ -83,32 +81,47 @@ class Block:
 
 
 @dataclass(frozen=True)
+class Group:
+    """One Lava neuron process: every population of one Loihi model kind, in network order."""
+
+    kind: str
+    lowering: LavaLowering
+    populations: dict[str, tuple[int, int]]  # population -> (start, stop) in this process
+    arrays: dict[str, np.ndarray]  # the lowering's per-neuron int64 arrays, concatenated
+
+    @property
+    def size(self) -> int:
+        return sum(stop - start for start, stop in self.populations.values())
+
+    @property
+    def spiking(self) -> bool:
+        return not self.lowering.graded
+
+
+@dataclass(frozen=True)
 class LavaPlan:
     """Everything needed to build the Lava processes of one run."""
 
     steps: int
     dt: float
-    neurons: dict[str, tuple[int, int]]  # population -> (start, stop) in the LIF process
+    groups: dict[str, Group]  # kind -> its process, in the order kinds first appear
     sources: dict[str, tuple[int, int]]  # population -> (start, stop) in the RingBuffer
-    lif: dict[str, np.ndarray]  # LIF_FIELDS -> int64 per-neuron arrays
     source_events: dict[str, tuple[np.ndarray, np.ndarray]]  # population -> (times, ids)
     blocks: tuple[Block, ...]
-    graded: dict[str, tuple[int, int]] = dataclass_field(default_factory=dict)
-    """population -> (start, stop) in the SnncLI process (the ``loihi_li`` populations)."""
-    li: dict[str, np.ndarray] = dataclass_field(default_factory=dict)  # LI_FIELDS -> int64 arrays
 
     @property
-    def graded_count(self) -> int:
-        return sum(stop - start for start, stop in self.graded.values())
-
-    @property
-    def extended(self) -> bool:
-        """True when a refractory period or reset by subtraction needs snnc's ``SnncLIF``."""
-        return bool(np.any(self.lif["refractory"]) or np.any(self.lif["reset_subtract"]))
+    def neurons(self) -> dict[str, tuple[int, int]]:
+        """Every neuron population -> (start, stop) in its group's process."""
+        return {name: span for group in self.groups.values()
+                for name, span in group.populations.items()}
 
     @property
     def neuron_count(self) -> int:
-        return sum(stop - start for start, stop in self.neurons.values())
+        return sum(group.size for group in self.groups.values())
+
+    @property
+    def spiking_count(self) -> int:
+        return sum(group.size for group in self.groups.values() if group.spiking)
 
     @property
     def source_count(self) -> int:
@@ -123,9 +136,9 @@ class LavaPlan:
 
     @property
     def process_count(self) -> int:
-        """Lava processes of the run: LIF, sink, RingBuffer (if any source) and the blocks."""
-        return (2 * int(self.neuron_count > 0) + 2 * int(self.graded_count > 0)
-                + int(self.source_count > 0) + len(self.blocks))
+        """Lava processes of the run: each group and its sink (a graded group's only when its
+        voltages are recorded: counted), the RingBuffer (if any source) and the blocks."""
+        return 2 * len(self.groups) + int(self.source_count > 0) + len(self.blocks)
 
 
 def check_supported(net: Network) -> None:
@@ -133,36 +146,34 @@ def check_supported(net: Network) -> None:
     check_network(net, TARGETS["loihi-sim"])
 
 
+def _lava_lowering(population: Any) -> LavaLowering:
+    lowering = REGISTRY.get(population.kind).lowerings.get(TARGET)
+    if not isinstance(lowering, LavaLowering):
+        raise UnsupportedOnTarget(f"population '{population.name}': neuron kind "
+                                  f"'{population.kind}' must be quantized for {TARGET} first",
+                                  where=f"populations.{population.name}.neuron.kind")
+    return lowering
+
+
+def _groups(net: Network) -> dict[str, Group]:
+    """One group per Loihi kind; its populations laid out in network order."""
+    members: dict[str, list[Any]] = {}
+    for population in net.neuron_populations():
+        _lava_lowering(population)
+        members.setdefault(population.kind, []).append(population)
+    groups = {}
+    for kind, populations in members.items():
+        lowering = _lava_lowering(populations[0])
+        parts = [lowering.arrays(p.neuron, p.size) for p in populations]
+        arrays = {key: np.concatenate([np.asarray(part[key], np.int64) for part in parts])
+                  for key in parts[0]}
+        groups[kind] = Group(kind, lowering, _layout(populations), arrays)
+    return groups
+
+
 def _layout(populations: list[Any]) -> dict[str, tuple[int, int]]:
     offsets = np.cumsum([0] + [p.size for p in populations])
     return {p.name: (int(offsets[i]), int(offsets[i + 1])) for i, p in enumerate(populations)}
-
-
-def _lif_arrays(net: Network) -> dict[str, np.ndarray]:
-    columns: dict[str, list[np.ndarray]] = {field: [] for field in LIF_FIELDS}
-    for population in net.neuron_populations():
-        if population.kind == GRADED_KIND:
-            continue
-        neuron: Any = population.neuron
-        for field in LIF_FIELDS:
-            value = int(neuron.reset == "subtract") if field == "reset_subtract" else getattr(
-                neuron, field)
-            columns[field].append(np.asarray(resolve(value, population.size, integer=True),
-                                              dtype=np.int64))
-    return {field: (np.concatenate(parts) if parts else np.zeros(0, np.int64))
-            for field, parts in columns.items()}
-
-
-def _li_arrays(net: Network) -> dict[str, np.ndarray]:
-    columns: dict[str, list[np.ndarray]] = {name: [] for name in LI_FIELDS}
-    for population in net.neuron_populations():
-        if population.kind != GRADED_KIND:
-            continue
-        for name in LI_FIELDS:
-            columns[name].append(np.asarray(resolve(getattr(population.neuron, name),
-                                                    population.size, integer=True), np.int64))
-    return {name: (np.concatenate(parts) if parts else np.zeros(0, np.int64))
-            for name, parts in columns.items()}
 
 
 def _repeat_rank(post: np.ndarray, pre: np.ndarray) -> np.ndarray:
@@ -223,24 +234,24 @@ def _group_key(projection: Any, ends: tuple[str, str], delayed: bool) -> tuple:
     return (ends, projection.weight_exp, delayed, private)
 
 
-def _parts(net: Network, neurons: dict, sources: dict,
-           graded: dict | None = None) -> dict[tuple, list[_Part]]:
+def _parts(net: Network, groups: dict[str, Group],
+           sources: dict[str, tuple[int, int]]) -> dict[tuple, list[_Part]]:
     """Every projection's synapses in process-wide indices, by group key: (sender, receiver)
-    process, weight_exp, delayed, private name."""
-    graded = graded or {}
-    groups: dict[tuple, list[_Part]] = {}
+    group, weight_exp, delayed, private name."""
+    group_of = {name: group for group in groups.values() for name in group.populations}
+    parts: dict[tuple, list[_Part]] = {}
     for index, projection in enumerate(net.projections):
         syn = expand(net, projection)
         delay = syn.delay.astype(np.int64)
         _check_delays(projection.name, index, delay)
         if len(syn) == 0:
             continue
-        sender = ("ring" if projection.pre in sources
-                  else "li" if projection.pre in graded else "lif")
-        receiver = "li" if projection.post in graded else "lif"
-        layouts = {"ring": sources, "li": graded, "lif": neurons}
-        pre = syn.pre.astype(np.int64) + layouts[sender][projection.pre][0]
-        post = syn.post.astype(np.int64) + layouts[receiver][projection.post][0]
+        sender = RING if projection.pre in sources else group_of[projection.pre].kind
+        receiver = group_of[projection.post]
+        pre_start = (sources if sender == RING else group_of[projection.pre].populations)[
+            projection.pre][0]
+        pre = syn.pre.astype(np.int64) + pre_start
+        post = syn.post.astype(np.int64) + receiver.populations[projection.post][0]
         if projection.weight_exp < 0:
             _check_negative_exp(projection.name, index, _repeat_rank(post, pre))
         weight = syn.weight.astype(np.int64)
@@ -250,9 +261,9 @@ def _parts(net: Network, neurons: dict, sources: dict,
             chosen = (delay > 1) == delayed
             if chosen.any():
                 arrays = tuple(a[chosen] for a in (pre, post, weight, delay, mode, bits))
-                key = _group_key(projection, (sender, receiver), delayed)
-                groups.setdefault(key, []).append(_Part(projection.name, arrays))
-    return groups
+                key = _group_key(projection, (sender, receiver.kind), delayed)
+                parts.setdefault(key, []).append(_Part(projection.name, arrays))
+    return parts
 
 
 def _fold_short_delays(groups: dict[tuple, list[_Part]]) -> dict[tuple, list[_Part]]:
@@ -272,14 +283,16 @@ def _fold_short_delays(groups: dict[tuple, list[_Part]]) -> dict[tuple, list[_Pa
     return merged
 
 
-def _blocks(net: Network, neurons: dict, sources: dict,
-            graded: dict | None = None) -> tuple[Block, ...]:
+def _blocks(net: Network, groups: dict[str, Group],
+            sources: dict[str, tuple[int, int]]) -> tuple[Block, ...]:
     """Group every projection's synapses into as few blocks as exactness allows."""
-    groups = _fold_short_delays(_parts(net, neurons, sources, graded))
-    return tuple(block for key, parts in groups.items() for block in _split_repeats(key, parts))
+    keyed = _fold_short_delays(_parts(net, groups, sources))
+    bits = {kind: group.lowering.message_bits for kind, group in groups.items()}
+    return tuple(block for key, parts in keyed.items()
+                 for block in _split_repeats(key, parts, bits.get(key[0][0], 0)))
 
 
-def _split_repeats(key: tuple, parts: list[_Part]) -> list[Block]:
+def _split_repeats(key: tuple, parts: list[_Part], message_bits: int) -> list[Block]:
     """One block per repeat layer: layer k holds the k-th synapse of every (post, pre) pair."""
     (sender, receiver), exp = key[0], key[1]
     arrays = [np.concatenate([part.arrays[i] for part in parts]) for i in range(6)]
@@ -289,28 +302,21 @@ def _split_repeats(key: tuple, parts: list[_Part]) -> list[Block]:
     for layer in range(int(rank.max()) + 1):
         keep = rank == layer
         pre, post, weight, delay, mode, bits = (a[keep] for a in arrays)
-        blocks.append(Block(sender == "ring", exp, pre, post, weight, delay, mode, bits, names,
-                            sender, receiver))
+        blocks.append(Block(sender == RING, exp, pre, post, weight, delay, mode, bits, names,
+                            sender, receiver, message_bits))
     return blocks
 
 
 def plan(net: Network, steps: int) -> LavaPlan:
-    """The Lava plan of a network whose neuron populations are all ``loihi_lif`` or ``loihi_li``
-    (these in their own ``SnncLI`` process; blocks from it carry graded messages)."""
+    """The Lava plan of a network whose neuron populations are all of Loihi kinds that loihi-sim
+    lowers (each kind's ``LavaLowering``: one process per kind)."""
     check_supported(net)
-    graded_pops = [p for p in net.neuron_populations() if p.kind == GRADED_KIND]
-    neuron_pops = [p for p in net.neuron_populations() if p.kind != GRADED_KIND]
-    kinds = {p.kind for p in neuron_pops} - {"loihi_lif"}
-    if kinds:
-        raise UnsupportedOnTarget(f"neuron kinds {sorted(kinds)} must be quantized first",
-                                  where="populations")
+    groups = _groups(net)
     source_pops = list(net.source_populations())
-    neurons, sources, graded = _layout(neuron_pops), _layout(source_pops), _layout(graded_pops)
+    sources = _layout(source_pops)
     events = {p.name: source_spikes(p.source, p.size, steps, net.dt)
               for p in source_pops if p.source is not None}  # every one has a source
     for name, (times, ids) in events.items():
         _check_single_spikes(name, times, ids)
-    return LavaPlan(steps=steps, dt=net.dt, neurons=neurons, sources=sources,
-                    lif=_lif_arrays(net), source_events=events,
-                    blocks=_blocks(net, neurons, sources, graded), graded=graded,
-                    li=_li_arrays(net))
+    return LavaPlan(steps=steps, dt=net.dt, groups=groups, sources=sources,
+                    source_events=events, blocks=_blocks(net, groups, sources))

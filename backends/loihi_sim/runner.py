@@ -7,6 +7,7 @@ The runtime is stopped in ``finally`` so that no Lava OS process outlives a run,
 
 from __future__ import annotations
 
+import importlib
 import tempfile
 import time
 import warnings
@@ -18,14 +19,13 @@ import numpy as np
 from lava.magma.core.run_conditions import RunSteps
 from lava.magma.core.run_configs import Loihi2SimCfg
 from lava.proc.io.source import RingBuffer
-from lava.proc.lif.process import LIF
 from lava.proc.sparse.process import DelaySparse, Sparse
 from lava.utils.weightutils import SignMode, clip_weights, truncate_weights
 from scipy.sparse import SparseEfficiencyWarning, csr_matrix
 
 from .lava_procs.delay_sparse import PyDelaySparseModelCached
 from .lava_procs.sink import FileSink, FileVoltageSink
-from .lowering import SIGN_MODES, Block, LavaPlan
+from .lowering import RING, SIGN_MODES, Block, Group, LavaPlan
 
 _SIGN_MODES = {mode: SignMode(int(mode)) for mode in SIGN_MODES}  # snnc's enum -> Lava's
 # Given to every block after the host applied each projection's own format: with MIXED, Lava clips
@@ -36,33 +36,12 @@ _BLOCK_SIGN_MODE, _BLOCK_WEIGHT_BITS = SignMode.MIXED, 9
 
 @dataclass
 class LavaResult:
-    """Spikes of the LIF process (process-wide ids), voltages if asked, and wall times (s)."""
+    """Per group (kind): spikes (snnc step, index in the group's process) of the spiking groups,
+    voltages (steps x neurons) if asked; and wall times (s)."""
 
-    times: np.ndarray
-    ids: np.ndarray
-    voltages: np.ndarray | None
-    graded_voltages: np.ndarray | None = None  # the SnncLI process's v (steps x neurons)
+    spikes: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    voltages: dict[str, np.ndarray] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
-
-
-def _scalar_or_array(values: np.ndarray) -> int | np.ndarray:
-    """Lava declares du, dv and vth as scalars: pass a scalar whenever all neurons agree."""
-    if values.size and np.all(values == values[0]):
-        return int(values[0])
-    return values
-
-
-def _lif(plan: LavaPlan) -> Any:
-    """Lava's LIF; snnc's SnncLIF when a population needs refractory or subtract (same arithmetic)."""
-    p = plan.lif
-    fields: dict[str, Any] = dict(shape=(plan.neuron_count,), u=p["u_init"], v=p["v_init"],
-                  du=_scalar_or_array(p["du"]), dv=_scalar_or_array(p["dv"]),
-                  vth=_scalar_or_array(p["vth"]), bias_mant=p["bias_mant"], bias_exp=p["bias_exp"])
-    if not plan.extended:
-        return LIF(**fields)
-    from .lava_procs.lif import SnncLIF
-
-    return SnncLIF(**fields, refractory=p["refractory"], reset_subtract=p["reset_subtract"])
 
 
 def quantized_weights(block: Block) -> np.ndarray:
@@ -78,14 +57,10 @@ def quantized_weights(block: Block) -> np.ndarray:
     return weight
 
 
-def _li(plan: LavaPlan) -> Any:
-    """snnc's SnncLI holding every ``loihi_li`` population (graded messages on ``s_out``)."""
-    from .lava_procs.li import SnncLI
-
-    p = plan.li
-    return SnncLI(shape=(plan.graded_count,), u=p["u_init"], v=p["v_init"], du=p["du"],
-                  dv=p["dv"], bias_mant=p["bias_mant"], bias_exp=p["bias_exp"],
-                  payload_shift=p["payload_shift"])
+def _process(group: Group) -> Any:
+    """The group's Lava process, built by the function its model's ``LavaLowering`` names."""
+    module, _, name = group.lowering.process.partition(":")
+    return getattr(importlib.import_module(module), name)(group.arrays, group.size)
 
 
 def _connection(block: Block, shape: tuple[int, int]) -> Sparse:
@@ -96,9 +71,7 @@ def _connection(block: Block, shape: tuple[int, int]) -> Sparse:
     params = dict(sign_mode=_BLOCK_SIGN_MODE, num_weight_bits=_BLOCK_WEIGHT_BITS,
                   weight_exp=block.weight_exp)
     if block.graded:
-        from .lava_procs.li import MESSAGE_BITS
-
-        params["num_message_bits"] = MESSAGE_BITS
+        params["num_message_bits"] = block.message_bits
     if not block.delayed:
         return Sparse(weights=weights, **params)
     # DelaySparse requires an int64 matrix with the weights' sparsity (delay 0 = one step).
@@ -106,37 +79,72 @@ def _connection(block: Block, shape: tuple[int, int]) -> Sparse:
     return DelaySparse(weights=weights, delays=delays, **params)
 
 
-def _build(plan: LavaPlan, workdir: Path, record_v: bool) -> tuple[Any, Path, Path | None]:
-    """The processes; returns the one to compile from (every process is connected to it) and the
-    sinks' files (the LI's only with ``record_v``)."""
-    lif = _lif(plan) if plan.neuron_count else None
-    li = _li(plan) if plan.graded_count else None
-    path = workdir / "spikes.npz"
-    if lif is not None:
+@dataclass
+class _Built:
+    """The processes of a run: one per group, and the sink file of each group that is read."""
+
+    processes: dict[str, Any]  # kind -> its Lava process
+    files: dict[str, Path]  # kind -> its sink's file
+
+    @property
+    def root(self) -> Any:
+        """A process every other one is connected to (the run is compiled from it)."""
+        return next(iter(self.processes.values()))
+
+
+def _build(plan: LavaPlan, workdir: Path, record_v: bool) -> _Built:
+    """The processes, a sink per spiking group (and per graded group with ``record_v``)."""
+    processes = {kind: _process(group) for kind, group in plan.groups.items()}
+    files = {}
+    for kind, group in plan.groups.items():
+        process = processes[kind]
+        if not group.spiking and not record_v:
+            continue
+        path = workdir / f"{kind}.npz"
         sink_cls = FileVoltageSink if record_v else FileSink
-        sink = sink_cls(size=plan.neuron_count, num_steps=plan.steps, path=str(path))
-        lif.s_out.connect(sink.s_in)
+        sink = sink_cls(size=group.size, num_steps=plan.steps, path=str(path))
+        process.s_out.connect(sink.s_in)  # a graded group's "spike" ids are ignored
         if record_v:
-            sink.v_ref.connect_var(lif.v)
-    li_path = None
-    if li is not None and record_v:
-        li_path = workdir / "graded.npz"
-        li_sink = FileVoltageSink(size=plan.graded_count, num_steps=plan.steps, path=str(li_path))
-        li.s_out.connect(li_sink.s_in)  # its "spike" ids are ignored: only v is read back
-        li_sink.v_ref.connect_var(li.v)
+            sink.v_ref.connect_var(getattr(process, group.lowering.voltage))
+        files[kind] = path
     ring = RingBuffer(data=plan.source_raster()) if plan.source_count else None
-    senders = {"ring": ring, "lif": lif, "li": li}
-    receivers = {"lif": lif, "li": li}
+    senders = {RING: ring, **processes}
     for block in plan.blocks:
-        pre, post = senders[block.sender], receivers[block.receiver]
-        assert pre is not None and post is not None  # blocks exist only between processes
+        pre, post = senders[block.sender], processes[block.receiver]
+        assert pre is not None  # blocks exist only between processes
         connection = _connection(block, (post.a_in.shape[0], pre.s_out.shape[0]))
         pre.s_out.connect(connection.s_in)
         connection.a_out.connect(post.a_in)
-    return (lif if lif is not None else li), path, li_path
+    _connect_all(plan, processes)
+    return _Built(processes, files)
 
 
-def _stop(lif: LIF, *, failing: bool) -> None:
+def _connect_all(plan: LavaPlan, processes: dict[str, Any]) -> None:
+    """Lava compiles only the processes connected to the one it is called on: join each group
+    that no block links to the first one by an empty Sparse (no synapse: no bit changes)."""
+    component = {kind: kind for kind in processes}
+
+    def root(kind: str) -> str:
+        while component[kind] != kind:
+            kind = component[kind]
+        return kind
+
+    fed_by_ring = [b.receiver for b in plan.blocks if b.sender == RING]
+    links = [(b.sender, b.receiver) for b in plan.blocks if b.sender != RING]
+    links += [(fed_by_ring[0], kind) for kind in fed_by_ring[1:]]  # the RingBuffer joins them
+    for a, b in links:
+        component[root(a)] = root(b)
+    first = next(iter(processes))
+    for kind, process in processes.items():
+        if root(kind) != root(first):
+            empty = Sparse(weights=csr_matrix((process.a_in.shape[0],
+                                               processes[first].s_out.shape[0]), dtype=np.int32))
+            processes[first].s_out.connect(empty.s_in)
+            empty.a_out.connect(process.a_in)
+            component[root(kind)] = root(first)
+
+
+def _stop(lif: Any, *, failing: bool) -> None:
     """Stop the runtime and its OS processes, if one was created.
 
     After a failure, Lava's own ``stop()`` would wait forever for answers from runtime services that
@@ -155,7 +163,7 @@ def _stop(lif: LIF, *, failing: bool) -> None:
     runtime._watchdog_manager.stop()
 
 
-def _failure_details(lif: LIF) -> str:
+def _failure_details(lif: Any) -> str:
     """The tracebacks that Lava's processes reported (Lava itself only logs them)."""
     runtime = lif.runtime
     if runtime is None:
@@ -172,42 +180,42 @@ def run_config(stock_models: bool) -> Loihi2SimCfg:
 
 
 def run_plan(plan: LavaPlan, *, record_v: bool = False, stock_models: bool = False) -> LavaResult:
-    """Run the plan for ``plan.steps`` steps; spikes as (snnc step, LIF index)."""
+    """Run the plan for ``plan.steps`` steps; spikes as (snnc step, index in its group)."""
     timings: dict[str, float] = {}
     # DelaySparse edits its CSR structure every step; the forked Lava processes inherit this filter.
     with tempfile.TemporaryDirectory(prefix="snnc-lava-") as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore", SparseEfficiencyWarning)
         start = time.perf_counter()
-        lif, path, li_path = _build(plan, Path(tmp), record_v)
+        built = _build(plan, Path(tmp), record_v)
+        root = built.root
         timings["build"] = time.perf_counter() - start
         start = time.perf_counter()
-        executable = lif.compile(run_config(stock_models))
+        executable = root.compile(run_config(stock_models))
         timings["compile"] = time.perf_counter() - start
         try:
             start = time.perf_counter()
-            lif.create_runtime(executable=executable)  # spawns one OS process per Lava process
+            root.create_runtime(executable=executable)  # spawns one OS process per Lava process
             timings["start"] = time.perf_counter() - start
             start = time.perf_counter()
-            lif.run(condition=RunSteps(num_steps=plan.steps))
+            root.run(condition=RunSteps(num_steps=plan.steps))
             timings["run"] = time.perf_counter() - start
         except BaseException as error:
-            details = _failure_details(lif) if isinstance(error, RuntimeError) else ""
-            _stop(lif, failing=True)
+            details = _failure_details(root) if isinstance(error, RuntimeError) else ""
+            _stop(root, failing=True)
             if details:
                 raise RuntimeError(f"a Lava process failed:\n{details}") from error
             raise
         start = time.perf_counter()
-        _stop(lif, failing=False)
+        _stop(root, failing=False)
         timings["stop"] = time.perf_counter() - start
         start = time.perf_counter()
-        empty = np.zeros(0, np.int64)
-        result = LavaResult(empty, empty, None)
-        if plan.neuron_count:
+        result = LavaResult()
+        for kind, path in built.files.items():
             with np.load(path) as data:
-                result = LavaResult(data["times"], data["ids"], data["v"] if record_v else None)
-        if li_path is not None:
-            with np.load(li_path) as data:
-                result.graded_voltages = data["v"]
+                if plan.groups[kind].spiking:
+                    result.spikes[kind] = (data["times"], data["ids"])
+                if record_v:
+                    result.voltages[kind] = data["v"]
         timings["readout"] = time.perf_counter() - start
     result.timings = timings
     return result

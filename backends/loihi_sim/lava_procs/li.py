@@ -43,8 +43,8 @@ from snnc.backends.loihi_sim.lava_procs.lif import (
     _wrap_current,
     _wrap_sum,
 )
+from snnc.models.loihi_li import MESSAGE_BITS  # the graded payload: v >> payload_shift, 24 bits
 
-MESSAGE_BITS = 24  # the graded payload: v >> payload_shift fits 24 signed bits
 PAYLOAD_SHIFT_MAX = STATE_BITS - 1
 
 _PARAMETERS = ("du", "dv", "bias_mant", "bias_exp", "u", "v", "payload_shift")
