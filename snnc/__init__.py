@@ -1,6 +1,8 @@
 """snnc: describe a spiking network once, compile it for Loihi and SpiNNaker, verify it spike for spike.
 
-The public API re-exports the IR (``snnc.ir``); the CLI lives in ``snnc.cli``.
+The public API: the IR (``snnc.ir``: ``Network``, ``LIF``, ``load``, ``from_nir``, ...), and
+``compile``, ``run``, ``verify``, ``validate`` with their ``Build``, ``Run`` and ``Verification``
+(``snnc.api``, docs/python-api.md). The CLI lives in ``snnc.cli``.
 """
 
 from pkgutil import extend_path
@@ -15,5 +17,11 @@ from snnc import encode  # noqa: F401  (snnc.encode.rate / .latency, like snnTor
 from snnc.ir import *  # noqa: F401,F403
 from snnc.ir import __all__ as _ir_all
 
+# isort: split
+# after the IR's names: snnc.verify is the spike-for-spike check (the IR's graph check is
+# snnc.validate, or snnc.ir.verify)
+from snnc.api import Build, Run, Verification, compile, run, validate, verify  # noqa: E402,A004
+
 __version__ = "0.1.0"
-__all__ = [*_ir_all, "encode", "__version__"]
+__all__ = [*(name for name in _ir_all if name != "verify"), "encode", "__version__",
+           "Build", "Run", "Verification", "compile", "run", "validate", "verify"]

@@ -10,11 +10,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
+SESSION = "<!-- python blocks: one session -->"  # a page whose blocks continue one another
+
+
+def _python_blocks(page: Path) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", page.read_text(), re.S)
+
+
 BLOCKS = [
     (page.name, index, code)
-    for page in sorted(DOCS.glob("*.md"))
-    for index, code in enumerate(re.findall(r"```python\n(.*?)```", page.read_text(), re.S))
+    for page in sorted(DOCS.glob("*.md")) if SESSION not in page.read_text()
+    for index, code in enumerate(_python_blocks(page))
 ]
+SESSIONS = [page for page in sorted(DOCS.glob("*.md")) if SESSION in page.read_text()]
 
 
 @pytest.mark.parametrize("page,index,code", BLOCKS, ids=[f"{p}#{i}" for p, i, _ in BLOCKS])
@@ -22,6 +30,17 @@ def test_python_block_runs(tmp_path, monkeypatch, page, index, code):
     monkeypatch.chdir(tmp_path)
     exec(compile(code, f"{page}#{index}", "exec"), {"__name__": "__doc_example__"})
     assert os.getcwd() == str(tmp_path)
+
+
+@pytest.mark.parametrize("page", SESSIONS, ids=[p.name for p in SESSIONS])
+def test_python_session_runs(tmp_path, monkeypatch, page):
+    """A walk-through page: its blocks run in order in one namespace, as a reader types them."""
+    monkeypatch.chdir(tmp_path)
+    namespace = {"__name__": "__doc_example__"}
+    blocks = _python_blocks(page)
+    assert blocks, f"{page.name} is marked as a session but has no python block"
+    for index, code in enumerate(blocks):
+        exec(compile(code, f"{page.name}#{index}", "exec"), namespace)
 
 
 PAGES = sorted([*DOCS.glob("*.md"), ROOT / "README.md", *ROOT.glob("examples/*/README.md")])

@@ -1,0 +1,273 @@
+"""The Python API: build a network, then ``compile``, ``run`` and ``verify`` it, as the CLI does.
+
+    import snnc
+
+    net = snnc.Network("demo", dt=1.0)            # or snnc.load("net.yaml"), snnc.from_nir(...)
+    ...
+    build = snnc.compile(net, "loihi-sim")        # a Build: mapping, per-core report, fits
+    result = build.run(200)                       # a Run: spikes per population
+    check = snnc.verify(build, steps=200)         # truthy when identical to the reference
+
+Every function takes a ``Network`` or a ``Build``; errors are the CLI's (``SnncError`` with where
+they came from). The CLI commands ``snnc compile``, ``snnc run`` and ``snnc verify`` call the same
+compiler and backends.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, Union
+
+import numpy as np
+
+from snnc.backends import SpikeRecord, first_divergence, get_backend
+from snnc.backends.spikes import Divergence
+from snnc.ir import Network, spike_times, verify as _check_graph
+from snnc.ir.errors import NetworkError, SnncError
+from snnc.models.support import check_network
+from snnc.models.targets import REFERENCE, get_target
+
+if TYPE_CHECKING:
+    from snnc.compiler.artifacts import CompiledBuild
+
+Inputs = Mapping[str, Union[tuple[Any, Any], Iterable[Any]]]
+"""Replacement spikes per source population: ``{"inp": (times, ids)}`` or an encoder's
+``Spikes`` (``snnc.encode.rate(...)``)."""
+
+
+def validate(net: Network, target: str | None = None) -> None:
+    """Check a network's graph (sizes, indices, delays, ranges) and, with ``target``, that the
+    target can run every population exactly (``snnc validate --target``); raises the first
+    problem as a one-line ``SnncError``."""
+    _check_graph(net)
+    if target is not None:
+        check_network(net, get_target(target))
+
+
+@dataclass(frozen=True)
+class Run:
+    """The result of running a network or build on one target."""
+
+    target: str
+    numerics: str | None
+    record: SpikeRecord
+
+    @property
+    def steps(self) -> int:
+        return self.record.steps
+
+    @property
+    def spikes(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """``{population: (times, ids)}`` (int32, sorted by step, then neuron)."""
+        return self.record.spikes
+
+    @property
+    def voltages(self) -> dict[str, np.ndarray]:
+        """``{population: steps x neurons}`` of the populations asked for with ``record_v``."""
+        return self.record.voltages
+
+    @property
+    def total(self) -> int:
+        return self.record.total
+
+    def counts(self, population: str) -> np.ndarray:
+        """Spikes per neuron of ``population`` over the run."""
+        times, ids = self.spikes[population]
+        size = int(ids.max()) + 1 if ids.size else 0
+        return np.bincount(ids, minlength=size)
+
+    def rate_hz(self, population: str, size: int) -> float:
+        """Mean firing rate of a population of ``size`` neurons, in Hz (dt in ms)."""
+        seconds = self.record.steps * self.record.dt / 1000.0
+        return self.spikes[population][0].size / (size * seconds) if seconds and size else 0.0
+
+    def save(self, path: str | Path) -> None:
+        """The spikes file ``snnc run -o`` writes (NPZ: ``P.times``, ``P.ids``, steps, dt)."""
+        self.record.save(path)
+
+    def to_pandas(self) -> Any:
+        """One row per spike: population, step, neuron (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError as error:
+            raise SnncError("to_pandas() needs pandas: pip install pandas") from error
+        frames = [pd.DataFrame({"population": name, "step": times, "neuron": ids})
+                  for name, (times, ids) in self.spikes.items()]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+            columns=["population", "step", "neuron"])
+
+    def __repr__(self) -> str:
+        how = f", {self.numerics} numerics" if self.numerics else ""
+        return f"Run({self.target}{how}: {self.total:,} spikes over {self.steps:,} steps)"
+
+
+@dataclass(frozen=True)
+class Verification:
+    """A target against the reference in that target's numerics; truthy when spike-identical."""
+
+    target: str
+    numerics: str
+    steps: int
+    spikes: int  # neuron spikes compared
+    divergence: Divergence | None
+
+    def __bool__(self) -> bool:
+        return self.divergence is None
+
+    def __str__(self) -> str:
+        if self.divergence is None:
+            return (f"{self.target} matches the reference ({self.numerics} numerics): "
+                    f"{self.spikes:,} neuron spikes identical over {self.steps:,} steps")
+        return f"{self.target} differs from the reference ({self.numerics} numerics): {self.divergence}"
+
+
+class Build:
+    """A compiled network (``snnc.compile``): its quantized network, mapping and per-core report.
+
+    ``build.fits`` says whether every core is within its limits; ``build.report`` is the per-core
+    report (``print(build.report_text())`` shows the table ``snnc compile`` prints).
+    """
+
+    def __init__(self, compiled: "CompiledBuild") -> None:
+        self.compiled = compiled
+
+    @property
+    def target(self) -> str:
+        return self.compiled.target
+
+    @property
+    def network(self) -> Network:
+        """The network the backends run (quantized for a chip target)."""
+        return self.compiled.network
+
+    @property
+    def report(self) -> Any:
+        return self.compiled.report
+
+    @property
+    def fits(self) -> bool:
+        return bool(self.compiled.report.fits)
+
+    def report_text(self) -> str:
+        """The per-core report as ``report.txt`` holds it."""
+        return str(self.compiled.report.to_text())
+
+    def run(self, steps: int, inputs: Inputs | None = None, record_v: Sequence[str] = (),
+            numerics: str | None = None) -> Run:
+        """Run on the build's target (``numerics`` only for the reference target)."""
+        return run(self, self.target, steps, inputs=inputs, record_v=record_v, numerics=numerics)
+
+    def save(self, directory: str | Path) -> None:
+        """Write the build directory ``snnc compile -o`` writes (atomically)."""
+        from snnc.compiler import save_build
+
+        save_build(self.compiled, directory)
+
+    def __repr__(self) -> str:
+        return (f"Build({self.network.name!r} for {self.target}: "
+                f"{'fits' if self.fits else 'does not fit'})")
+
+
+def compile(net: Network, target: str, hardware: Any = None, **options: Any) -> Build:  # noqa: A001
+    """Compile ``net`` for ``target`` (``loihi-sim``, ``spinnaker-emu``, ``reference``) on
+    ``hardware`` (a name such as ``"loihi2"`` or a spec; the target's default when None).
+
+    ``options``: ``strategy`` and ``max_neurons_per_core`` (the mapping), the rest are the
+    quantization options of ``snnc compile --option KEY=VALUE``.
+    """
+    from snnc.compiler import compile_network
+    from snnc.compiler.passes.quantize import QuantizeOptions
+
+    mapping = {key: options.pop(key) for key in ("strategy", "max_neurons_per_core")
+               if key in options}
+    quantize = QuantizeOptions.parse([f"{k}={v}" for k, v in options.items()]) if options else None
+    return Build(compile_network(net, target, hardware, quantize_options=quantize, **mapping))
+
+
+def _with_inputs(source: Any, inputs: Inputs | None) -> Any:
+    if not inputs:
+        return source
+    network = source if isinstance(source, Network) else source.network
+    populations = dict(network.populations)
+    for name, given in inputs.items():
+        population = populations.get(name)
+        if population is None or not population.is_source:
+            known = ", ".join(p.name for p in network.source_populations()) or "none"
+            raise NetworkError(f"'{name}' is not a spike-source population (sources: {known})",
+                               where=f"inputs[{name!r}]")
+        times, ids = (np.asarray(a) for a in given)
+        populations[name] = population.model_copy(update={"source": spike_times(times, ids)})
+    replaced = network.model_copy(update={"populations": populations})
+    return replaced if isinstance(source, Network) else dataclasses.replace(source,
+                                                                            network=replaced)
+
+
+def _source(net_or_build: Network | Build) -> Any:
+    return net_or_build.compiled if isinstance(net_or_build, Build) else net_or_build
+
+
+def _numerics(target: str, numerics: str | None, source: Any) -> str | None:
+    if target != REFERENCE:
+        if numerics is not None:
+            raise SnncError(f"numerics apply to the {REFERENCE} target only", where="numerics")
+        return None
+    if numerics is not None:
+        return numerics
+    return get_target(getattr(source, "target", REFERENCE)).numerics
+
+
+def run(net_or_build: Network | Build, target: str = REFERENCE, steps: int = 100, *,
+        inputs: Inputs | None = None, record_v: Sequence[str] = (),
+        numerics: str | None = None) -> Run:
+    """Simulate a network or a build on ``target`` for ``steps`` steps.
+
+    A network is compiled for a chip target first (as ``snnc run NET.yaml`` does); the reference
+    runs ``numerics`` (``float``, ``loihi``, ``spinnaker``; a build's own target numerics by
+    default). ``inputs`` replaces source populations' spikes.
+    """
+    source = _with_inputs(_source(net_or_build), inputs)
+    chosen = _numerics(target, numerics, source)
+    options: dict[str, Any] = {"numerics": chosen} if chosen else {}
+    record = get_backend(target).run(source, steps, record_v=tuple(record_v), **options)
+    return Run(target, chosen, _without_internal(record, source))
+
+
+def _without_internal(record: SpikeRecord, source: Any) -> SpikeRecord:
+    network = source if isinstance(source, Network) else source.network
+    if not network.metadata.get("internal_populations"):
+        return record
+    from snnc.compiler.passes.delays import without_internal
+
+    return without_internal(record, network)
+
+
+def verify(net_or_build: Network | Build, target: str | None = None, steps: int = 100, *,
+           inputs: Inputs | None = None) -> Verification:
+    """Run ``target`` (a build's own by default) and the reference in that target's numerics on
+    the same build; compare every neuron's spikes (``snnc verify``)."""
+    source = _source(net_or_build)
+    target = target or getattr(source, "target", None)
+    if target is None:
+        raise SnncError("verify needs a target for a network", where="target")
+    target = get_target(target).name
+    if isinstance(source, Network):
+        source = compile(source, target).compiled
+    elif source.target != target:
+        raise SnncError(f"build was compiled for '{source.target}', not '{target}'",
+                        where="target")
+    source = _with_inputs(source, inputs)
+    numerics = get_target(target).numerics
+    got = get_backend(target).run(source, steps)
+    expected = get_backend(REFERENCE).run(source, steps, numerics=numerics)
+    from snnc.compiler.passes.delays import internal_populations
+
+    neurons = [p.name for p in source.network.neuron_populations()]
+    hidden = set(internal_populations(source.network))
+    count = sum(expected.spikes[name][0].size for name in neurons if name not in hidden)
+    return Verification(target, numerics, steps, count,
+                        first_divergence(expected, got, neurons))
+
+
+__all__ = ["Build", "Run", "Verification", "compile", "run", "validate", "verify"]
