@@ -31,6 +31,7 @@ FEATURES: dict[str, str] = {
     "reset_subtract": "reset by subtracting the threshold",
     "no_leak": "no membrane leak (an IF neuron: tau_mem infinite)",
     "graded_output": "a non-spiking population whose value feeds later layers",
+    "separate_inh_tau": "an inhibitory synaptic current with its own time constant",
 }
 """Every optional feature a model may have, with the words refusals and the support table use."""
 

@@ -9,7 +9,8 @@ which features.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Callable, Literal, Optional
 
 import numpy as np
 from pydantic import Field
@@ -42,6 +43,20 @@ class LIF(_Frozen):
     After a spike, ``refractory`` steps follow in which ``v`` is held at ``v_reset`` (the current ``i``
     keeps integrating and decaying). Initial state: ``v = v_init``, ``i = 0``. Times are in ms, like
     the network's ``dt``; voltages, weights and bias share one arbitrary unit.
+
+    ``tau_syn_inh`` (default ``None``: the same as ``tau_syn``, one current) gives negative
+    weights a second current with its own time constant, as sPyNNaker's two receptors have
+    (:math:`\alpha_i = e^{-dt/\tau_{syn\_inh}}`, or Euler's). With :math:`x^+[t]` the sum of
+    this step's positive weights and :math:`x^-[t]` the sum of the magnitudes of its negative
+    ones, the current line becomes
+
+    .. math::
+
+        i_e[t] &= \alpha_s\, i_e[t-1] + x^+[t], \qquad
+        i_i[t] = \alpha_i\, i_i[t-1] + x^-[t] \\
+        v[t] &= v_{leak} + \alpha_m (v[t-1] - v_{leak}) + (i_e[t] - i_i[t]) + bias
+
+    (evaluated in that order; refractory steps keep both currents integrating).
     """
 
     kind: Literal["lif"] = "lif"
@@ -55,6 +70,7 @@ class LIF(_Frozen):
     refractory: Annotated[Int, Field(ge=0)] = 0
     reset: Literal["zero", "subtract"] = "zero"
     integrator: Literal["exact", "euler"] = "exact"
+    tau_syn_inh: Optional[RangeChecked(ge=0)] = None  # type: ignore[valid-type]
 
 
 def decay_factor(tau: np.ndarray, dt: float, integrator: str) -> np.ndarray:
@@ -75,6 +91,15 @@ def float_tables(neuron: Any, size: int, dt: float) -> tuple[np.ndarray, np.ndar
 
     The update below is evaluated left to right exactly as the docstring of :class:`LIF` writes
     it, so any float64 implementation of the equations in that order gives the same bits."""
+    if separate_inh_tau(neuron):
+        # only lif's two-current Step (two_current_tables) may lay these out: one current
+        # would silently merge the inhibitory one into it
+        from snnc.ir.errors import UnsupportedOnTarget
+
+        raise UnsupportedOnTarget(
+            "a lif population with tau_syn_inh needs lif's two-current float update, which this "
+            "reference engine did not choose (its program.step_of must call the Step's "
+            "for_neuron)", where="neuron.tau_syn_inh")
     params = np.zeros((9, size), dtype=np.float64)
     params[ALPHA_M] = decay_factor(resolve(neuron.tau_mem, size), dt, neuron.integrator)
     params[ALPHA_S] = decay_factor(resolve(neuron.tau_syn, size), dt, neuron.integrator)
@@ -113,6 +138,80 @@ def float_update(x, params, state, lo, hi, out_ids, n_out, gbase):
     return n_out
 
 
+# ---- two currents (tau_syn_inh): their own tables, kernel and input layout ------------------------
+ALPHA_I = 9  # the inhibitory current's decay (params row)
+I_INH = 3  # the inhibitory current (state row), holding the magnitudes of negative weights
+
+
+def separate_inh_tau(neuron: Any) -> bool:
+    """True when negative weights need their own current: ``tau_syn_inh`` set and not the same
+    value as ``tau_syn`` (equal ones are one current, exactly)."""
+    inh = getattr(neuron, "tau_syn_inh", None)
+    if inh is None:
+        return False
+    exc = neuron.tau_syn
+    if _fixed(inh) and _fixed(exc):
+        return not np.array_equal(np.asarray(inh, dtype=np.float64),
+                                  np.asarray(exc, dtype=np.float64))
+    return bool(inh != exc)
+
+
+def two_current_tables(neuron: Any, size: int, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """(params float64[10, size], state float64[4, size]): ``float_tables``' rows plus the
+    inhibitory current's decay ``ALPHA_I`` and its state ``I_INH``."""
+    single = neuron.model_copy(update={"tau_syn_inh": None})
+    params, state = float_tables(single, size, dt)
+    alpha_i = decay_factor(resolve(neuron.tau_syn_inh, size), dt, neuron.integrator)
+    return (np.ascontiguousarray(np.vstack([params, alpha_i[None, :]])),
+            np.ascontiguousarray(np.vstack([state, np.zeros((1, size))])))
+
+
+@njit(cache=True, nogil=True)
+def two_current_update(x, params, state, lo, hi, out_ids, n_out, gbase):
+    """``float_update`` with two currents: ``x[k]``/``x[n + k]`` are neuron k's summed positive
+    weights and summed magnitudes of negative ones (the ``exc_inh`` layout)."""
+    n = state.shape[1]
+    for k in range(lo, hi):
+        exc = params[ALPHA_S, k] * state[I, k] + x[k]
+        inh = params[ALPHA_I, k] * state[I_INH, k] + x[n + k]
+        state[I, k] = exc
+        state[I_INH, k] = inh
+        if state[REFRACTORY_LEFT, k] > 0.0:
+            state[REFRACTORY_LEFT, k] -= 1.0
+            state[V, k] = params[V_RESET, k]
+            continue
+        leak = params[V_LEAK, k]
+        v = leak + params[ALPHA_M, k] * (state[V, k] - leak) + (exc - inh) + params[BIAS, k]
+        if v > params[V_TH, k]:
+            v = v - params[V_TH, k] if params[SUBTRACT, k] != 0.0 else params[V_RESET, k]
+            state[REFRACTORY_LEFT, k] = params[REFRACTORY, k]
+            out_ids[n_out] = gbase + k
+            n_out += 1
+        state[V, k] = v
+    return n_out
+
+
+TWO_CURRENT_STEP = Step("float", two_current_tables, two_current_update, np.float64, V,
+                        input="exc_inh")
+
+
+@dataclass(frozen=True)
+class ChoosingStep(Step):
+    """A Step that hands some populations another Step (another table layout and input layout):
+    ``for_neuron(neuron)`` is the Step a population of that neuron runs. lif's float Step hands
+    populations with ``tau_syn_inh`` the two-current one, so the one-current path stays as it
+    was (its kernel, its one channel per neuron)."""
+
+    choose: Callable[[Any], Optional[Step]] = lambda neuron: None
+
+    def for_neuron(self, neuron: Any) -> Step:
+        return self.choose(neuron) or self
+
+
+def _choose_float(neuron: Any) -> Optional[Step]:
+    return TWO_CURRENT_STEP if separate_inh_tau(neuron) else None
+
+
 def _features(neuron: LIF) -> dict[str, str]:
     """The optional features an instance turns on, each with the field that does."""
     used = {}
@@ -124,6 +223,8 @@ def _features(neuron: LIF) -> dict[str, str]:
         used["reset_subtract"] = "reset"
     if _fixed(neuron.tau_mem) and np.any(np.isinf(np.asarray(neuron.tau_mem, dtype=np.float64))):
         used["no_leak"] = "tau_mem"
+    if separate_inh_tau(neuron):
+        used["separate_inh_tau"] = "tau_syn_inh"
     return used
 
 
@@ -132,13 +233,15 @@ def _fixed(value: Value) -> bool:
     return isinstance(value, (int, float, np.ndarray))
 
 
-_ALL = ("synaptic_current", "refractory", "reset_subtract", "no_leak")
+_ALL = ("synaptic_current", "refractory", "reset_subtract", "no_leak", "separate_inh_tau")
+
 
 def _example(features: frozenset[str]) -> LIF:
     return LIF(tau_mem=float("inf") if "no_leak" in features else 10.0,
                tau_syn=4.0 if "synaptic_current" in features else 0.0, v_th=1.0,
                refractory=2 if "refractory" in features else 0,
-               reset="subtract" if "reset_subtract" in features else "zero")
+               reset="subtract" if "reset_subtract" in features else "zero",
+               tau_syn_inh=8.0 if "separate_inh_tau" in features else None)
 
 
 def _loihi_check(population) -> None:
@@ -159,10 +262,13 @@ MODEL = NeuronModel(
     kind="lif",
     params=LIF,
     summary="current-based leaky integrate-and-fire, float64 (the hardware-neutral meaning)",
-    steps={"float": Step("float", float_tables, float_update, np.float64, V)},
+    steps={"float": ChoosingStep("float", float_tables, float_update, np.float64, V,
+                                 choose=_choose_float)},
     quantizers={
         "loihi": Quantizer("loihi_lif", "snnc.compiler.passes.quantize.loihi:quantize_population",
-                           keeps=frozenset(_ALL), check=_loihi_check),
+                           keeps=frozenset(_ALL) - {"separate_inh_tau"}, check=_loihi_check,
+                           refuses={"separate_inh_tau": "Loihi's CUBA neuron has one synaptic "
+                                                        "current (one du) per neuron"}),
         "spinnaker": Quantizer("spinnaker_lif",
                                "snnc.compiler.passes.quantize.spinnaker:quantize_population",
                                keeps=frozenset(_ALL)),

@@ -12,7 +12,10 @@ sPyNNaker's update is :math:`V \leftarrow e V + (1 - e)(R I + V_{rest})` with
 - exponential synapses: ``decay = round(alpha_s * 2**32)`` and
   ``init = round((tau_syn/dt)(1 - alpha_s) * 2**32)`` (u0.32, as sPyNNaker computes them);
   ``tau_syn = 0`` everywhere gives ``synapse: delta`` (the current lasts one step);
-- a float weight ``x`` is the current ``x / (g init)`` (``init = 1`` for delta); its 16-bit
+  ``decay_inh``/``init_inh`` come from ``tau_syn_inh`` when it is set (sPyNNaker's inhibitory
+  receptor has its own decay; ``tau_syn_inh: None`` is ``tau_syn``);
+- a float weight ``x`` is the current ``x / (g init)`` (``init = 1`` for delta; the ``init`` of
+  the receptor of its sign); its 16-bit
   ring-buffer magnitude is ``round(|x / (g init)| * 2**(15 - p))`` on the receptor of its sign,
   with the per-receptor shift ``p`` chosen by sPyNNaker's rule (``ceil(log2(max summed weight))``,
   plus one when that is an exact power of two; the max summed weight is the worst case when all
@@ -33,6 +36,7 @@ from scipy import special
 from snnc.ir.errors import QuantizationError, UnsupportedOnTarget
 from snnc.ir.sources import Poisson
 from snnc.ir.values import resolve
+from snnc.models.lif import decay_factor, separate_inh_tau
 from snnc.models.spinnaker_li import GRADED_SHIFT, SpinnakerLI
 from snnc.models.spinnaker_lif import INT32_MAX, INT32_MIN, UINT32_MAX, SpinnakerLIF
 
@@ -58,6 +62,9 @@ from .report import PopulationQuantization, weight_entry
 ACCUM = 2.0**15  # s16.15
 U032 = 2.0**32  # u0.32
 RING_MAX = 0xFFFF  # 16-bit ring-buffer weights and sums
+Gains = tuple[np.ndarray, np.ndarray]
+"""Float units per unit of ring-buffer current, per neuron, of the (excitatory, inhibitory)
+receptor; the same array twice when both receptors have one gain."""
 SHIFT_MAX = 15  # W << p must stay an s16.15 current for any uint16 slot sum
 POISSON_SIGMA_SUMMATION_LIMIT = 3.0  # sPyNNaker's constant for the weight-variance sum
 
@@ -170,19 +177,30 @@ def _membrane(neuron, size: int, alpha_m: np.ndarray, where: str):
     return exp_tc, r_membrane, gain, "exp"
 
 
-def _synapse(neuron, size: int, dt: float, alpha_s: np.ndarray):
-    """``(kind, decay, init, init as a fraction)``; delta when every tau_syn is 0."""
-    if np.all(alpha_s == 0):
+def _synapse(neuron, size: int, dt: float, alpha_s: np.ndarray, tau_field: str = "tau_syn",
+             delta: bool | None = None):
+    """``(kind, decay, init, init as a fraction)`` of one receptor from ``tau_field``; delta
+    when every alpha_s is 0 (``delta`` forces the choice: one kind for both receptors)."""
+    if np.all(alpha_s == 0) if delta is None else delta:
         zeros = np.zeros(size, dtype=np.int64)
         return "delta", zeros, zeros, np.ones(size)
-    tau_s = per_neuron(neuron, "tau_syn", size)
+    tau_s = per_neuron(neuron, tau_field, size)
     init_f = np.where(alpha_s > 0, (tau_s / dt) * (1 - alpha_s), 1.0)
     decay = np.clip(np.rint(alpha_s * U032), 0, UINT32_MAX).astype(np.int64)
     init = np.clip(np.rint(init_f * U032), 0, UINT32_MAX).astype(np.int64)
     return "exp", decay, init, init / U032
 
 
-def _shifts(incoming: list[Incoming], currents: dict[int, np.ndarray], gain: np.ndarray,
+def currents_of(weight: np.ndarray, post: np.ndarray, gains: Gains) -> np.ndarray:
+    """Ring-buffer currents ``w / gain`` of a projection's synapses: each divided by the gain
+    of the receptor of its sign (one division when both receptors share one gain)."""
+    exc, inh = gains
+    if exc is inh:
+        return weight / exc[post]
+    return weight / np.where(weight < 0, inh[post], exc[post])
+
+
+def _shifts(incoming: list[Incoming], currents: dict[int, np.ndarray], gains: Gains,
             network_pops: dict, size: int, dt: float, options: QuantizeOptions,
             where: str) -> dict[str, int]:
     """Per receptor shift by sPyNNaker's rule, or from ``max_expected_summed_weight``.
@@ -196,7 +214,7 @@ def _shifts(incoming: list[Incoming], currents: dict[int, np.ndarray], gain: np.
     shifts, sums = {}, {}
     for index, receptor in enumerate(("exc", "inh")):
         if options.max_expected_summed_weight is not None:
-            biggest = options.max_expected_summed_weight[index] / gain.min()
+            biggest = options.max_expected_summed_weight[index] / gains[index].min()
         else:
             groups = []
             for item in incoming:
@@ -232,14 +250,23 @@ def quantize_population(population, incoming: list[Incoming], network,
     f = shifted_model(population, dt)
     exp_tc, r_membrane, gain_m, leak = _membrane(neuron, size, f.alpha_m, where)
     synapse, decay, init, init_q = _synapse(neuron, size, dt, f.alpha_s)
-    gain = gain_m * init_q  # float volts per unit of ring-buffer current
-    currents = {item.index: item.synapses.weight / gain[item.synapses.post] for item in incoming}
-    shifts = _shifts(incoming, currents, gain, network.populations, size, dt, options,
+    decay_i, init_i, gains = decay, init, (gain_m * init_q,) * 2  # float volts per ring unit
+    if separate_inh_tau(neuron):
+        alpha_i = _alpha_inh(neuron, size, dt, where)
+        synapse = "delta" if np.all(f.alpha_s == 0) and np.all(alpha_i == 0) else "exp"
+        _, decay, init, init_q = _synapse(neuron, size, dt, f.alpha_s, delta=synapse == "delta")
+        _, decay_i, init_i, init_qi = _synapse(neuron, size, dt, alpha_i, "tau_syn_inh",
+                                               delta=synapse == "delta")
+        gains = (gain_m * init_q, gain_m * init_qi)
+        _refuse_graded(incoming, name)
+    currents = {item.index: currents_of(item.synapses.weight, item.synapses.post, gains)
+                for item in incoming}
+    shifts = _shifts(incoming, currents, gains, network.populations, size, dt, options,
                      f"populations.{name}")
     projections, reports, dequantized = {}, {}, {}
     for item in incoming:
         projections[item.index], reports[item.index], dequantized[item.index] = _projection(
-            item, currents[item.index], gain, shifts, f.theta, options)
+            item, currents[item.index], gains, shifts, f.theta, options)
     v_th = per_neuron(neuron, "v_th", size)
     _raw(v_th, "v_th", where)
     v_thresh = np.floor(v_th * ACCUM).astype(np.int64) + 1  # V >= v_thresh  <=>  v > v_th
@@ -250,7 +277,7 @@ def quantize_population(population, incoming: list[Incoming], network,
         v_thresh=compact(v_thresh), v_reset=compact(raw["v_reset"]), v_rest=compact(raw["v_rest"]),
         v_init=compact(raw["v_init"]), i_offset=compact(i_offset), exp_tc=compact(exp_tc),
         r_membrane=compact(r_membrane), synapse=synapse, decay_exc=compact(decay),
-        init_exc=compact(init), decay_inh=compact(decay), init_inh=compact(init),
+        init_exc=compact(init), decay_inh=compact(decay_i), init_inh=compact(init_i),
         t_refract=neuron.refractory, weight_shift_exc=shifts["exc"],
         weight_shift_inh=shifts["inh"], reset=neuron.reset, leak=leak)
     a_mq = exp_tc / ACCUM
@@ -272,7 +299,29 @@ def quantize_population(population, incoming: list[Incoming], network,
     return PopulationResult(quantized, projections, entry, reports)
 
 
-def _projection(item: Incoming, current: np.ndarray, gain: np.ndarray, shifts: dict[str, int],
+def _alpha_inh(neuron, size: int, dt: float, where: str) -> np.ndarray:
+    """The float decay of the inhibitory current (``tau_syn_inh``), as ``decay_factors``."""
+    tau = per_neuron(neuron, "tau_syn_inh", size)
+    alpha = decay_factor(tau, dt, neuron.integrator)
+    if np.any(alpha < 0):
+        raise QuantizationError(f"euler integration needs tau >= dt ({dt:g} ms)",
+                                where=f"{where}.integrator")
+    return alpha
+
+
+def _refuse_graded(incoming: list[Incoming], name: str) -> None:
+    """A graded synapse reaches the receptor of the sign of ``w * m``, known only at run time,
+    while each receptor's weights are scaled by its own ``init``: one weight cannot serve both."""
+    graded = next((item for item in incoming if item.graded), None)
+    if graded is not None:
+        raise UnsupportedOnTarget(
+            f"population '{name}' gets graded input from '{graded.projection.pre}' and has "
+            "separate excitatory/inhibitory time constants, which spinnaker-emu cannot run: a "
+            "graded weight's receptor depends on the message's sign",
+            where=f"populations.{name}.neuron.tau_syn_inh")
+
+
+def _projection(item: Incoming, current: np.ndarray, gains: Gains, shifts: dict[str, int],
                 theta: np.ndarray, options: QuantizeOptions):
     """Signed 16-bit ring-buffer weights of one projection; its report entry."""
     post = item.synapses.post
@@ -290,10 +339,12 @@ def _projection(item: Incoming, current: np.ndarray, gain: np.ndarray, shifts: d
     # float value of one integer unit, per synapse
     scale = np.where(inhibitory, 2.0 ** (shifts["inh"] - 15 - graded),
                      2.0 ** (shifts["exc"] - 15 - graded))
-    scale *= gain[post]
+    exc_gain, inh_gain = gains
+    scale *= exc_gain[post] if exc_gain is inh_gain else np.where(inhibitory, inh_gain[post],
+                                                                  exc_gain[post])
     present = [r for r, mask in (("exc", current > 0), ("inh", inhibitory)) if mask.any()]
     coarsest = (float(scale.max()) if scale.size
-                else 2.0 ** (shifts["exc"] - 15 - graded) * gain.max())
+                else 2.0 ** (shifts["exc"] - 15 - graded) * exc_gain.max())
     dequantized = np.multiply(signed, scale, out=scale)
     del scale
     base = dict(name=item.projection.name, pre=item.projection.pre, post=item.projection.post,
@@ -318,9 +369,10 @@ def quantize_li_population(population, incoming: list[Incoming], network,
     alpha_m, alpha_s = decay_factors(neuron, size, dt, where)
     exp_tc, r_membrane, gain_m, leak = _membrane(neuron, size, alpha_m, where)
     synapse, decay, init, init_q = _synapse(neuron, size, dt, alpha_s)
-    gain = gain_m * init_q
-    currents = {item.index: item.synapses.weight / gain[item.synapses.post] for item in incoming}
-    shifts = _shifts(incoming, currents, gain, network.populations, size, dt, options,
+    gains = (gain_m * init_q,) * 2
+    currents = {item.index: currents_of(item.synapses.weight, item.synapses.post, gains)
+                for item in incoming}
+    shifts = _shifts(incoming, currents, gains, network.populations, size, dt, options,
                      f"populations.{name}")
     v_leak = per_neuron(neuron, "v_leak", size)
     bias = per_neuron(neuron, "bias", size)
@@ -339,7 +391,7 @@ def quantize_li_population(population, incoming: list[Incoming], network,
     theta = np.full(size, max(peak_v, 1.0 / ACCUM))  # the report's scale for weight errors
     for item in incoming:
         projections[item.index], reports[item.index], _ = _projection(
-            item, currents[item.index], gain, shifts, theta, options)
+            item, currents[item.index], gains, shifts, theta, options)
     raw = {field: _raw(per_neuron(neuron, source, size), source, where) for field, source in (
         ("v_rest", "v_leak"), ("v_init", "v_init"))}
     i_offset = _raw(bias / gain_m, "bias", where)
