@@ -73,10 +73,11 @@ REAL, IMAG = range(2)
 def integer_decays(period: np.ndarray, alpha: np.ndarray, decay_bits: int
                    ) -> tuple[np.ndarray, np.ndarray]:
     """``(sin_decay, cos_decay)`` as int32, in the order of operations of Lava's ``RF.__init__``
-    (float64 products, then ``np.int32``: truncation toward 0), so every bit agrees."""
+    (float64 products, then Lava's ``np.int32`` cast: truncation toward 0), so every bit agrees."""
     sin_decay = (1 - alpha) * np.sin(np.pi * 2 * 1 / period)
     cos_decay = (1 - alpha) * np.cos(np.pi * 2 * 1 / period)
-    return (np.int32(sin_decay * (1 << decay_bits)), np.int32(cos_decay * (1 << decay_bits)))
+    return ((sin_decay * (1 << decay_bits)).astype(np.int32),
+            (cos_decay * (1 << decay_bits)).astype(np.int32))
 
 
 def integer_threshold(vth: float, state_exp: int) -> int:
