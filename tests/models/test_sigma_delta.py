@@ -41,6 +41,7 @@ class LavaSigmaDelta:
         self.relu, self.cum_error, self.state_exp = relu, cum_error, state_exp
         self.sigma, self.act, self.residue, self.error = (np.zeros(size, np.int32)
                                                           for _ in range(4))
+        self.ties = 0  # steps where the compared value equals vth exactly (>= vs > matters)
 
     def step(self, a_in: np.ndarray) -> np.ndarray:
         self.sigma = a_in.astype(np.int32) + self.sigma
@@ -50,9 +51,11 @@ class LavaSigmaDelta:
         delta = act - self.act + self.residue
         if self.cum_error:
             self.error += delta
+            self.ties += int(np.sum(np.abs(self.error) == self.vth))
             s_out = np.where(np.abs(self.error) >= self.vth, delta, 0).astype(np.int32)
             self.error *= (1 - (np.abs(s_out) > 0)).astype(np.int32)
         else:
+            self.ties += int(np.sum(np.abs(delta) == self.vth))
             s_out = np.where(np.abs(delta) >= self.vth, delta, 0).astype(np.int32)
         self.residue = delta - s_out
         self.act = act
@@ -80,11 +83,13 @@ def test_step_equals_lavas_equations_on_random_inputs(relu, cum_error, spike_exp
     rng = np.random.default_rng(hash((relu, cum_error, spike_exp, state_exp)) % 2**32)
     size, steps = 12, 80
     scale = 1 << (spike_exp + state_exp)
-    vth = int(rng.integers(0, min(300, (2**23 - 1) // scale)))
+    vth = int(rng.integers(1, 6))
     bias = rng.integers(-(2**15) // scale, (2**15 - 1) // scale + 1, size)
+    bias[:4] = rng.integers(-6, 7, 4)  # act near 0 (relu's corner) in the first columns
     neuron = SigmaDelta(vth=vth, bias=bias, act_mode="relu" if relu else "unit",
                         cum_error=cum_error, spike_exp=spike_exp, state_exp=state_exp)
     inputs = rng.integers(-400, 401, (steps, size)) * (rng.random((steps, size)) < 0.5)
+    inputs[:, :6] = rng.integers(-8, 9, (steps, 6)) * scale  # multiples of the scale: ties
     inputs[:, -2] = rng.integers(2**30, 2**31, steps)  # sigma wraps around int32 within steps
     inputs[:, -1] = rng.integers(-(2**33), 2**33, steps)  # an int64 sum: Lava gets it wrapped
     sigmas, messages = _run_kernel(neuron, inputs)
@@ -97,6 +102,7 @@ def test_step_equals_lavas_equations_on_random_inputs(relu, cum_error, spike_exp
     small = messages[:, :-2]
     assert np.any(small != 0) and np.any(small == 0)  # graded and sparse, not trivially either
     assert np.any(sigmas[:, -2] < 0)  # the wrap did happen
+    assert lava.ties > 0  # |delta| (or |error|) == vth happened: the comparison's edge is tested
 
 
 def test_hand_computed_trace():
@@ -113,6 +119,10 @@ def test_hand_computed_trace():
     sigmas, messages = _run_kernel(plain, inputs)
     assert sigmas[:, 0].tolist() == [10, 10, 10, -20, -15]
     assert messages[:, 0].tolist() == [7, 0, 0, -7, 0]
+    # |delta| == vth' (12) is sent; 11 is held as residue and sent with the next 1
+    _, messages = _run_kernel(SigmaDelta(vth=3, spike_exp=1, state_exp=1),
+                              np.array([[12], [11], [1]]))
+    assert messages[:, 0].tolist() == [6, 0, 6]
     cum = SigmaDelta(vth=4, bias=1, spike_exp=1, state_exp=1, cum_error=True)
     _, messages = _run_kernel(cum, inputs)
     assert messages[:, 0].tolist() == [0, 7, 0, 0, -7]
