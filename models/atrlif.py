@@ -94,13 +94,13 @@ CI_BITS, F_V, F_THETA, F_R, THETA0, THETA_STEP, BIAS = range(7)
 I, V, THETA, R = range(4)  # noqa: E741 (I: the current, as in the equations)
 
 
-def current_factor(delta_i: np.ndarray) -> np.ndarray:
+def current_factor(delta_i: Any) -> np.ndarray:
     """Lava's ``decay_unity - (delta_i * decay_unity + ds_offset)``, in the same float64 order."""
     delta = np.asarray(delta_i, dtype=np.float64)
     return lava.DECAY_UNITY - (delta * lava.DECAY_UNITY + lava.DS_OFFSET)
 
 
-def integer_factor(delta: np.ndarray) -> np.ndarray:
+def integer_factor(delta: Any) -> np.ndarray:
     """Lava's ``np.int64(decay_unity - delta * decay_unity)`` (truncated toward zero)."""
     return (lava.DECAY_UNITY - np.asarray(delta, np.float64) * lava.DECAY_UNITY).astype(np.int64)
 

@@ -121,7 +121,8 @@ def quantize_population(population, incoming: list[Incoming], network,
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         floor, ceiling = voltage_floor(f, x_neg), voltage_ceiling(f, x_pos)
     lines = overflow_lines(floor, limit, "Loihi's v saturates there")
-    lines += [line.replace("fall", "rise").replace(f"(-{limit:.4g})", f"({limit:.4g})")
+    lines += [line.replace("fall", "rise").replace("inhibitory", "excitatory")
+              .replace(f"(-{limit:.4g})", f"({limit:.4g})")
               for line in overflow_lines(-ceiling, limit, "Loihi's v saturates there")]
     entry = entry.model_copy(update={"kind": "adaptive_lif", "overflow": lines})
     return PopulationResult(quantized_neuron, projections, entry, reports)
