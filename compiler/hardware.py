@@ -67,6 +67,12 @@ class HardwareSpec(BaseModel):
     receptors: int = Field(default=1, ge=1, le=16)
     router_entries_per_chip: int | None = Field(default=None, ge=0, le=2**20)
     sources_on_cores: bool = False
+    clock_hz: int | None = Field(default=None, ge=1, le=10**12)
+    """Cycles per second of an application core whose ticks have a deadline (SpiNNaker's ARM968:
+    200 MHz); None: no per-tick cycle budget (Loihi's barrier-synchronised steps)."""
+    time_scale_factor: float = Field(default=1.0, gt=0, le=1e6)
+    """sPyNNaker's ``time_scale_factor``: each tick lasts ``dt * time_scale_factor`` of wall time,
+    so a core has ``clock_hz * dt / 1000 * time_scale_factor`` cycles per tick."""
     uncertain: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -95,6 +101,12 @@ class HardwareSpec(BaseModel):
     def memory_bytes(self, synapses: int, rows: int) -> int:
         """Synaptic memory of ``synapses`` synapses in ``rows`` rows/axons (see module docstring)."""
         return -(-(synapses * self.synapse_bits + rows * self.axon_bits) // 8)
+
+    def cycles_per_tick(self, dt: float) -> int | None:
+        """The real-time budget of one core in one tick of ``dt`` ms (None: not limited)."""
+        if self.clock_hz is None:
+            return None
+        return int(round(self.clock_hz * dt / 1000.0 * self.time_scale_factor))
 
     def limits(self) -> dict[str, int | None]:
         """The limits a report lists (the per-core ones first)."""

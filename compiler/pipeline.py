@@ -9,7 +9,7 @@ so the caller can write the partial report (``snnc compile`` then exits 1, docs/
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from snnc.ir import Network, verify
 from snnc.models.support import check_network
@@ -18,6 +18,7 @@ from snnc.models.targets import TARGET_NAMES, get_target
 from .artifacts import CompiledBuild
 from .hardware import HardwareSpec, hardware_for
 from .mapping.graph import build_graph
+from .mapping.load import estimated_rates, load_model, neuron_rates
 from .mapping.partition import STRATEGIES, partition
 from .mapping.place import hop_traffic, place
 from .mapping.route import route
@@ -54,10 +55,16 @@ def _extend_delays(network: Network, target: str, spec: HardwareSpec) -> tuple[N
 def compile_network(network: Network, target: str, hardware: "str | HardwareSpec | None" = None,
                     *, strategy: str = "greedy", max_neurons_per_core: int | None = None,
                     hook: Hook | None = None,
-                    quantize_options: "QuantizeOptions | None" = None) -> CompiledBuild:
+                    quantize_options: "QuantizeOptions | None" = None,
+                    rates: Mapping[str, float] | None = None,
+                    estimate_rates: int | None = None,
+                    time_scale_factor: float | None = None) -> CompiledBuild:
     """Compile ``network`` for ``target`` on ``hardware`` (the target's default when None).
 
     ``quantize_options`` are the quantization pass's (``snnc compile --option KEY=VALUE``).
+    ``rates`` (Hz per population), ``estimate_rates`` (steps of a float reference run) and
+    ``time_scale_factor`` set the real-time load the mapping must respect
+    (``mapping/load.py``).
     """
     from snnc.ir import SnncError
 
@@ -66,6 +73,10 @@ def compile_network(network: Network, target: str, hardware: "str | HardwareSpec
         raise SnncError(f"unknown strategy '{strategy}' (known: {', '.join(STRATEGIES)})",
                         where="--strategy")
     spec = hardware_for(target, hardware)
+    if time_scale_factor is not None:
+        if not time_scale_factor > 0:
+            raise SnncError(f"must be > 0, got {time_scale_factor}", where="--time-scale-factor")
+        spec = spec.model_copy(update={"time_scale_factor": float(time_scale_factor)})
     timings: dict[str, float] = {}
 
     def stage(name: str, run: Callable[[], Any]) -> Any:
@@ -86,12 +97,19 @@ def compile_network(network: Network, target: str, hardware: "str | HardwareSpec
                                            lambda: _extend_delays(quantized, target, spec))
     else:
         delay_extension = None
+    measured = (stage("rates", lambda: estimated_rates(quantized, estimate_rates,
+                                                       get_target(target).numerics))
+                if estimate_rates is not None and spec.clock_hz is not None else None)
+    per_neuron = neuron_rates(quantized, rates, measured)
     # One flat synapse graph; delays above the target's maximum are errors naming the projection.
     graph = stage("expand", lambda: build_graph(quantized, spec,
-                                                check_delays=get_target(target).quantizes))
-    # Slices onto cores under every per-core limit.
+                                                check_delays=get_target(target).quantizes,
+                                                rates=per_neuron))
+    # Slices onto cores under every per-core limit, real-time load included.
+    load = load_model(spec, quantized.dt)
     parts = stage("partition", lambda: partition(graph, spec, strategy=strategy,
-                                                 max_neurons_per_core=max_neurons_per_core))
+                                                 max_neurons_per_core=max_neurons_per_core,
+                                                 load=load))
     # Cores onto chips, linked cores close together.
     placement = stage("place", lambda: place(parts, spec))
     # Keys, multicast trees and compressed per-chip tables.
@@ -100,7 +118,9 @@ def compile_network(network: Network, target: str, hardware: "str | HardwareSpec
         target=target, spec=spec, network=quantized, graph=graph, parts=parts,
         placement=placement, routing=routing, quantization=quantization,
         hop_traffic=hop_traffic(parts, placement, spec),
-        max_neurons_per_core=max_neurons_per_core, delay_extension=delay_extension))
+        max_neurons_per_core=max_neurons_per_core, delay_extension=delay_extension, load=load,
+        rates_from=("--estimate-rates" if measured is not None else
+                    "--rates" if rates else "defaults")))
     return CompiledBuild(target=target, hardware=spec, network=quantized,
                          quantization=quantization, partition=parts.partitioning,
                          placement=placement, routing=routing, report=report, timings=timings)

@@ -48,6 +48,7 @@ class CoreEntry(_Model):
     processor: Optional[int]
     extends: Optional[int] = None
     utilization: dict[str, float]
+    load_cycles: Optional[int] = None  # estimated cycles per tick (SpiNNaker; mapping/load.py)
 
 
 class ChipRouting(_Model):
@@ -87,6 +88,9 @@ class ResourceReport(_Model):
         data = self.model_dump(mode="json")
         if data["delay_extension"] is None:  # only builds with relay neurons have the entry
             del data["delay_extension"]
+        for core in data["cores"]:  # only targets with a per-tick cycle budget have loads
+            if core["load_cycles"] is None:
+                del core["load_cycles"]
         return json.dumps(data, indent=1) + "\n"
 
     def to_text(self) -> str:
@@ -111,11 +115,14 @@ def _ratio(used: int, limit: int | None) -> float:
     return round(used / limit, 4) if limit else 0.0
 
 
-def _core_entries(parts, placement, spec: HardwareSpec) -> list[CoreEntry]:
+def _core_entries(parts, placement, spec: HardwareSpec, loads: np.ndarray | None = None,
+                  budget: int | None = None) -> list[CoreEntry]:
     entries = []
     for core in parts.partitioning.cores:
         i = core.id
         loc = placement.location.get(i)
+        load = int(round(float(loads[i]))) if loads is not None and budget else None
+        extra = {"load": _ratio(load, budget)} if load is not None else {}
         entries.append(CoreEntry(
             id=i, chip=list(loc[:2]) if loc else None, processor=loc[2] if loc else None,
             neurons=int(parts.neurons[i]), synapses=int(parts.synapses[i]),
@@ -129,7 +136,8 @@ def _core_entries(parts, placement, spec: HardwareSpec) -> list[CoreEntry]:
                 "memory": _ratio(int(parts.memory_bytes[i]), spec.memory_bytes_per_core),
                 "fan_in": _ratio(int(parts.fan_in[i]), spec.fan_in_per_core),
                 "fan_out": _ratio(int(parts.fan_out[i]), spec.fan_out_per_core),
-            }))
+                **extra,
+            }, load_cycles=load))
     return entries
 
 
@@ -146,12 +154,20 @@ def _routing_section(routing, spec: HardwareSpec) -> RoutingSection:
 
 def build_report(*, target: str, spec: HardwareSpec, network, graph, parts, placement, routing,
                  quantization, hop_traffic: float, max_neurons_per_core: int | None,
-                 delay_extension: Any = None) -> ResourceReport:
+                 delay_extension: Any = None, load: Any = None,
+                 rates_from: str = "defaults") -> ResourceReport:
     """Assemble the report of a compilation and check every limit."""
-    cores = _core_entries(parts, placement, spec)
+    budget = spec.cycles_per_tick(network.dt)
+    loads = None
+    if budget is not None and load is not None and load.limited:
+        from .mapping.load import core_loads
+
+        loads = core_loads(parts, graph, load, routing.delay_stages)
+    cores = _core_entries(parts, placement, spec, loads, budget)
     kinds = [c.kind for c in cores]
     routing_section = _routing_section(routing, spec)
     violations = core_violations(cores, spec, max_neurons_per_core)
+    violations += load_violations(cores, spec, budget)
     violations += machine_violations(cores, spec) + router_violations(routing_section, spec)
     chips_used = {tuple(c.chip) for c in cores if c.chip}
     totals = {
@@ -163,6 +179,15 @@ def build_report(*, target: str, spec: HardwareSpec, network, graph, parts, plac
         "traffic_cut": round(float(parts.partitioning.traffic_cut), 6),
         "hop_traffic": round(hop_traffic, 6),
     }
+    if loads is not None and budget:
+        peak = float(loads.max()) if loads.size else 0.0
+        totals["realtime"] = {
+            "cycles_per_tick": budget, "time_scale_factor": spec.time_scale_factor,
+            "max_load": round(peak / budget, 4),
+            "max_load_core": int(np.argmax(loads)) if loads.size else None,
+            "time_scale_factor_needed": _factor_needed(peak, budget, spec.time_scale_factor),
+            "rates_from": rates_from,
+        }
     q = quantization.to_json() if quantization is not None else None
     return ResourceReport(
         target=target, hardware=spec.name, fits=not violations, strategy=parts.partitioning.strategy,
@@ -231,6 +256,30 @@ def core_violations(cores: list[CoreEntry], spec: HardwareSpec,
     return lines
 
 
+def _factor_needed(peak: float, budget: int, factor: float) -> float:
+    """The smallest time scale factor (to 0.01) at which the busiest core keeps up."""
+    return max(0.01, float(np.ceil(peak / budget * factor * 100.0) / 100.0))
+
+
+def load_violations(cores: list[CoreEntry], spec: HardwareSpec, budget: int | None) -> list[str]:
+    """Cores whose estimated cycles per tick exceed the tick's budget (the partitioner slices so
+    that only a core that cannot be split, one neuron or a source/delay core, can)."""
+    if not budget:
+        return []
+    lines = []
+    for core in cores:
+        if core.load_cycles is None or core.load_cycles <= budget:
+            continue
+        needed = _factor_needed(core.load_cycles, budget, spec.time_scale_factor)
+        what = (f"{core.neurons} {'neuron' if core.neurons == 1 else 'neurons'} of "
+                f"'{_main_population(core)}'")
+        lines.append(f"{_where(core)}: real-time load {core.load_cycles:,} cycles per tick > "
+                     f"{budget:,} ({core.load_cycles / budget:.0%}); {what} ({core.kind} core) — "
+                     f"run slower with --time-scale-factor {needed:g}, or lower the rates that "
+                     "reach it")
+    return lines
+
+
 def machine_violations(cores: list[CoreEntry], spec: HardwareSpec) -> list[str]:
     """Cores that found no place on the machine."""
     unplaced = [c.id for c in cores if c.chip is None]
@@ -286,15 +335,25 @@ def render_text(report: ResourceReport) -> str:
         f"delay {t['delay_cores']})  lower bound {t['lower_bound']:,}  chips {t['chips']}",
         f"inter-core spikes/step (est.) {t['traffic_cut']:.4g}  hops x spikes/step {t['hop_traffic']:.4g}",
         "limits: " + ", ".join(f"{k} {v:,}" for k, v in report.limits.items() if v is not None),
-        "",
     ]
+    realtime = t.get("realtime")
+    if realtime:
+        lines.append(
+            f"real-time load (est., rates from {realtime['rates_from']}): max "
+            f"{realtime['max_load']:.0%} of {realtime['cycles_per_tick']:,} cycles per tick "
+            f"(core {realtime['max_load_core']}) at time scale factor "
+            f"{realtime['time_scale_factor']:g} (keeps up at >= "
+            f"{realtime['time_scale_factor_needed']:g})")
+    lines.append("")
+    with_load = realtime is not None
     rows = [[str(c.id), c.kind, f"{c.chip[0]},{c.chip[1]},{c.processor}" if c.chip else "-",
              f"{c.neurons:,}", _pct(c.utilization["neurons"]), f"{c.synapses:,}",
              f"{c.memory_bytes:,}", _pct(c.utilization["memory"]), f"{c.fan_in:,}",
-             f"{c.fan_out:,}", ", ".join(f"{s.population}[{s.start}:{s.stop}]" for s in c.slices)]
+             f"{c.fan_out:,}", *([_pct(c.utilization.get("load", 0.0))] if with_load else []),
+             ", ".join(f"{s.population}[{s.start}:{s.stop}]" for s in c.slices)]
             for c in report.cores]
     lines += _table(["core", "kind", "x,y,p", "neurons", "use", "synapses", "memory B", "use",
-                     "fan-in", "fan-out", "slices"], rows)
+                     "fan-in", "fan-out", *(["load"] if with_load else []), "slices"], rows)
     r = report.routing
     if r.chips:
         lines += ["", f"routing: {r.multicast_groups} multicast groups, entries {r.total_entries:,} "

@@ -10,6 +10,7 @@ target neuron (CSC order, ``in_ptr`` offsets), built with a counting sort in O(s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
 
@@ -18,8 +19,7 @@ from snnc.ir.values import resolve
 from snnc.models.jit import njit
 
 from ..hardware import HardwareSpec
-
-DEFAULT_NEURON_RATE_HZ = 10.0  # assumed firing rate of neurons when weighting traffic
+from .load import DEFAULT_NEURON_RATE_HZ
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,12 +61,15 @@ class SynapseGraph:
                               or [np.zeros(0, np.int64)])
 
 
-def _rates(net: Network) -> np.ndarray:
-    """Estimated spikes per step of every neuron (sources from their definition)."""
+def _rates(net: Network, given: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+    """Estimated spikes per step of every neuron: ``given`` per population (``load.py``), else
+    sources from their definition and neurons at the default rate."""
     parts = []
     for population in net.populations.values():
         source = population.source
-        if source is None:
+        if given and population.name in given:
+            rate = np.broadcast_to(given[population.name], (population.size,))
+        elif source is None:
             rate = np.full(population.size, DEFAULT_NEURON_RATE_HZ * net.dt / 1000.0)
         elif source.kind == "poisson":
             rate = np.broadcast_to(resolve(source.rate_hz, population.size) * net.dt / 1000.0,
@@ -97,8 +100,10 @@ def _check_delays(net: Network, name: str, delay: np.ndarray, limit: int | None)
             f"delay {high} steps exceeds the target's maximum of {limit}", where=f"projections.{name}")
 
 
-def build_graph(net: Network, spec: HardwareSpec, *, check_delays: bool = True) -> SynapseGraph:
-    """Expand every projection once into the flat graph; delays above the hardware's are errors."""
+def build_graph(net: Network, spec: HardwareSpec, *, check_delays: bool = True,
+                rates: Mapping[str, np.ndarray] | None = None) -> SynapseGraph:
+    """Expand every projection once into the flat graph; delays above the hardware's are errors.
+    ``rates``: spikes per step per neuron of the populations with an estimate."""
     names = tuple(net.populations)
     sizes = [p.size for p in net.populations.values()]
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
@@ -132,6 +137,6 @@ def build_graph(net: Network, spec: HardwareSpec, *, check_delays: bool = True) 
     return SynapseGraph(
         names=names, offsets=offsets,
         is_source=np.array([p.is_source for p in net.populations.values()], dtype=bool),
-        rate=_rates(net), in_ptr=ptr, in_pre=in_pre, in_stage=in_stage,
+        rate=_rates(net, rates), in_ptr=ptr, in_pre=in_pre, in_stage=in_stage,
         stages=int(stage.max()) + 1 if stage.size else 1,
     )

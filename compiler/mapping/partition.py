@@ -8,7 +8,10 @@ a limit of the current one:
 * synaptic memory by the target's storage format,
   :math:`\lceil (synapses \cdot synapse\_bits + rows \cdot axon\_bits)/8 \rceil \le memory`,
   where rows are the distinct (pre neuron, delay stage) pairs that reach the core;
-* fan-in: distinct pre neurons (input axons) reaching the core.
+* fan-in: distinct pre neurons (input axons) reaching the core;
+* real-time load (SpiNNaker): the cycles the core must spend every tick at the estimated rates
+  (``load.py``: neuron updates, packets received, synaptic events, packets sent) within the tick's
+  cycle budget.
 
 Row and axon counts are kept exactly with stamp arrays (one int per pre neuron), so the walker is
 O(synapses) in numba. Because the order is a single sequence over all populations, a core may hold
@@ -48,6 +51,7 @@ from snnc.models.jit import njit
 from ..artifacts import Core, CoreSlice, Partitioning
 from ..hardware import HardwareSpec
 from .graph import SynapseGraph
+from .load import NO_LOAD, LoadModel
 
 STRATEGIES = ("greedy", "graph")
 MAX_BLOCKS = 2048  # nodes of the coarsened graph for the ``graph`` strategy
@@ -76,6 +80,7 @@ class PartitionResult:
     pair_traffic: np.ndarray  # float32[s, d]: estimated packets per step from s to d
     stage_mask: np.ndarray
     delay_core: dict[int, int]  # sending core -> its delay-extension core
+    neuron_load: np.ndarray = np.zeros(0)  # float64 per neuron core: estimated cycles per tick
 
 
 def neuron_cap(spec: HardwareSpec, max_neurons_per_core: int | None) -> int:
@@ -90,25 +95,35 @@ def neuron_cap(spec: HardwareSpec, max_neurons_per_core: int | None) -> int:
 
 @njit(cache=True)
 def _count_new(v, ptr, in_pre, in_stage, stages, core, tick, stamp_row, tent_row, stamp_ax,
-               tent_ax):  # pragma: no cover - numba
+               tent_ax, rate):  # pragma: no cover - numba
+    """Rows and axons neuron ``v`` would add to ``core``; and its load terms: the packets per
+    tick of its new rows and the synaptic events per tick of all its synapses."""
     new_rows = 0
     new_axons = 0
+    packets = 0.0
+    events = 0.0
     for j in range(ptr[v], ptr[v + 1]):
         p = in_pre[j]
         r = p * stages + in_stage[j]
+        events += rate[p]
         if stamp_row[r] != core and tent_row[r] != tick:
             tent_row[r] = tick
             new_rows += 1
+            packets += rate[p]
         if stamp_ax[p] != core and tent_ax[p] != tick:
             tent_ax[p] = tick
             new_axons += 1
-    return new_rows, new_axons
+    return new_rows, new_axons, packets, events
 
 
 @njit(cache=True)
 def _walk(order, ptr, in_pre, in_stage, stages, n_total, cap, syn_bits, row_bits, mem_bits,
-          fan_in):  # pragma: no cover - numba
-    """Fill cores in ``order``; returns core index per position and per-core usage."""
+          fan_in, rate, costs):  # pragma: no cover - numba
+    """Fill cores in ``order``; returns core index per position and per-core usage.
+
+    ``costs`` = (tick overhead, per neuron, per packet received, per synaptic event, per packet
+    sent, budget) in cycles; budget <= 0: load is not limited (and not computed)."""
+    overhead, c_neuron, c_packet, c_event, c_sent, budget = costs
     n = order.size
     core_at = np.empty(n, np.int32)
     stamp_row = np.full(n_total * stages, -1, np.int32)
@@ -119,32 +134,39 @@ def _walk(order, ptr, in_pre, in_stage, stages, n_total, cap, syn_bits, row_bits
     syn = np.zeros(n + 1, np.int64)
     rows = np.zeros(n + 1, np.int64)
     axons = np.zeros(n + 1, np.int64)
+    load = np.zeros(n + 1, np.float64)
     core = 0
     tick = 0
     for i in range(n):
         v = order[i]
         degree = ptr[v + 1] - ptr[v]
         tick += 1
-        nr, na = _count_new(v, ptr, in_pre, in_stage, stages, core, tick, stamp_row, tent_row,
-                            stamp_ax, tent_ax)
+        nr, na, packets, events = _count_new(v, ptr, in_pre, in_stage, stages, core, tick,
+                                             stamp_row, tent_row, stamp_ax, tent_ax, rate)
+        added = c_neuron + c_packet * packets + c_event * events + c_sent * rate[v]
+        first = overhead if neurons[core] == 0 else 0.0
         fits = (neurons[core] + 1 <= cap
                 and (syn[core] + degree) * syn_bits + (rows[core] + nr) * row_bits <= mem_bits
-                and (fan_in < 0 or axons[core] + na <= fan_in))
+                and (fan_in < 0 or axons[core] + na <= fan_in)
+                and (budget <= 0 or load[core] + first + added <= budget))
         if not fits and neurons[core] > 0:
             core += 1
             tick += 1
-            nr, na = _count_new(v, ptr, in_pre, in_stage, stages, core, tick, stamp_row, tent_row,
-                                stamp_ax, tent_ax)
+            nr, na, packets, events = _count_new(v, ptr, in_pre, in_stage, stages, core, tick,
+                                                 stamp_row, tent_row, stamp_ax, tent_ax, rate)
+            added = c_neuron + c_packet * packets + c_event * events + c_sent * rate[v]
         for j in range(ptr[v], ptr[v + 1]):
             stamp_row[in_pre[j] * stages + in_stage[j]] = core
             stamp_ax[in_pre[j]] = core
+        if budget > 0:
+            load[core] += (overhead if neurons[core] == 0 else 0.0) + added
         neurons[core] += 1
         syn[core] += degree
         rows[core] += nr
         axons[core] += na
         core_at[i] = core
     m = core + 1 if n else 0
-    return core_at, neurons[:m], syn[:m], rows[:m], axons[:m]
+    return core_at, neurons[:m], syn[:m], rows[:m], axons[:m], load[:m]
 
 
 @njit(cache=True)
@@ -261,15 +283,20 @@ def lower_bound(graph: SynapseGraph, spec: HardwareSpec, cap: int) -> int:
 
 
 def partition(graph: SynapseGraph, spec: HardwareSpec, *, strategy: str = "greedy",
-              max_neurons_per_core: int | None = None) -> PartitionResult:
-    """Slice populations onto cores (see module docstring)."""
+              max_neurons_per_core: int | None = None,
+              load: LoadModel = NO_LOAD) -> PartitionResult:
+    """Slice populations onto cores (see module docstring); ``load`` is the real-time budget
+    (``load.py``; none for Loihi)."""
     cap = neuron_cap(spec, max_neurons_per_core)
     ids = graph.neuron_ids()
     order = ids if strategy == "greedy" else _graph_order(ids, graph, cap)
     fan_in = spec.fan_in_per_core if spec.fan_in_per_core is not None else -1
-    core_at, neurons, syn, rows, axons = _walk(
+    costs = (float(load.tick_overhead), float(load.neuron_update), float(load.packet_received),
+             float(load.synaptic_event), float(load.packet_sent), float(load.budget))
+    core_at, neurons, syn, rows, axons, neuron_load = _walk(
         order, graph.in_ptr, graph.in_pre, graph.in_stage, graph.stages, graph.n, cap,
-        spec.synapse_bits, spec.axon_bits, spec.memory_bytes_per_core * 8, fan_in)
+        spec.synapse_bits, spec.axon_bits, spec.memory_bytes_per_core * 8, fan_in,
+        graph.rate, costs)
     cores = _neuron_cores(order, core_at, graph)
     core_of = np.full(graph.n, -1, dtype=np.int32)
     core_of[order] = core_at
@@ -293,7 +320,7 @@ def partition(graph: SynapseGraph, spec: HardwareSpec, *, strategy: str = "greed
         neurons=usage[0], synapses=usage[1], rows=usage[2], fan_in=usage[3], fan_out=fan_out,
         memory_bytes=-(-(usage[1] * spec.synapse_bits + usage[2] * spec.axon_bits) // 8),
         pairs=pairs, pair_traffic=pair_traffic, stage_mask=stage_mask,
-        delay_core=delay_core)
+        delay_core=delay_core, neuron_load=neuron_load)
 
 
 def _neuron_cores(order: np.ndarray, core_at: np.ndarray, graph: SynapseGraph) -> list[Core]:

@@ -33,12 +33,22 @@ BUILD_FILES_ALL = (*STALE_ON_FAILURE, "report.json", "report.txt")
               help="Cap on neurons per core, below the hardware's own limit.")
 @click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
               help="A quantization option (as for snnc quantize), e.g. weight_bits=6. Repeatable.")
+@click.option("--rates", "rates", multiple=True, metavar="POP=HZ",
+              help="Expected firing rate of a population, for the real-time load (SpiNNaker). "
+                   "Repeatable; default: sources' own rates, 10 Hz for neurons.")
+@click.option("--estimate-rates", type=click.IntRange(min=1, max=1_000_000), default=None,
+              metavar="STEPS", help="Measure every neuron's rate in a float reference run of "
+                                    "STEPS steps first (before --rates).")
+@click.option("--time-scale-factor", type=click.FloatRange(min=0, min_open=True, max=1e6),
+              default=None, help="Run each tick this many times slower than real time "
+                                 "(sPyNNaker's time_scale_factor; default: the hardware's, 1).")
 @click.option("--plot", is_flag=True, help="Also write BUILD_DIR/report.png (needs matplotlib).")
 @click.option("--output", "-o", "build_dir", required=True, metavar="BUILD_DIR",
               help="Folder for report.json, report.txt, the compiled network and mapping.")
 def compile_command(net: str, target: str, hardware: str | None, strategy: str,
-                    max_neurons_per_core: int | None, options: tuple[str, ...], plot: bool,
-                    build_dir: str) -> None:
+                    max_neurons_per_core: int | None, options: tuple[str, ...],
+                    rates: tuple[str, ...], estimate_rates: int | None,
+                    time_scale_factor: float | None, plot: bool, build_dir: str) -> None:
     """Validate, quantize, partition, place and route NET for TARGET; write BUILD_DIR.
 
     Exit 1 when the network does not fit: one line per violated limit, partial report written.
@@ -60,9 +70,13 @@ def compile_command(net: str, target: str, hardware: str | None, strategy: str,
         stage_lines.append(f"  {stage:<10} {seconds:8.3f} s")
 
     try:
+        from snnc.compiler.mapping.load import parse_rates
+
         build = compile_network(network, target, hardware, strategy=strategy,
                                 max_neurons_per_core=max_neurons_per_core, hook=hook,
-                                quantize_options=quantize_options)
+                                quantize_options=quantize_options,
+                                rates=parse_rates(rates, network), estimate_rates=estimate_rates,
+                                time_scale_factor=time_scale_factor)
     except SnncError as error:
         error.located(file=net)
         raise
