@@ -20,7 +20,7 @@ from snnc.ir import __all__ as _ir_all
 # isort: split
 # after the IR's names: snnc.verify is the spike-for-spike check (the IR's graph check is
 # snnc.validate, or snnc.ir.verify)
-from snnc.api import Build, Run, Verification, compile, run, validate, verify  # noqa: E402,A004
+from snnc.api import Build, Run, Verification, compile, run, validate, verify  # type: ignore[assignment]  # noqa: E402,A004,E501
 
 __version__ = "0.1.0"
 __all__ = [*(name for name in _ir_all if name != "verify"), "encode", "__version__",

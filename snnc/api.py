@@ -90,7 +90,7 @@ class Run:
     def to_pandas(self) -> Any:
         """One row per spike: population, step, neuron (needs pandas)."""
         try:
-            import pandas as pd
+            import pandas as pd  # type: ignore[import-untyped, import-not-found, unused-ignore]
         except ImportError as error:
             raise SnncError("to_pandas() needs pandas: pip install pandas") from error
         frames = [pd.DataFrame({"population": name, "step": times, "neuron": ids})

@@ -19,8 +19,9 @@ estimate stays within the budget (``partition.py``), so a build that says it fit
 time at those rates.
 
 Rates (spikes per step per neuron) come from, in order: ``--estimate-rates STEPS`` (a reference
-run of the quantized network in the target's numerics), ``--rates POP=HZ``, the sources' own definitions (Poisson
-rates, spike-time counts) and ``DEFAULT_NEURON_RATE_HZ`` for every other neuron.
+run of the quantized network in the target's numerics), ``--rates POP=HZ``, the sources' own
+definitions (Poisson rates, spike-time counts) and ``DEFAULT_NEURON_RATE_HZ`` for every other
+neuron.
 
 Loihi has no such resource: its cores advance in barrier-synchronised time steps (each step ends
 when every core is done), so a busier core makes every step longer instead of dropping spikes;
