@@ -8,6 +8,8 @@
 2. loihi-sim runs of small random networks (rf, rf_iz, loihi_lif populations, delays, recurrent
    and mixed projections) equal the reference's loihi numerics spike for spike, voltages too.
 3. Populations of one kind that differ in a per-process parameter are refused in one line.
+4. The float kinds ``rf_float`` / ``rf_iz_float`` give the bits of Lava's own floating-point
+   ``RF`` / ``RF_IZ`` models (``select_tag="floating_pt"``, probed with Lava's ``Monitor``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from lava.magma.core.run_conditions import RunSteps
 from lava.magma.core.run_configs import Loihi2SimCfg
 from lava.proc.dense.process import Dense
 from lava.proc.io.source import RingBuffer
+from lava.proc.monitor.process import Monitor
 from lava.proc.rf.process import RF as LavaRF
 from lava.proc.rf_iz.process import RF_IZ as LavaRFIZ
 from lava.utils.weightutils import clip_weights, determine_sign_mode, truncate_weights
@@ -41,7 +44,9 @@ from snnc.ir import (
 )
 from snnc.models import REGISTRY
 from snnc.models.rf import RF
+from snnc.models.rf_float import RFFloat
 from snnc.models.rf_iz import RFIZ
+from snnc.models.rf_iz_float import RFIZFloat
 
 N, STEPS, INPUTS = 12, 80, 10
 
@@ -209,3 +214,61 @@ def test_differing_per_process_parameters_are_refused():
     message = str(refusal.value)
     assert "\n" not in message
     assert all(word in message for word in ("'rf'", "vth", "loihi-sim", "RF"))
+
+
+# --------------------------------------------------------------------------- the float kinds
+
+
+def _run_lava_float(data: np.ndarray, weights: np.ndarray, neurons: dict) -> dict:
+    """RingBuffer -> float Dense -> each process, every Var probed by a Monitor: per process
+    (spikes, re, im), (steps, n) each."""
+    steps = data.shape[1]
+    ring = RingBuffer(data=data.astype(float))
+    monitors = {}
+    for name, neuron in neurons.items():
+        dense = Dense(weights=weights)
+        ring.s_out.connect(dense.s_in)
+        dense.a_out.connect(neuron.a_real_in)
+        for var in ("s_out", "real", "imag"):
+            monitor = Monitor()
+            monitor.probe(getattr(neuron, var), steps)
+            monitors[name, var] = monitor
+    ring.run(condition=RunSteps(num_steps=steps), run_cfg=Loihi2SimCfg(select_tag="floating_pt"))
+    try:
+        data_of = {key: m.get_data() for key, m in monitors.items()}
+    finally:
+        ring.stop()
+    return {name: tuple(data_of[name, var][neuron.name][var] for var in ("s_out", "real", "imag"))
+            for name, neuron in neurons.items()}
+
+
+def _float_dense_output(data: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Lava's float Dense: the spiking columns summed (``weights[:, s].sum(axis=1)``, the same
+    float additions), delivered one step later."""
+    out = np.zeros((data.shape[1], N))
+    for t in range(data.shape[1] - 1):
+        out[t + 1] = weights[:, data[:, t].astype(bool)].sum(axis=1)
+    return out
+
+
+def test_float_kinds_are_lavas_float_rf_and_rf_iz():
+    rng = np.random.default_rng(21)
+    data = (rng.random((INPUTS, STEPS)) < 0.3).astype(np.int32)
+    weights = rng.uniform(-0.4, 0.8, (N, INPUTS))
+    fields = dict(period=rng.uniform(1.5, 30.0, N), alpha=rng.choice([0.0, 0.02, 0.1], N),
+                  vth=0.6)
+    lava = _run_lava_float(data, weights, {"rf_float": LavaRF(shape=(N,), **fields),
+                                           "rf_iz_float": LavaRFIZ(shape=(N,), **fields)})
+    inputs = _float_dense_output(data, weights)
+    for kind, cls in (("rf_float", RFFloat), ("rf_iz_float", RFIZFloat)):
+        step = REGISTRY.get(kind).steps["float"]
+        params, state = step.tables(cls(**fields), N, 1.0)
+        ids = np.zeros(N, np.int64)
+        for t in range(STEPS):
+            count = step.update(inputs[t], params, state, 0, N, ids, 0, 0)
+            spiked = np.zeros(N, bool)
+            spiked[ids[:count]] = True
+            assert np.array_equal(spiked, lava[kind][0][t] > 0), (kind, t)
+            assert np.array_equal(state[0], lava[kind][1][t]), (kind, t)
+            assert np.array_equal(state[1], lava[kind][2][t]), (kind, t)
+        assert lava[kind][0].any(), kind
