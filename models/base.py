@@ -114,6 +114,10 @@ class LavaLowering:
     process: str
     message_bits: int = 0
     voltage: str = "v"
+    check: Callable[[list[Any]], None] | None = None
+    """Refuses (one line, naming the populations) what one process cannot hold for all the
+    kind's populations of a network, e.g. a parameter Lava keeps once per process; called by
+    ``check_network`` (``snnc validate --target loihi-sim``) before anything runs."""
 
     @property
     def graded(self) -> bool:

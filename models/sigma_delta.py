@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
+from snnc.ir.errors import UnsupportedOnTarget
 from snnc.ir.values import Int, RangeChecked, _Frozen, bounds, resolve
 
 from .base import LavaLowering, NeuronModel, Step
@@ -155,6 +156,25 @@ def lava_arrays(neuron: SigmaDelta, size: int) -> dict[str, np.ndarray]:
             "spike_exp": full(neuron.spike_exp), "state_exp": full(neuron.state_exp)}
 
 
+PER_PROCESS = ("vth", "spike_exp", "state_exp", "cum_error", "act_mode")
+"""The parameters Lava's SigmaDelta holds once per process (Vars of shape (1,), a process
+parameter), while loihi-sim holds every sigma_delta population in one process."""
+
+
+def check_one_process(populations: list) -> None:
+    """Refuse sigma_delta populations that disagree on a per-process parameter, naming them."""
+    first = populations[0]
+    for population in populations[1:]:
+        for name in PER_PROCESS:
+            mine, theirs = getattr(population.neuron, name), getattr(first.neuron, name)
+            if mine != theirs:
+                raise UnsupportedOnTarget(
+                    f"sigma_delta populations '{first.name}' and '{population.name}' differ in "
+                    f"{name} ({theirs!r} vs {mine!r}): loihi-sim runs every sigma_delta "
+                    f"population as ONE Lava SigmaDelta, which holds one {name}",
+                    where=f"populations.{population.name}.neuron.{name}")
+
+
 def _example(features: frozenset[str]) -> SigmaDelta:
     return SigmaDelta(vth=40, bias=-30, spike_exp=1, state_exp=1)
 
@@ -169,7 +189,7 @@ MODEL = NeuronModel(
         "Lava's own SigmaDelta (graded s_out, 24-bit) into Sparse/DelaySparse with "
         "num_message_bits=24", lava_arrays,
         "snnc.backends.loihi_sim.lava_procs.sigma_delta:sigma_delta_process",
-        message_bits=MESSAGE_BITS, voltage="sigma")},
+        message_bits=MESSAGE_BITS, voltage="sigma", check=check_one_process)},
     features=("graded_output",),
     spiking=False,
     integer_weights=True,

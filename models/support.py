@@ -108,9 +108,17 @@ def check_population(population: Any, network: Any, target: Target | str,
 
 
 def check_network(network: Any, target: Target | str, registry: Registry = REGISTRY) -> None:
-    """``check_population`` for every neuron population, in network order."""
+    """``check_population`` for every neuron population, in network order; then each native
+    lowering's check of all its populations together (one process per kind on loihi-sim)."""
+    target = get_target(target) if isinstance(target, str) else target
+    by_kind: dict[str, list[Any]] = {}
     for population in network.neuron_populations():
         check_population(population, network, target, registry)
+        by_kind.setdefault(population.kind, []).append(population)
+    for kind, populations in by_kind.items():
+        check = getattr(registry.get(kind).lowerings.get(target.name), "check", None)
+        if check is not None:
+            check(populations)
 
 
 def support_matrix(registry: Registry = REGISTRY) -> dict[str, Any]:

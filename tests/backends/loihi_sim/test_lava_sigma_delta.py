@@ -19,9 +19,12 @@ import pytest
 
 pytest.importorskip("lava")
 
+from click.testing import CliRunner  # noqa: E402
+
 from snnc.backends import first_divergence  # noqa: E402
 from snnc.backends.loihi_sim import LoihiSimBackend  # noqa: E402
 from snnc.backends.reference import simulate  # noqa: E402
+from snnc.cli import cli  # noqa: E402
 from snnc.ir import (  # noqa: E402
     LoihiLIF,
     Network,
@@ -175,7 +178,7 @@ def test_loihi_sim_random_sigma_delta_networks_equal_the_reference(neuron):
 
 
 # ---- 3. one Lava process per kind: per-process parameters must agree ------------------------------
-def test_disagreeing_per_process_parameters_are_refused_in_one_line():
+def test_disagreeing_per_process_parameters_are_refused_in_one_line(tmp_path):
     net = Network("sdn_mixed", dt=1.0)
     net.source("inp", 2, spike_times(times=[0, 1], ids=[0, 1]))
     net.population("a", 2, SigmaDelta(vth=3))
@@ -183,6 +186,12 @@ def test_disagreeing_per_process_parameters_are_refused_in_one_line():
     net.connect("inp", "a", weight=100)
     net.connect("inp", "b", weight=100)
     with pytest.raises(UnsupportedOnTarget) as refusal:
-        LoihiSimBackend().run(net, 5, record_v=["a"])  # (a run with nothing to read is skipped)
+        LoihiSimBackend().run(net, 5)  # refused before anything runs (check_network)
     message = str(refusal.value)
     assert "\n" not in message and "vth" in message and "sigma_delta" in message
+    assert "'a'" in message and "'b'" in message  # the populations are named
+    assert refusal.value.where == "populations.b.neuron.vth"
+    net.save(tmp_path / "mixed.yaml")
+    result = CliRunner().invoke(cli, ["validate", str(tmp_path / "mixed.yaml"), "--target",
+                                      "loihi-sim"])
+    assert result.exit_code == 2 and "differ in vth" in result.output
