@@ -77,6 +77,19 @@ def _theta_scale(scale: float, v_th: np.ndarray, step: float, options: QuantizeO
     return float(2.0 ** np.floor(np.log2(limit))) if options.power_of_two_scale else limit
 
 
+def _ceiling_lines(ceiling: np.ndarray, limit: float) -> list[str]:
+    """``overflow_lines`` for the top of the range (v has no reset: it rises as far as its
+    input and bias drive it)."""
+    bad = ceiling > limit
+    if not bad.any():
+        return []
+    worst = float(ceiling.max())
+    reach = ("rise without bound (no leak, excitatory input)" if np.isinf(worst)
+             else f"rise to {worst:.4g}")
+    return [f"{int(bad.sum())} neurons' voltage can {reach}, beyond the fixed-point range "
+            f"({limit:.4g}): Loihi's v saturates there, where the float model keeps going"]
+
+
 def quantize_population(population, incoming: list[Incoming], network,
                         options: QuantizeOptions) -> PopulationResult:
     """Quantize one ``adaptive_lif`` population and the projections into it (module docstring)."""
@@ -121,8 +134,6 @@ def quantize_population(population, incoming: list[Incoming], network,
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         floor, ceiling = voltage_floor(f, x_neg), voltage_ceiling(f, x_pos)
     lines = overflow_lines(floor, limit, "Loihi's v saturates there")
-    lines += [line.replace("fall", "rise").replace("inhibitory", "excitatory")
-              .replace(f"(-{limit:.4g})", f"({limit:.4g})")
-              for line in overflow_lines(-ceiling, limit, "Loihi's v saturates there")]
+    lines += _ceiling_lines(ceiling, limit)
     entry = entry.model_copy(update={"kind": "adaptive_lif", "overflow": lines})
     return PopulationResult(quantized_neuron, projections, entry, reports)
