@@ -16,7 +16,7 @@ FILES    := $(VENV)/.snnc-files
 $(shell mkdir -p $(VENV) && find $(PKG_DIRS) -type f \( -name '*.py' -o -name '*.yaml' -o -name py.typed \) \
 	| LC_ALL=C sort > $(FILES).new && { cmp -s $(FILES).new $(FILES) && rm -f $(FILES).new || mv $(FILES).new $(FILES); })
 
-.PHONY: demo test lint venv clean-venv bench
+.PHONY: demo test lint venv clean-venv bench ltc-train ltc-check
 
 venv: $(STAMP)
 
@@ -45,6 +45,16 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[$(EXTRAS),bench]' $(EDITABLE)
+
+# examples/ltc: train the LTC cells in PyTorch (its own Python 3.11 venv: torch stays out of
+# snnc's install), then check snnc's float reference against torch's outputs
+ltc-train:
+	@[ -x .venv-ltc/bin/python ] || python3.11 -m venv .venv-ltc
+	.venv-ltc/bin/pip install --quiet torch==2.13.0 numpy
+	.venv-ltc/bin/python examples/ltc/train_ltc.py
+
+ltc-check: $(STAMP)
+	$(PY) examples/ltc/run_snnc.py
 
 clean-venv:
 	rm -rf $(VENV)

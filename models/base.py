@@ -62,6 +62,10 @@ class Step:
     payload_row: int | None = None
     """State row a non-spiking model sends each step when it feeds a projection (graded output);
     ``None``: its voltage row."""
+    whole_populations: bool = False
+    """True when the update of a neuron reads other neurons of its population in the same step
+    (``ltc``'s recurrent matrix): the reference then never splits such a population between its
+    two parallel parts."""
 
     def __post_init__(self) -> None:
         if self.input not in INPUT_LAYOUTS:

@@ -32,17 +32,6 @@ from .base import NeuronModel, Step
 from .jit import njit
 
 
-@dataclass(frozen=True)
-class WholePopulationStep(Step):
-    """A ``Step`` whose update reads every neuron of a population within the step (its input and
-    state), so the reference engine must give each population whole to one of its two parallel
-    parts. ``backends/reference/program.py`` keeps populations whole where a step says so (the
-    change this model asks of the engine: docs/neuron-models/ltc.md); until it does, the kernel
-    returns NaN for a population it was given only part of."""
-
-    whole_populations: bool = True
-
-
 def _matrix(value: Any) -> Any:
     """An ``N x N`` array or nested list becomes a tuple of ``N`` rows of floats (small, frozen,
     comparable; YAML writes it inline). Empty means no recurrent weights."""
@@ -177,7 +166,9 @@ MODEL = NeuronModel(
     kind="ltc",
     params=LTC,
     summary="liquid time-constant cells (Hasani et al. 2021), non-spiking, float64",
-    steps={"float": WholePopulationStep("float", float_tables, float_update, np.float64, X)},
+    # every cell reads all cells' state: the reference keeps the population in one part
+    steps={"float": Step("float", float_tables, float_update, np.float64, X,
+                         whole_populations=True)},
     features=("graded_output",),
     spiking=False,
     refusals={"loihi": _REFUSED.format("Loihi"), "spinnaker": _REFUSED.format("SpiNNaker")},

@@ -359,6 +359,23 @@ def _sources(net: Network, bounds, steps: int) -> tuple[np.ndarray, np.ndarray]:
     return offsets, i.astype(np.int32)
 
 
+def _split(net: Network, families: dict[str, Family]) -> int:
+    """Part 0's neurons are those below this global id: half the neurons, moved up to the end of
+    a population whose step reads all of its population in one update (``Step.whole_populations``:
+    each part delivers its own neurons' input, so a population cut in two would read the other
+    part's input while it is written)."""
+    split = sum(f.size for f in families.values()) // PARTS  # by neuron count
+    for family in families.values():
+        if not family.step.whole_populations:
+            continue
+        for name, start in family.populations.items():
+            first = family.gbase + start
+            last = first + net.populations[name].size
+            if first < split < last:
+                split = last
+    return split
+
+
 def lower(net: Network, steps: int, numerics: str = "float") -> Program:
     """Lower a network whose populations all have an update in ``numerics`` (or are integer kinds,
     which run their own) to a ``Program``."""
@@ -371,7 +388,7 @@ def lower(net: Network, steps: int, numerics: str = "float") -> Program:
         next_extra = _add_projection(net, projection, families, bounds, synapses, next_extra)
     channels = next_extra
     float_ring = any(f.step.dtype == np.float64 and f.size for f in families.values())
-    split = sum(f.size for f in families.values()) // PARTS  # by neuron count
+    split = _split(net, families)
     offsets, targets, weights, delays = _csr(synapses, neurons, split, float_ring)
     max_delay = int(delays.max()) if delays.size else 1
     # D slots hold every arrival: step t reads and clears slot t before step t + 1 delivers into
