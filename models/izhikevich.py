@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Literal, Optional
 
 import numpy as np
+from pydantic import model_validator
 
 from snnc.ir.values import RangeChecked, Value, _Frozen, resolve
 
@@ -54,6 +55,20 @@ class Izhikevich(_Frozen):
     u_init: Optional[Value] = None
     bias: Value = 0.0
     tau_syn: RangeChecked(ge=0) = 0.0  # type: ignore[valid-type]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_u_init(cls, data: Any) -> Any:
+        """``u_init = b * v_init`` written out when both are numbers or arrays (so a saved
+        network states it); with a distribution it stays ``None`` and the tables draw it."""
+        if not isinstance(data, dict) or data.get("u_init") is not None or "b" not in data:
+            return data
+        fixed = (int, float, list, tuple, np.ndarray, np.number)
+        b, v_init = data["b"], data.get("v_init", -65.0)
+        if isinstance(b, fixed) and isinstance(v_init, fixed):
+            product = np.asarray(b, dtype=np.float64) * np.asarray(v_init, dtype=np.float64)
+            data = {**data, "u_init": float(product) if product.ndim == 0 else product}
+        return data
 
 
 # Rows of the per-neuron parameter and state tables.
