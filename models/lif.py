@@ -44,7 +44,8 @@ class LIF(_Frozen):
     keeps integrating and decaying). Initial state: ``v = v_init``, ``i = 0``. Times are in ms, like
     the network's ``dt``; voltages, weights and bias share one arbitrary unit.
 
-    ``tau_syn_inh`` (default ``None``: the same as ``tau_syn``, one current) gives negative
+    ``tau_syn_inh`` (one value per population; default ``None``: the same as ``tau_syn``, one
+    current) gives negative
     weights a second current with its own time constant, as sPyNNaker's two receptors have
     (:math:`\alpha_i = e^{-dt/\tau_{syn\_inh}}`, or Euler's). With :math:`x^+[t]` the sum of
     this step's positive weights and :math:`x^-[t]` the sum of the magnitudes of its negative
@@ -70,7 +71,7 @@ class LIF(_Frozen):
     refractory: Annotated[Int, Field(ge=0)] = 0
     reset: Literal["zero", "subtract"] = "zero"
     integrator: Literal["exact", "euler"] = "exact"
-    tau_syn_inh: Optional[RangeChecked(ge=0)] = None  # type: ignore[valid-type]
+    tau_syn_inh: Optional[Annotated[float, Field(ge=0, allow_inf_nan=False)]] = None
 
 
 def decay_factor(tau: np.ndarray, dt: float, integrator: str) -> np.ndarray:

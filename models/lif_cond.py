@@ -9,7 +9,7 @@ conductance synapses: ``loihi-sim`` refuses the model.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 import numpy as np
 
@@ -50,8 +50,8 @@ class LIFCond(_Frozen):
     :math:`init = (\tau/dt)(1 - \alpha)`, to a conductance per spike, this model adds ``w`` as
     PyNN means (the quantizer divides the ring-buffer weight by ``init``). During a refractory
     step ``v`` is held at ``v_reset`` and the threshold is not tested; the conductances keep
-    integrating and decaying. Initial state: ``v = v_init`` (``None``: ``v_rest``),
-    :math:`g_E = g_I = 0`. Defaults are PyNN's.
+    integrating and decaying. Initial state: ``v = v_init``, :math:`g_E = g_I = 0`. Defaults are
+    PyNN's (its initial ``v`` is -65 mV whatever ``v_rest`` is).
     """
 
     kind: Literal["lif_cond"] = "lif_cond"
@@ -66,7 +66,7 @@ class LIFCond(_Frozen):
     e_rev_I: Value = -70.0
     i_offset: Value = 0.0
     tau_refrac: RangeChecked(ge=0) = 0.1  # type: ignore[valid-type]
-    v_init: Optional[Value] = None
+    v_init: Value = -65.0
 
 
 def refractory_steps(tau_refrac: Any, size: int, dt: float) -> np.ndarray:
@@ -76,8 +76,7 @@ def refractory_steps(tau_refrac: Any, size: int, dt: float) -> np.ndarray:
 
 
 def initial_voltage(neuron: LIFCond, size: int) -> np.ndarray:
-    return np.asarray(resolve(neuron.v_rest if neuron.v_init is None else neuron.v_init, size),
-                      dtype=np.float64)
+    return np.asarray(resolve(neuron.v_init, size), dtype=np.float64)
 
 
 # Rows of the per-neuron parameter and state tables.

@@ -69,7 +69,7 @@ def _numpy_loop(p: dict, size: int, steps: int):
 
 
 PARAMS = dict(tau_mem=np.array([10.0, 20.0, 15.0]), tau_syn=4.0,
-              tau_syn_inh=np.array([12.0, 2.0, 30.0]), v_th=0.6, v_reset=-0.1, v_leak=0.05,
+              tau_syn_inh=12.0, v_th=0.6, v_reset=-0.1, v_leak=0.05,
               bias=np.array([0.04, 0.05, 0.03]), refractory=2)
 
 
