@@ -22,9 +22,11 @@ import numpy as np
 
 from snnc.ir.errors import SnncError, UnsupportedOnTarget
 from snnc.ir.expand import expand
+from snnc.models import REGISTRY
 from snnc.models.jit import njit
 
 from .engine import DELIVER_DELAY, DELIVER_MISS, DELIVER_ROW
+from .foreign import BUILTIN_KINDS, ForeignFamily, families
 from .neuron import FLAG_DELTA, FLAG_GRADED, FLAG_NO_LEAK, FLAG_SUBTRACT, NeuronParams
 from .router import Mesh, Table, WalkLog, csr, walk
 
@@ -76,21 +78,9 @@ def _per_neuron(value: Any, size: int, dtype=np.int64) -> np.ndarray:
     return np.broadcast_to(np.asarray(value).astype(dtype), (size,))
 
 
-def _core_slices(build: Any) -> tuple[dict[int, int], int]:
-    """Base global neuron index of every neuron core, and the neuron count."""
-    base, total = {}, 0
-    for core in build.partition.cores:
-        if core.kind == "neuron":
-            base[core.id] = total
-            total += core.neurons
-    return base, total
-
-
-def _base_array(base: dict[int, int]) -> np.ndarray:
-    """``base`` as an array indexed by core id (0 for cores that are not neuron cores)."""
-    array = np.zeros(max(base, default=-1) + 1, np.int64)
-    array[list(base)] = list(base.values())
-    return array
+def neuron_cores(build: Any) -> list[Any]:
+    """The neuron cores, in core order."""
+    return [core for core in build.partition.cores if core.kind == "neuron"]
 
 
 def _placed(build: Any, population: str, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -101,23 +91,64 @@ def _placed(build: Any, population: str, size: int) -> tuple[np.ndarray, np.ndar
     return core.astype(np.int64), local.astype(np.int64)
 
 
-def neuron_params(build: Any, base: dict[int, int], n: int) -> tuple[NeuronParams, np.ndarray]:
-    """Constants and initial voltage of every global neuron, from the quantized network."""
+@dataclass
+class NeuronLayout:
+    """Where every neuron of the machine is: its core, its index there, its global index.
+
+    Global neurons ``0 .. builtin - 1`` are the built-in kinds' (``spinnaker_lif``,
+    ``spinnaker_li``), in core order then local index (so a build of built-in kinds alone
+    numbers them core base + local index); then each foreign family's (``foreign.py``),
+    population by population. The order fixes only which kernel updates a neuron and the order
+    of a tick's packets; every neuron reads its own core's ring and is sent from its own core.
+    """
+
+    core: dict[str, np.ndarray]
+    local: dict[str, np.ndarray]
+    index: dict[str, np.ndarray]
+    builtin: int
+    total: int
+    families: list[ForeignFamily]
+
+
+def neuron_layout(build: Any) -> NeuronLayout:
+    """Global index of every neuron: the built-in kinds first, then the foreign families."""
+    net = build.network
+    core, local = {}, {}
+    for pop in net.neuron_populations():
+        core[pop.name], local[pop.name] = _placed(build, pop.name, pop.size)
+    builtin = [p for p in net.neuron_populations() if p.kind in BUILTIN_KINDS]
+    index: dict[str, np.ndarray] = {}
+    if builtin:
+        key = np.concatenate([(core[p.name] << 32) | local[p.name] for p in builtin])
+        rank = np.empty(key.size, np.int64)
+        rank[np.argsort(key, kind="stable")] = np.arange(key.size)
+        for pop, start in zip(builtin, np.cumsum([0] + [p.size for p in builtin])):
+            index[pop.name] = rank[start:start + pop.size]
+    n_builtin = sum(p.size for p in builtin)
+    fams = families(net, {p.pre for p in net.projections})
+    first = n_builtin
+    for fam in fams:
+        fam.first = first
+        for name, start in fam.populations.items():
+            index[name] = first + start + np.arange(net.populations[name].size, dtype=np.int64)
+        first += fam.size
+    return NeuronLayout(core, local, index, n_builtin, first, fams)
+
+
+def neuron_params(build: Any, layout: NeuronLayout) -> tuple[NeuronParams, np.ndarray]:
+    """Constants of every built-in neuron and the initial voltage of every neuron."""
+    n = layout.builtin
     fields = {f: np.zeros(n, np.int64) for f in
               ("v_thresh", "v_reset", "v_rest", "i_offset", "exp_tc", "r_membrane", "t_refract")}
     pair = {f: np.zeros((2, n), np.int64) for f in ("decay", "init", "shift")}
     flags = np.zeros(n, np.uint8)
-    v_init = np.zeros(n, np.int64)
+    v_init = np.zeros(layout.total, np.int64)
     payload_shift = np.zeros(n, np.int64)
     for pop in build.network.neuron_populations():
         model = pop.neuron
-        if model.kind not in ("spinnaker_lif", "spinnaker_li"):
-            raise UnsupportedOnTarget(f"population '{pop.name}' is '{model.kind}': spinnaker-emu "
-                                      "runs spinnaker_lif and spinnaker_li (compile the network "
-                                      "for spinnaker-emu first)",
-                                      where=f"populations.{pop.name}.neuron.kind")
-        core, local = _placed(build, pop.name, pop.size)
-        idx = _base_array(base)[core] + local
+        if model.kind not in BUILTIN_KINDS:
+            continue  # a foreign family's tables (foreign.py)
+        idx = layout.index[pop.name]
         graded = model.kind == "spinnaker_li"
         for f in fields:
             if graded and f in ("v_thresh", "v_reset", "t_refract"):
@@ -134,6 +165,8 @@ def neuron_params(build: Any, base: dict[int, int], n: int) -> tuple[NeuronParam
                        | (FLAG_SUBTRACT if getattr(model, "reset", "zero") == "subtract" else 0)
                        | (FLAG_NO_LEAK if model.leak == "none" else 0))
         v_init[idx] = _per_neuron(model.v_init, pop.size)
+    for fam in layout.families:  # what --record-v reads before a foreign neuron's first update
+        v_init[fam.first:fam.first + fam.size] = fam.state[fam.step.voltage_row]
     return NeuronParams(flags=flags, payload_shift=payload_shift, **fields, **pair), v_init
 
 
@@ -220,7 +253,7 @@ def _synapse_words(build: Any, slots: int, neuron_bits: int,
         block = pre_core[syn.pre]
         index = pre_local[syn.pre]
         late = stage > 0
-        if late.any() and pre.neuron is not None and pre.neuron.kind == "spinnaker_li":
+        if late.any() and pre.neuron is not None and not REGISTRY.of(pre.neuron).spiking:
             raise UnsupportedOnTarget(
                 f"a graded projection's delay above the in-core slots ({slots}): delay cores "
                 "re-send spikes, not payloads", where=f"projections.{projection.name}.delay")

@@ -19,14 +19,16 @@ from snnc.ir.sources import source_spikes
 
 from .cost import CostModel
 from .engine import run_ticks
+from .foreign import as_tuple, loop_module
 from .loader import (
+    NeuronLayout,
     Packets,
     Rows,
-    _base_array,
-    _core_slices,
     active_deliveries,
     build_rows,
     lookups,
+    neuron_cores,
+    neuron_layout,
     neuron_params,
     route_packets,
     route_patterns,
@@ -86,8 +88,10 @@ class EmuMachine:
         used = {(int(x), int(y)) for x, y, _ in build.placement.location.values()}
         used |= {tuple(chip) for chip in build.routing.tables}
         self.mesh = mesh_of(hardware, used)
-        self.neuron_base, self.n_neurons = _core_slices(build)
-        self.params, self.v_init = neuron_params(build, self.neuron_base, self.n_neurons)
+        self.neurons: NeuronLayout = neuron_layout(build)
+        self.n_neurons = self.neurons.total
+        self.families = self.neurons.families  # foreign kinds (foreign.py)
+        self.params, self.v_init = neuron_params(build, self.neurons)
         self.packets: Packets = route_packets(build, self.mesh)
         self._ring_layout()
         self.rows: Rows = build_rows(build, self.slots, self.neuron_bits, self.slot_bits)
@@ -108,11 +112,13 @@ class EmuMachine:
         per_core = self.ring_slots << (self.neuron_bits + 1)
         self.ring_base = np.zeros(len(self.cores), np.int64)
         self.ring_pos = np.zeros(self.n_neurons, np.int64)
-        for k, (cid, first) in enumerate(sorted(self.neuron_base.items())):
-            self.ring_base[cid] = per_core * k
-            n = self.cores[cid].neurons
-            self.ring_pos[first:first + n] = self.ring_base[cid] + np.arange(n)
-        self.ring_size = per_core * len(self.neuron_base)
+        cores = neuron_cores(self.build)
+        for k, core in enumerate(cores):
+            self.ring_base[core.id] = per_core * k
+        layout = self.neurons
+        for name, index in layout.index.items():  # a neuron's entries are its own core's
+            self.ring_pos[index] = self.ring_base[layout.core[name]] + layout.local[name]
+        self.ring_size = per_core * len(cores)
         self.layout = (np.int64(self.neuron_bits + 1), np.int64(self.ring_slots - 1),
                        np.int64((1 << (self.neuron_bits + 1)) - 1))
 
@@ -148,15 +154,20 @@ class EmuMachine:
         self.population_of = np.zeros(self.n_neurons, np.int64)
         self.index_in_population = np.zeros(self.n_neurons, np.int64)
         self.population_names = [p.name for p in net.neuron_populations()]
-        self.global_index: dict[str, np.ndarray] = {}
+        self.global_index: dict[str, np.ndarray] = self.neurons.index
         for k, pop in enumerate(net.neuron_populations()):
-            core, local = self.build.partition.where(pop.name, pop.size)
-            idx = _base_array(self.neuron_base)[core] + local
-            self.global_index[pop.name] = idx
+            core, local = self.neurons.core[pop.name], self.neurons.local[pop.name]
+            idx = self.global_index[pop.name]
             first = self._first_packet()[core]
             self.neuron_g[idx] = np.where(first >= 0, first + local, -1)
             self.population_of[idx] = k
             self.index_in_population[idx] = np.arange(pop.size)
+
+    def _foreign_graded_packets(self) -> np.ndarray:
+        """Packet of every graded neuron of a foreign family (its payload: ``message_row``)."""
+        parts = [self.neuron_g[f.first + f.graded_local] for f in self.families]
+        g = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        return g[g >= 0].astype(np.int64)
 
     def _first_packet(self) -> np.ndarray:
         """First packet number of every core (by id); -1 for cores that send nothing."""
@@ -222,23 +233,29 @@ class EmuMachine:
         neuron = (p.v_thresh, p.v_reset, p.v_rest, p.i_offset, p.exp_tc, p.r_membrane, p.decay,
                   p.init, p.shift, p.flags, p.t_refract, p.payload_shift)
         src_ptr, src_g = self._sources(steps, dt)
-        graded_n = np.flatnonzero(((p.flags & FLAG_GRADED) != 0) & (self.neuron_g >= 0))
+        builtin_g = self.neuron_g[:p.flags.size]
+        graded_n = np.flatnonzero(((p.flags & FLAG_GRADED) != 0) & (builtin_g >= 0))
+        graded_sent = self._foreign_graded_packets()
         graded_g = np.zeros(self.packets.key.size, np.uint8)
         graded_g[self.neuron_g[graded_n]] = 1
+        graded_g[graded_sent] = 1
         payload = np.zeros(self.packets.key.size, np.int64)  # the last payload of each packet
         net = (self.neuron_g, self.packets.core, src_ptr, src_g, self.ring_pos, self.ring_base,
-               self.layout, graded_n.astype(np.int64), graded_g, payload)
+               self.layout, graded_n.astype(np.int64), graded_g, payload, graded_sent)
         counters = Counters.zeros(len(self.cores), len(self.mesh.chips), self.packets.key.size)
         rec_index = self._record_indices(record_v)
         v_rec = np.zeros((steps, rec_index.size), np.int64)
         cost = self.cost.as_arrays(self.static, dt)
+        # foreign kinds: the generated loop that calls their kernels, each family's own state
+        loop = loop_module(self.families).run_ticks if self.families else run_ticks
+        fams = tuple(as_tuple(f) for f in self.families)
         spike_t, spike_n, t = [], [], 0
         while t < steps:
             buf_t = np.empty(max(SPIKE_CHUNK, self.n_neurons), np.int64)
             buf_n = np.empty_like(buf_t)
-            t, written = run_ticks(t, steps, state, neuron, net, self._route_arrays(),
-                                   self.delay_sends, cost, counters.as_tuple(), buf_t, buf_n,
-                                   rec_index, v_rec)
+            t, written = loop(t, steps, state, neuron, net, self._route_arrays(),
+                              self.delay_sends, cost, counters.as_tuple(), buf_t, buf_n,
+                              rec_index, v_rec, *fams)
             spike_t.append(buf_t[:written])
             spike_n.append(buf_n[:written])
         return self._record(steps, dt, spike_t, spike_n, record_v, v_rec), counters

@@ -78,7 +78,9 @@ class NeuronParams:
 def update_neurons(v, i_syn, refract, ring, ring_pos, slot_offset, receptor_stride, v_thresh,
                    v_reset, v_rest, i_offset, exp_tc, r_membrane, decay, init, shift, flags,
                    t_refract, spiked):
-    """One tick of every neuron: consume this tick's ring-buffer slot (zeroed here), update state.
+    """One tick of every built-in neuron (global ``0 .. flags.size - 1``; the foreign kinds'
+    neurons follow them and run their model's own update, ``foreign.py``): consume this tick's
+    ring-buffer slot (zeroed here), update state.
 
     Neuron n's entry of receptor r is ``ring[ring_pos[n] + slot_offset + r * receptor_stride]``
     (the core's ring, sPyNNaker's ``slot << (type + neuron bits) | type << neuron bits | neuron``).
@@ -87,7 +89,7 @@ def update_neurons(v, i_syn, refract, ring, ring_pos, slot_offset, receptor_stri
     refractory); its message is taken by the tick loop after this update.
     """
     count = 0
-    for n in range(v.size):
+    for n in range(flags.size):
         delta = (flags[n] & FLAG_DELTA) != 0
         for r in range(N_RECEPTORS):
             at = ring_pos[n] + slot_offset + r * receptor_stride
