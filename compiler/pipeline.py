@@ -20,7 +20,7 @@ from .hardware import HardwareSpec, hardware_for
 from .mapping.graph import build_graph
 from .mapping.load import estimated_rates, load_model, neuron_rates
 from .mapping.partition import STRATEGIES, partition
-from .mapping.place import hop_traffic, place
+from .mapping.place import hop_traffic, hop_traffic_bound, place
 from .mapping.route import route
 from .report import build_report
 
@@ -118,6 +118,7 @@ def compile_network(network: Network, target: str, hardware: "str | HardwareSpec
         target=target, spec=spec, network=quantized, graph=graph, parts=parts,
         placement=placement, routing=routing, quantization=quantization,
         hop_traffic=hop_traffic(parts, placement, spec),
+        hop_traffic_bound=hop_traffic_bound(parts, spec),
         max_neurons_per_core=max_neurons_per_core, delay_extension=delay_extension, load=load,
         rates_from=("--estimate-rates" if measured is not None else
                     "--rates" if rates else "defaults")))

@@ -154,7 +154,7 @@ def _routing_section(routing, spec: HardwareSpec) -> RoutingSection:
 
 def build_report(*, target: str, spec: HardwareSpec, network, graph, parts, placement, routing,
                  quantization, hop_traffic: float, max_neurons_per_core: int | None,
-                 delay_extension: Any = None, load: Any = None,
+                 delay_extension: Any = None, load: Any = None, hop_traffic_bound: float = 0.0,
                  rates_from: str = "defaults") -> ResourceReport:
     """Assemble the report of a compilation and check every limit."""
     budget = spec.cycles_per_tick(network.dt)
@@ -178,6 +178,7 @@ def build_report(*, target: str, spec: HardwareSpec, network, graph, parts, plac
         "lower_bound": parts.partitioning.lower_bound,
         "traffic_cut": round(float(parts.partitioning.traffic_cut), 6),
         "hop_traffic": round(hop_traffic, 6),
+        "hop_traffic_bound": round(hop_traffic_bound, 6),
     }
     if loads is not None and budget:
         peak = float(loads.max()) if loads.size else 0.0
@@ -333,7 +334,8 @@ def render_text(report: ResourceReport) -> str:
         f"neurons {t['neurons']:,} (+{t['source_neurons']:,} source)  synapses {t['synapses']:,}  "
         f"cores {t['cores']:,} (neuron {t['neuron_cores']}, source {t['source_cores']}, "
         f"delay {t['delay_cores']})  lower bound {t['lower_bound']:,}  chips {t['chips']}",
-        f"inter-core spikes/step (est.) {t['traffic_cut']:.4g}  hops x spikes/step {t['hop_traffic']:.4g}",
+        f"inter-core spikes/step (est.) {t['traffic_cut']:.4g}  hops x spikes/step "
+        f"{t['hop_traffic']:.4g} (lower bound {t.get('hop_traffic_bound', 0.0):.4g})",
         "limits: " + ", ".join(f"{k} {v:,}" for k, v in report.limits.items() if v is not None),
     ]
     realtime = t.get("realtime")

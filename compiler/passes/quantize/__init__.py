@@ -22,7 +22,7 @@ from typing import Callable
 from snnc.ir import Network, Population, Projection, expand
 from snnc.ir.connect import connection_count
 from snnc.models import REGISTRY
-from snnc.models.support import check_population
+from snnc.models.support import check_network, check_population
 from snnc.models.targets import Target, get_target
 
 from .common import (
@@ -103,6 +103,7 @@ def quantize(network: Network, target: str,
     populations = {name: populations[name] for name in network.populations}  # network order
     quantized = Network(network.name, dt=network.dt, populations=populations,
                         projections=projections, metadata=dict(network.metadata))
+    check_network(quantized, chip)  # what one native process must share (LavaLowering.check)
     report = _report(numerics, options, pop_reports,
                      [proj_reports[i] for i in sorted(proj_reports)])
     return QuantizedNetwork(network=quantized, target=numerics, report=report), report

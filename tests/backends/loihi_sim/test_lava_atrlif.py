@@ -286,7 +286,9 @@ def test_different_theta_steps_are_refused_in_one_line():
     net.connect("inp", "a", weight=50)
     net.connect("inp", "b", weight=50)
     with pytest.raises(UnsupportedOnTarget) as refusal:
-        get_backend("loihi-sim").run(compile_network(net, "loihi-sim"), 5)
+        compile_network(net, "loihi-sim")  # refused before anything is compiled
     message = str(refusal.value)
     assert "\n" not in message
     assert "theta_step" in message and "loihi-sim" in message and "atrlif" in message
+    assert "'a'" in message and "'b'" in message
+    assert refusal.value.where == "populations.b.neuron.theta_step"
