@@ -120,6 +120,11 @@ class _Exporter:
             raise UnsupportedOnTarget("NIR has no refractory period and no initial voltage",
                                       where=where)
         nir, steps, spiking = self.nir, self.steps, population.kind == "lif"
+        inh = getattr(n, "tau_syn_inh", None)
+        if inh is not None and np.any(np.asarray(inh) != np.asarray(n.tau_syn)):
+            raise UnsupportedOnTarget("NIR's CubaLIF has one synaptic current; tau_syn_inh "
+                                      "(a second one for negative weights) cannot be exported",
+                                      where=f"{where}.tau_syn_inh")
         tau_syn = _per_neuron(n.tau_syn, size, where)
         current = bool(np.any(tau_syn > 0))
         if current and not np.all(tau_syn > 0):

@@ -62,6 +62,10 @@ class Step:
     payload_row: int | None = None
     """State row a non-spiking model sends each step when it feeds a projection (graded output);
     ``None``: its voltage row."""
+    choose: Callable[[Any], "Step | None"] | None = None
+    """For a model whose populations need different table or input layouts (``lif`` with
+    ``tau_syn_inh`` takes two currents): ``choose(neuron)`` is the Step such a population runs
+    instead (None: this one). The reference asks ``for_neuron`` per population."""
     whole_populations: bool = False
     """True when the update of a neuron reads other neurons of its population in the same step
     (``ltc``'s recurrent matrix): the reference then never splits such a population between its
@@ -70,6 +74,11 @@ class Step:
     def __post_init__(self) -> None:
         if self.input not in INPUT_LAYOUTS:
             raise ValueError(f"unknown input layout {self.input!r} (known: {INPUT_LAYOUTS})")
+
+    def for_neuron(self, neuron: Any) -> "Step":
+        """The Step a population of ``neuron`` runs (``choose``)."""
+        chosen = self.choose(neuron) if self.choose is not None else None
+        return chosen if chosen is not None else self
 
     @property
     def channels_per_neuron(self) -> int:

@@ -9,8 +9,7 @@ which features.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated, Any, Callable, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 import numpy as np
 from pydantic import Field
@@ -98,9 +97,9 @@ def float_tables(neuron: Any, size: int, dt: float) -> tuple[np.ndarray, np.ndar
         from snnc.ir.errors import UnsupportedOnTarget
 
         raise UnsupportedOnTarget(
-            "a lif population with tau_syn_inh needs lif's two-current float update, which this "
-            "reference engine did not choose (its program.step_of must call the Step's "
-            "for_neuron)", where="neuron.tau_syn_inh")
+            "a lif population with tau_syn_inh needs lif's two-current float update "
+            "(Step.for_neuron chooses it); this caller took the one-current tables",
+            where="neuron.tau_syn_inh")
     params = np.zeros((9, size), dtype=np.float64)
     params[ALPHA_M] = decay_factor(resolve(neuron.tau_mem, size), dt, neuron.integrator)
     params[ALPHA_S] = decay_factor(resolve(neuron.tau_syn, size), dt, neuron.integrator)
@@ -196,19 +195,6 @@ TWO_CURRENT_STEP = Step("float", two_current_tables, two_current_update, np.floa
                         input="exc_inh")
 
 
-@dataclass(frozen=True)
-class ChoosingStep(Step):
-    """A Step that hands some populations another Step (another table layout and input layout):
-    ``for_neuron(neuron)`` is the Step a population of that neuron runs. lif's float Step hands
-    populations with ``tau_syn_inh`` the two-current one, so the one-current path stays as it
-    was (its kernel, its one channel per neuron)."""
-
-    choose: Callable[[Any], Optional[Step]] = lambda neuron: None
-
-    def for_neuron(self, neuron: Any) -> Step:
-        return self.choose(neuron) or self
-
-
 def _choose_float(neuron: Any) -> Optional[Step]:
     return TWO_CURRENT_STEP if separate_inh_tau(neuron) else None
 
@@ -263,8 +249,8 @@ MODEL = NeuronModel(
     kind="lif",
     params=LIF,
     summary="current-based leaky integrate-and-fire, float64 (the hardware-neutral meaning)",
-    steps={"float": ChoosingStep("float", float_tables, float_update, np.float64, V,
-                                 choose=_choose_float)},
+    steps={"float": Step("float", float_tables, float_update, np.float64, V,
+                         choose=_choose_float)},
     quantizers={
         "loihi": Quantizer("loihi_lif", "snnc.compiler.passes.quantize.loihi:quantize_population",
                            keeps=frozenset(_ALL) - {"separate_inh_tau"}, check=_loihi_check,

@@ -26,10 +26,11 @@ mask per synapse, no delay array and no branch (30-40% faster delivery than chan
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from snnc.ir import Network, expand, source_spikes
+from snnc.ir import Network, UnsupportedOnTarget, expand, source_spikes
 from snnc.models import REGISTRY, Step
 from snnc.models.jit import njit
 from snnc.models.lava_fixed_point import quantize_weights
@@ -106,15 +107,18 @@ class Program:
         return int((self.offsets.size - 1) // PARTS)
 
 
-def step_of(kind: str, numerics: str) -> Step:
-    """The update a population of ``kind`` runs under ``numerics``: the model's update in those
-    numerics, else its only one (an integer kind runs its own numerics under any)."""
+def step_of(kind: str, numerics: str, neuron: Any = None) -> Step:
+    """The update a population of ``kind`` (and ``neuron``'s parameters) runs under ``numerics``:
+    the model's update in those numerics, else its only one (an integer kind runs its own
+    numerics under any), as the step chooses for the neuron (``Step.for_neuron``)."""
     model = REGISTRY.get(kind)
     if numerics in model.steps:
-        return model.steps[numerics]
-    if len(model.steps) == 1:
-        return next(iter(model.steps.values()))
-    raise ValueError(f"'{kind}' has no update in {numerics} numerics (has {list(model.steps)})")
+        step = model.steps[numerics]
+    elif len(model.steps) == 1:
+        step = next(iter(model.steps.values()))
+    else:
+        raise ValueError(f"'{kind}' has no update in {numerics} numerics (has {list(model.steps)})")
+    return step.for_neuron(neuron) if neuron is not None else step
 
 
 def _families(net: Network, numerics: str) -> dict[str, Family]:
@@ -124,7 +128,7 @@ def _families(net: Network, numerics: str) -> dict[str, Family]:
     groups: dict[str, list] = {}
     steps: dict[str, Step] = {}
     for pop in pops:
-        step = step_of(pop.kind, numerics)
+        step = step_of(pop.kind, numerics, pop.neuron)
         params, state = step.tables(pop.neuron, pop.size, net.dt)
         # one family per kernel and table layout (a kernel may lay out a fast variant's tables)
         key = (f"{step.numerics}:{step.update.py_func.__module__}.{step.update.py_func.__name__}"
@@ -208,6 +212,15 @@ def _graded_flip(net: Network, families: dict[str, Family], channels: int) -> np
     fed = {_family_of(families, p.post).name for p in net.projections if p.pre in graded}
     flip = np.zeros(channels, np.int32)
     for fam in families.values():
+        if fam.name in fed and fam.step.input == "exc_inh" and fam.step.dtype == np.float64:
+            # a float model with a receptor per sign (lif with tau_syn_inh, lif_cond): which
+            # receptor a graded w * m belongs to is not defined (a conductance cannot go negative)
+            name = next(p.post for p in net.projections
+                        if p.pre in graded and p.post in fam.populations)
+            raise UnsupportedOnTarget(
+                f"population '{name}' ({net.populations[name].kind}) has separate excitatory and "
+                "inhibitory receptors, which graded (non-spiking) input cannot be assigned to; "
+                "feed it spikes", where=f"populations.{name}")
         if fam.name in fed and fam.step.input == "exc_inh":
             flip[fam.cbase:fam.cbase + fam.size] = fam.size
             flip[fam.cbase + fam.size:fam.cbase + 2 * fam.size] = -fam.size

@@ -100,10 +100,6 @@ def _network(neuron: LIF) -> Network:
     return net
 
 
-@pytest.mark.xfail(strict=True, raises=UnsupportedOnTarget,
-                   reason="backends/reference/program.py step_of does not yet ask the model's "
-                          "Step for_neuron(neuron), so the engine never picks the two-current "
-                          "Step (lif's one-current tables refuse such a population)")
 def test_simulate_runs_two_currents_as_the_numpy_loop():
     record = simulate(_network(LIF(**PARAMS)), STEPS, "float", record_v=["pop"])
     spikes, trace = _numpy_loop(PARAMS, 3, STEPS)
@@ -169,3 +165,12 @@ def test_loihi_refuses_a_second_current_in_one_line():
     assert "\n" not in message
     assert "population 'pop'" in message and "(lif)" in message and "loihi-sim" in message
     assert FEATURES["separate_inh_tau"] in message and "one synaptic current" in message
+
+
+def test_nir_export_refuses_a_second_current_in_one_line():
+    from snnc.ir import to_nir
+
+    net = _network(LIF(tau_mem=20.0, tau_syn=5.0, tau_syn_inh=10.0, v_th=1.0))
+    with pytest.raises(UnsupportedOnTarget, match="tau_syn_inh") as refusal:
+        to_nir(net)
+    assert "\n" not in str(refusal.value)
