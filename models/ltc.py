@@ -20,7 +20,6 @@ NaN rather than return numbers computed from a half-delivered input (see docs/ne
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import numpy as np
