@@ -284,3 +284,25 @@ def test_a_population_over_two_chips_shares_one_tree(sources, targets, total):
     # off the source chips (each needs its own packets' route) a chip has at most one entry
     assert all(len(t) <= 1 for chip, t in routing.tables.items() if chip not in sources)
     assert sum(len(t) for t in routing.tables.values()) == total
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_annealed_placement_is_never_worse_than_rcm_and_within_its_bound(seed, monkeypatch):
+    """On random networks over small multi-chip meshes: the annealed placement's hops x traffic
+    is at most the RCM + serpentine placement's (the previous algorithm, its start) and at least
+    the lower bound."""
+    from snnc.compiler.mapping import place as placement
+
+    family = "spinnaker" if seed % 2 else "loihi"
+    net = random_network(seed, family, max_size=200)
+    hardware = {"spinnaker": "spinnaker1", "loihi": "loihi2"}[family]
+    spec = load_hardware(hardware).model_copy(update={"cores_per_chip": 2})
+    graph = build_graph(net, spec)
+    from snnc.compiler.mapping.partition import partition
+
+    parts = partition(graph, spec, max_neurons_per_core=16)
+    annealed = placement.hop_traffic(parts, placement.place(parts, spec), spec)
+    monkeypatch.setattr(placement, "ANNEAL_MAX_CHIPS", 0)  # RCM + serpentine only
+    previous = placement.hop_traffic(parts, placement.place(parts, spec), spec)
+    bound = placement.hop_traffic_bound(parts, spec)
+    assert bound - 1e-9 <= annealed <= previous + 1e-9
