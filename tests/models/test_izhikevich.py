@@ -5,8 +5,9 @@
 2. ``spinnaker_izhikevich``: its Step equals a numpy int64 transcription, written here, of
    sPyNNaker's ``neural_modelling/src/neuron/models/neuron_model_izh_impl.h`` (``rk2_kernel_midpoint``,
    ``neuron_model_has_spiked``) with the exponential/delta synapses of ``synapse_types``.
-3. ``snnc verify --target loihi-sim`` (and the backends' equivalent) agrees on random networks of
-   float ``izhikevich`` populations.
+3. ``snnc verify`` (and the backends' equivalent) exits 0 on random networks of float
+   ``izhikevich`` populations, for loihi-sim and spinnaker-emu (whose cores run the model's
+   ``spinnaker`` Step).
 4. The quantized models keep the firing pattern class of each of Izhikevich's five patterns.
 5. examples/izhikevich: the float traces it plots equal the numpy loop; the figure is written.
 (``loihi_izhikevich``'s Step against its Lava process: tests/backends/loihi_sim/
@@ -279,26 +280,31 @@ def _random_network(seed: int) -> Network:
     return net
 
 
+CHIPS = [("loihi-sim", "loihi", "loihi_izhikevich"),
+         ("spinnaker-emu", "spinnaker", "spinnaker_izhikevich")]
+
+
+@pytest.mark.parametrize("target,numerics,kind", CHIPS)
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_loihi_sim_equals_the_reference_on_random_networks(seed):
+def test_chips_equal_the_reference_on_random_networks(seed, target, numerics, kind):
     net = _random_network(seed)
-    build = compile_network(net, "loihi-sim")
-    assert {p.kind for p in build.network.neuron_populations()} == {"loihi_izhikevich"}
+    build = compile_network(net, target)
+    assert {p.kind for p in build.network.neuron_populations()} == {kind}
     steps = 120
-    got = get_backend("loihi-sim").run(build, steps)
-    expected = simulate(build.network, steps, "loihi")
+    got = get_backend(target).run(build, steps)
+    expected = simulate(build.network, steps, numerics)
     names = [p.name for p in build.network.neuron_populations()]
     assert first_divergence(expected, got, names) is None
     assert sum(expected.spikes[name][0].size for name in names) > 0
 
 
-def test_snnc_verify_loihi_sim_exits_0(tmp_path):
+@pytest.mark.parametrize("target,numerics,kind", CHIPS)
+def test_snnc_verify_exits_0(tmp_path, target, numerics, kind):
     path = tmp_path / "net.yaml"
     save(_random_network(4), path)
-    result = CliRunner().invoke(cli, ["verify", str(path), "--target", "loihi-sim", "--steps",
-                                      "100"])
+    result = CliRunner().invoke(cli, ["verify", str(path), "--target", target, "--steps", "100"])
     assert result.exit_code == 0, result.output
-    assert "matches the reference (loihi numerics)" in result.output
+    assert f"matches the reference ({numerics} numerics)" in result.output
     assert " 0 neuron spikes" not in result.output
 
 
