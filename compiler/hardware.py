@@ -73,6 +73,9 @@ class HardwareSpec(BaseModel):
     time_scale_factor: float = Field(default=1.0, gt=0, le=1e6)
     """sPyNNaker's ``time_scale_factor``: each tick lasts ``dt * time_scale_factor`` of wall time,
     so a core has ``clock_hz * dt / 1000 * time_scale_factor`` cycles per tick."""
+    load_headroom: float = Field(default=0.5, gt=0, le=1)
+    """The mean load a core may have, as a fraction of its cycles per tick: ticks with bursts of
+    spikes cost more than the mean (the busiest tick of W1 costs 1.5x its mean)."""
     uncertain: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")

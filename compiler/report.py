@@ -162,7 +162,7 @@ def build_report(*, target: str, spec: HardwareSpec, network, graph, parts, plac
     if budget is not None and load is not None and load.limited:
         from .mapping.load import core_loads
 
-        loads = core_loads(parts, graph, load, routing.delay_stages)
+        loads = core_loads(parts, graph, load, routing)
     cores = _core_entries(parts, placement, spec, loads, budget)
     kinds = [c.kind for c in cores]
     routing_section = _routing_section(routing, spec)
@@ -186,7 +186,9 @@ def build_report(*, target: str, spec: HardwareSpec, network, graph, parts, plac
             "cycles_per_tick": budget, "time_scale_factor": spec.time_scale_factor,
             "max_load": round(peak / budget, 4),
             "max_load_core": int(np.argmax(loads)) if loads.size else None,
-            "time_scale_factor_needed": _factor_needed(peak, budget, spec.time_scale_factor),
+            "load_headroom": spec.load_headroom,
+            "time_scale_factor_needed": _factor_needed(peak, budget * spec.load_headroom,
+                                                       spec.time_scale_factor),
             "rates_from": rates_from,
         }
     q = quantization.to_json() if quantization is not None else None
@@ -263,21 +265,23 @@ def _factor_needed(peak: float, budget: int, factor: float) -> float:
 
 
 def load_violations(cores: list[CoreEntry], spec: HardwareSpec, budget: int | None) -> list[str]:
-    """Cores whose estimated cycles per tick exceed the tick's budget (the partitioner slices so
-    that only a core that cannot be split, one neuron or a source/delay core, can)."""
+    """Cores whose estimated mean cycles per tick exceed what a core may average (the tick's
+    cycles x ``load_headroom``). The partitioner slices so that only a core it cannot shrink (one
+    neuron, a source or delay core, packets from whole sending cores) can."""
     if not budget:
         return []
+    allowed = budget * spec.load_headroom
     lines = []
     for core in cores:
-        if core.load_cycles is None or core.load_cycles <= budget:
+        if core.load_cycles is None or core.load_cycles <= allowed:
             continue
-        needed = _factor_needed(core.load_cycles, budget, spec.time_scale_factor)
+        needed = _factor_needed(core.load_cycles, allowed, spec.time_scale_factor)
         what = (f"{core.neurons} {'neuron' if core.neurons == 1 else 'neurons'} of "
                 f"'{_main_population(core)}'")
-        lines.append(f"{_where(core)}: real-time load {core.load_cycles:,} cycles per tick > "
-                     f"{budget:,} ({core.load_cycles / budget:.0%}); {what} ({core.kind} core) — "
-                     f"run slower with --time-scale-factor {needed:g}, or lower the rates that "
-                     "reach it")
+        lines.append(f"{_where(core)}: real-time load {core.load_cycles:,} cycles per tick on "
+                     f"average > {allowed:,.0f} ({spec.load_headroom:.0%} of {budget:,}, room for "
+                     f"bursts); {what} ({core.kind} core) — run slower with --time-scale-factor "
+                     f"{needed:g}, or lower the rates that reach it")
     return lines
 
 
@@ -344,7 +348,8 @@ def render_text(report: ResourceReport) -> str:
             f"real-time load (est., rates from {realtime['rates_from']}): max "
             f"{realtime['max_load']:.0%} of {realtime['cycles_per_tick']:,} cycles per tick "
             f"(core {realtime['max_load_core']}) at time scale factor "
-            f"{realtime['time_scale_factor']:g} (keeps up at >= "
+            f"{realtime['time_scale_factor']:g}; a core may average "
+            f"{realtime['load_headroom']:.0%} (fits at time scale factor >= "
             f"{realtime['time_scale_factor_needed']:g})")
     lines.append("")
     with_load = realtime is not None

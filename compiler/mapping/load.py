@@ -1,7 +1,9 @@
 r"""Real-time load: the cycles a SpiNNaker core must spend every tick, estimated before it runs.
 
 A SpiNNaker application core has ``clock_hz * dt * time_scale_factor`` cycles per tick; a core
-that needs more overruns its timer (spikes go out late, packets pile up). The cost of a tick is
+that needs more overruns its timer (spikes go out late, packets pile up). The estimate is a mean
+over ticks and bursts cost more, so a core may average only ``load_headroom`` (0.5) of its
+cycles: the busiest tick of W1 costs 1.5x the mean. The cost of a tick is
 the emulator's cost model (``snnc.backends.spinnaker_emu.cost.CostModel``: one source of truth
 for the estimate and for the emulator's measured load)::
 
@@ -13,10 +15,12 @@ for the estimate and for the emulator's measured load)::
                  + packet_received * packets + packet_sent * spikes
 
 with every count the expected number per tick from each neuron's estimated rate: a pre neuron
-of rate r (spikes per tick) sends r packets per tick into each (pre, delay stage) row of a core
-and causes r synaptic events per synapse. The partitioner adds neurons to a core only while this
-estimate stays within the budget (``partition.py``), so a build that says it fits runs in real
-time at those rates.
+of rate r (spikes per tick) causes r synaptic events per synapse. The partitioner adds neurons to
+a core only while its estimate stays within the budget (``partition.py``); it counts r packets
+per (pre neuron, delay stage) row of the core, the packets a smaller core could shed. The report
+then counts packets as the routers deliver them (every packet of every core whose multicast group
+the core is in, ``core_loads``), so a core that still cannot keep up is a violation: a build that
+says it fits runs in real time at those rates.
 
 Rates (spikes per step per neuron) come from, in order: ``--estimate-rates STEPS`` (a reference
 run of the quantized network in the target's numerics), ``--rates POP=HZ``, the sources' own
@@ -47,8 +51,8 @@ DEFAULT_NEURON_RATE_HZ = 10.0
 
 @dataclass(frozen=True)
 class LoadModel:
-    """Cycle costs (the emulator's ``CostModel``) and the budget of one tick; ``budget`` <= 0:
-    not limited (Loihi)."""
+    """Cycle costs (the emulator's ``CostModel``) and the mean cycles a core may spend per tick
+    (the tick's cycles times the spec's ``load_headroom``); ``budget`` <= 0: not limited (Loihi)."""
 
     tick_overhead: float
     neuron_update: float
@@ -82,7 +86,7 @@ def load_model(spec: "HardwareSpec", dt: float) -> LoadModel:
     cost = cost_model(spec)
     return LoadModel(cost.tick_overhead, cost.neuron_update, cost.source_neuron,
                      cost.delay_check, cost.packet_received, cost.synaptic_event,
-                     cost.packet_sent, float(cost.budget(dt)))
+                     cost.packet_sent, float(cost.budget(dt)) * spec.load_headroom)
 
 
 def parse_rates(pairs: tuple[str, ...] | list[str], network: Network) -> dict[str, float]:
@@ -135,27 +139,56 @@ def neuron_rates(network: Network, given: Mapping[str, float] | None,
     return rates
 
 
-def core_loads(parts: Any, graph: Any, model: LoadModel, stages: Mapping[int, Any]) -> np.ndarray:
-    """Estimated cycles per tick of every core (neuron cores from the walker; source and delay
-    cores from their neurons' rates)."""
-    loads = np.zeros(len(parts.partitioning.cores))
+def _core_neurons(core: Any, graph: Any) -> np.ndarray:
+    if not core.slices:
+        return np.zeros(0, np.int64)
+    return np.concatenate([np.arange(graph.offsets[graph.names.index(s.population)] + s.start,
+                                     graph.offsets[graph.names.index(s.population)] + s.stop)
+                           for s in core.slices])
+
+
+def core_loads(parts: Any, graph: Any, model: LoadModel, routing: Any) -> np.ndarray:
+    """Estimated cycles per tick of every core of a finished mapping.
+
+    Unlike the walker's running estimate, packets are counted as the routers deliver them: a
+    core receives every packet of every core whose multicast group it is in (``routing.targets``),
+    also those of neurons with no row on it (a failed lookup costs the same). A delay core sends
+    one packet per stage it emits and spike it received."""
+    cores = parts.partitioning.cores
+    loads = np.zeros(len(cores))
     if not model.limited:
         return loads
-    loads[:parts.neuron_load.size] = parts.neuron_load
     rate = graph.rate
-    for core in parts.partitioning.cores:
+    events_in = np.zeros(graph.n)  # per neuron: synaptic events per tick of its synapses
+    if graph.in_pre.size:
+        per_synapse = rate[graph.in_pre]
+        starts = graph.in_ptr[:-1]
+        nonempty = starts < graph.in_ptr[1:]
+        events_in[nonempty] = np.add.reduceat(per_synapse, starts[nonempty])
+    ids = [_core_neurons(core, graph) for core in cores]
+    spikes = np.array([float(rate[i].sum()) for i in ids])
+    stages = routing.delay_stages
+    sent = spikes.copy()
+    for core in cores:
+        if core.kind == "delay" and core.extends is not None:
+            sent[core.id] = spikes[core.extends] * len(stages.get(core.id, ()))
+    received = np.zeros(len(cores))
+    for sender, wanted in routing.targets.items():
+        for target in wanted:
+            received[target] += sent[sender]
+    for core in cores:
+        n = ids[core.id].size
         if core.kind == "neuron":
-            continue
-        ids = np.concatenate([np.arange(graph.offsets[graph.names.index(s.population)] + s.start,
-                                        graph.offsets[graph.names.index(s.population)] + s.stop)
-                              for s in core.slices]) if core.slices else np.zeros(0, np.int64)
-        spikes = float(rate[ids].sum())
-        if core.kind == "source":
-            loads[core.id] = (model.tick_overhead + model.source_neuron * ids.size
-                              + model.packet_sent * spikes)
-        else:  # a delay core: receives its source core's spikes, re-sends one per stage used
-            used = len(stages.get(core.extends, ())) if core.extends is not None else 0
-            loads[core.id] = (model.tick_overhead + model.delay_check * ids.size * used
-                              + model.packet_received * spikes
-                              + model.packet_sent * spikes * used)
+            loads[core.id] = (model.tick_overhead + model.neuron_update * n
+                              + model.packet_received * received[core.id]
+                              + model.synaptic_event * float(events_in[ids[core.id]].sum())
+                              + model.packet_sent * spikes[core.id])
+        elif core.kind == "source":
+            loads[core.id] = (model.tick_overhead + model.source_neuron * n
+                              + model.packet_sent * spikes[core.id])
+        else:
+            used = len(stages.get(core.id, ()))
+            loads[core.id] = (model.tick_overhead + model.delay_check * n * used
+                              + model.packet_received * received[core.id]
+                              + model.packet_sent * sent[core.id])
     return loads
