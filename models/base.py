@@ -177,3 +177,25 @@ class NeuronModel:
     def used_features(self, neuron: Any) -> dict[str, str]:
         """``{feature: field}`` of the optional features this instance turns on."""
         return dict(self.features_of(neuron))
+
+
+def one_process_check(kind: str, fields: tuple[str, ...], process: str) -> Callable[[list[Any]], None]:
+    """A ``LavaLowering.check``: every population of ``kind`` must agree on ``fields``, the
+    parameters the Lava ``process`` holds once (loihi-sim holds the kind in one process)."""
+
+    def check(populations: list[Any]) -> None:
+        from snnc.ir.errors import UnsupportedOnTarget
+
+        first = populations[0]
+        for population in populations[1:]:
+            for name in fields:
+                theirs, mine = getattr(first.neuron, name), getattr(population.neuron, name)
+                if np.any(np.asarray(theirs) != np.asarray(mine)):
+                    raise UnsupportedOnTarget(
+                        f"{kind} populations '{first.name}' and '{population.name}' differ in "
+                        f"{name} ({theirs!r} vs {mine!r}): loihi-sim runs every {kind} population "
+                        f"as ONE Lava {process}, which holds one {name}",
+                        where=f"populations.{population.name}.neuron.{name}")
+
+    return check
+

@@ -19,7 +19,7 @@ from pydantic import Field
 
 from snnc.ir.values import Int, RangeChecked, _Frozen, resolve
 
-from .base import LavaLowering, NeuronModel, Step
+from .base import LavaLowering, NeuronModel, Step, one_process_check
 from .jit import njit
 from .loihi_lif import wrap_int32
 
@@ -173,7 +173,8 @@ MODEL = NeuronModel(
     steps={"loihi": Step("loihi", rf_tables, rf_update, np.int64, REAL, input="loihi")},
     lowerings={"loihi-sim": LavaLowering(
         "Lava's own RF (PyRFModelFixed); projections drive a_real_in", lava_arrays,
-        "snnc.backends.loihi_sim.lava_procs.rf:rf", voltage="real")},
+        "snnc.backends.loihi_sim.lava_procs.rf:rf", voltage="real",
+        check=one_process_check("rf", ("vth", "state_exp", "decay_bits"), "RF"))},
     features=("no_leak",),
     features_of=resonator_features,
     integer_weights=True,

@@ -14,7 +14,7 @@ from typing import Literal
 
 import numpy as np
 
-from .base import LavaLowering, NeuronModel, Step
+from .base import LavaLowering, NeuronModel, Step, one_process_check
 from .jit import njit
 from .rf import IMAG, REAL, RF, THETA, lava_arrays, resonate, resonator_features, rf_tables
 
@@ -66,7 +66,8 @@ MODEL = NeuronModel(
     steps={"loihi": Step("loihi", rf_tables, rf_iz_update, np.int64, IMAG, input="loihi")},
     lowerings={"loihi-sim": LavaLowering(
         "Lava's own RF_IZ (PyRF_IZModelFixed); projections drive a_real_in", lava_arrays,
-        "snnc.backends.loihi_sim.lava_procs.rf:rf_iz", voltage="imag")},
+        "snnc.backends.loihi_sim.lava_procs.rf:rf_iz", voltage="imag",
+        check=one_process_check("rf_iz", ("vth", "state_exp", "decay_bits"), "RF_IZ"))},
     features=("no_leak",),
     features_of=resonator_features,
     integer_weights=True,

@@ -208,12 +208,13 @@ def test_differing_per_process_parameters_are_refused():
     for name, vth in (("a", 5.0), ("b", 7.0)):
         net.population(name, 3, RF(period=8.0, alpha=0.1, vth=vth, state_exp=6, decay_bits=12))
         net.connect("inp", name, all_to_all(), weight=50)
-    build = compile_network(net, "loihi-sim")
     with pytest.raises(UnsupportedOnTarget) as refusal:
-        get_backend("loihi-sim").run(build, 5)
+        compile_network(net, "loihi-sim")  # refused before anything is built
     message = str(refusal.value)
     assert "\n" not in message
-    assert all(word in message for word in ("'rf'", "vth", "loihi-sim", "RF"))
+    assert all(word in message for word in ("rf populations 'a' and 'b'", "vth", "loihi-sim",
+                                            "RF"))
+    assert refusal.value.where == "populations.b.neuron.vth"
 
 
 # --------------------------------------------------------------------------- the float kinds
