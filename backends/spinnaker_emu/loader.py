@@ -2,7 +2,8 @@
 
 From a ``CompiledBuild`` (``snnc.compiler.artifacts``) this builds, as flat arrays:
 
-* the neuron cores' state and constants (global neuron index = core's base + local index);
+* the neuron cores' state and constants (``NeuronLayout``: the built-in kinds' neurons first,
+  core by core, then each foreign kind's family, ``foreign.py``);
 * every packet any core can send, numbered ``g`` (``neuron``/``source`` core: key ``base | i``;
   ``delay`` core: ``delay_packet(base, s, i, neuron_bits)`` for s = 1..its last stage), and where
   the routing tables take it (``router.walk``);
