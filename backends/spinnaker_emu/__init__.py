@@ -2,8 +2,9 @@
 
 A compiled build (``snnc compile --target spinnaker-emu``) is loaded onto chips and application
 cores; every spike is a multicast packet that the routers deliver with the build's own routing
-tables; neuron cores keep sPyNNaker's s16.15 LIF state, synaptic rows and uint16 ring buffers;
-delay-extension cores re-send spikes for long delays. Its spikes equal the reference's
+tables; neuron cores keep sPyNNaker's s16.15 LIF state (or any registered model's ``spinnaker``
+Step and tables, ``foreign.py``), synaptic rows and uint16 ring buffers; delay-extension cores
+re-send spikes for long delays. Its spikes equal the reference's
 ``spinnaker`` numerics bit for bit, and each run also yields provenance (``self.provenance``):
 CPU load and tick overruns from a cost model, router and link traffic, saturations, drops.
 See docs/spinnaker-emu.md.
