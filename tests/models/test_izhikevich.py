@@ -285,7 +285,7 @@ CHIPS = [("loihi-sim", "loihi", "loihi_izhikevich"),
 
 
 @pytest.mark.parametrize("target,numerics,kind", CHIPS)
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", [1, 2])
 def test_chips_equal_the_reference_on_random_networks(seed, target, numerics, kind):
     net = _random_network(seed)
     build = compile_network(net, target)
