@@ -81,8 +81,11 @@ class EmuMachine:
 
     def __init__(self, build: Any, cost: CostModel | None = None) -> None:
         self.build = build
-        self.cost = cost or CostModel()
         hardware = build.hardware
+        # the build's machine: its clock and time scale factor (snnc compile --time-scale-factor)
+        self.cost = cost or CostModel(
+            clock_hz=float(getattr(hardware, "clock_hz", None) or CostModel.clock_hz),
+            time_scale_factor=float(getattr(hardware, "time_scale_factor", 1.0)))
         self.slots = int(getattr(hardware, "delay_slots", 16))
         self.cores = {c.id: c for c in build.partition.cores}
         used = {(int(x), int(y)) for x, y, _ in build.placement.location.values()}

@@ -139,6 +139,33 @@ def neuron_rates(network: Network, given: Mapping[str, float] | None,
     return rates
 
 
+def _events_in(graph: Any) -> np.ndarray:
+    """Per neuron: the synaptic events per tick of its incoming synapses."""
+    events = np.zeros(graph.n)
+    if graph.in_pre.size:
+        starts = graph.in_ptr[:-1]
+        nonempty = starts < graph.in_ptr[1:]
+        events[nonempty] = np.add.reduceat(graph.rate[graph.in_pre], starts[nonempty])
+    return events
+
+
+def neuron_core_loads(graph: Any, model: LoadModel, core_of: np.ndarray, neurons: np.ndarray,
+                      pairs: np.ndarray, stage_mask: np.ndarray, n_send: int) -> np.ndarray:
+    """Estimated cycles per tick of each neuron core of a partition, packets counted per
+    sending core (a core receives all of a linked core's packets; through its delay core, one
+    per stage it emits)."""
+    placed = core_of >= 0
+    spikes = np.bincount(core_of[placed], weights=graph.rate[placed], minlength=n_send)
+    events = np.bincount(core_of[placed], weights=_events_in(graph)[placed], minlength=n_send)
+    stages = np.array([bin(int(m) >> 1).count("1") for m in stage_mask], dtype=np.float64)
+    direct = (pairs & 1) > 0
+    delayed = (pairs & 2) > 0
+    received = spikes[:pairs.shape[0]] @ direct + (spikes[:pairs.shape[0]] * stages) @ delayed
+    k = neurons.size
+    return (model.tick_overhead + model.neuron_update * neurons + model.packet_received
+            * received[:k] + model.synaptic_event * events[:k] + model.packet_sent * spikes[:k])
+
+
 def _core_neurons(core: Any, graph: Any) -> np.ndarray:
     if not core.slices:
         return np.zeros(0, np.int64)
@@ -159,12 +186,7 @@ def core_loads(parts: Any, graph: Any, model: LoadModel, routing: Any) -> np.nda
     if not model.limited:
         return loads
     rate = graph.rate
-    events_in = np.zeros(graph.n)  # per neuron: synaptic events per tick of its synapses
-    if graph.in_pre.size:
-        per_synapse = rate[graph.in_pre]
-        starts = graph.in_ptr[:-1]
-        nonempty = starts < graph.in_ptr[1:]
-        events_in[nonempty] = np.add.reduceat(per_synapse, starts[nonempty])
+    events_in = _events_in(graph)
     ids = [_core_neurons(core, graph) for core in cores]
     spikes = np.array([float(rate[i].sum()) for i in ids])
     stages = routing.delay_stages

@@ -51,7 +51,9 @@ from snnc.models.jit import njit
 from ..artifacts import Core, CoreSlice, Partitioning
 from ..hardware import HardwareSpec
 from .graph import SynapseGraph
-from .load import NO_LOAD, LoadModel
+from .load import NO_LOAD, LoadModel, neuron_core_loads
+
+LOAD_ROUNDS = 4  # walks with a lowered budget until every shrinkable core keeps up (load.py)
 
 STRATEGIES = ("greedy", "graph")
 MAX_BLOCKS = 2048  # nodes of the coarsened graph for the ``graph`` strategy
@@ -95,9 +97,11 @@ def neuron_cap(spec: HardwareSpec, max_neurons_per_core: int | None) -> int:
 
 @njit(cache=True)
 def _count_new(v, ptr, in_pre, in_stage, stages, core, tick, stamp_row, tent_row, stamp_ax,
-               tent_ax, rate):  # pragma: no cover - numba
+               tent_ax, rate, block_of, block_rate, stamp_blk, tent_blk):  # pragma: no cover
     """Rows and axons neuron ``v`` would add to ``core``; and its load terms: the packets per
-    tick of its new rows and the synaptic events per tick of all its synapses."""
+    tick of the sending blocks it newly links to the core (a core receives every packet of a
+    sending core that targets it: ``block_of`` groups pre neurons as cores will hold them) and
+    the synaptic events per tick of its synapses."""
     new_rows = 0
     new_axons = 0
     packets = 0.0
@@ -109,7 +113,10 @@ def _count_new(v, ptr, in_pre, in_stage, stages, core, tick, stamp_row, tent_row
         if stamp_row[r] != core and tent_row[r] != tick:
             tent_row[r] = tick
             new_rows += 1
-            packets += rate[p]
+        b = block_of[p] * stages + in_stage[j]
+        if stamp_blk[b] != core and tent_blk[b] != tick:
+            tent_blk[b] = tick
+            packets += block_rate[block_of[p]]
         if stamp_ax[p] != core and tent_ax[p] != tick:
             tent_ax[p] = tick
             new_axons += 1
@@ -118,7 +125,7 @@ def _count_new(v, ptr, in_pre, in_stage, stages, core, tick, stamp_row, tent_row
 
 @njit(cache=True)
 def _walk(order, ptr, in_pre, in_stage, stages, n_total, cap, syn_bits, row_bits, mem_bits,
-          fan_in, rate, costs):  # pragma: no cover - numba
+          fan_in, rate, costs, block_of, block_rate):  # pragma: no cover - numba
     """Fill cores in ``order``; returns core index per position and per-core usage.
 
     ``costs`` = (tick overhead, per neuron, per packet received, per synaptic event, per packet
@@ -130,6 +137,8 @@ def _walk(order, ptr, in_pre, in_stage, stages, n_total, cap, syn_bits, row_bits
     tent_row = np.full(n_total * stages, -1, np.int64)
     stamp_ax = np.full(n_total, -1, np.int32)
     tent_ax = np.full(n_total, -1, np.int64)
+    stamp_blk = np.full(block_rate.size * stages, -1, np.int32)
+    tent_blk = np.full(block_rate.size * stages, -1, np.int64)
     neurons = np.zeros(n + 1, np.int64)
     syn = np.zeros(n + 1, np.int64)
     rows = np.zeros(n + 1, np.int64)
@@ -142,7 +151,8 @@ def _walk(order, ptr, in_pre, in_stage, stages, n_total, cap, syn_bits, row_bits
         degree = ptr[v + 1] - ptr[v]
         tick += 1
         nr, na, packets, events = _count_new(v, ptr, in_pre, in_stage, stages, core, tick,
-                                             stamp_row, tent_row, stamp_ax, tent_ax, rate)
+                                             stamp_row, tent_row, stamp_ax, tent_ax, rate,
+                                             block_of, block_rate, stamp_blk, tent_blk)
         added = c_neuron + c_packet * packets + c_event * events + c_sent * rate[v]
         first = overhead if neurons[core] == 0 else 0.0
         fits = (neurons[core] + 1 <= cap
@@ -153,11 +163,13 @@ def _walk(order, ptr, in_pre, in_stage, stages, n_total, cap, syn_bits, row_bits
             core += 1
             tick += 1
             nr, na, packets, events = _count_new(v, ptr, in_pre, in_stage, stages, core, tick,
-                                                 stamp_row, tent_row, stamp_ax, tent_ax, rate)
+                                                 stamp_row, tent_row, stamp_ax, tent_ax, rate,
+                                                 block_of, block_rate, stamp_blk, tent_blk)
             added = c_neuron + c_packet * packets + c_event * events + c_sent * rate[v]
         for j in range(ptr[v], ptr[v + 1]):
             stamp_row[in_pre[j] * stages + in_stage[j]] = core
             stamp_ax[in_pre[j]] = core
+            stamp_blk[block_of[in_pre[j]] * stages + in_stage[j]] = core
         if budget > 0:
             load[core] += (overhead if neurons[core] == 0 else 0.0) + added
         neurons[core] += 1
@@ -282,6 +294,21 @@ def lower_bound(graph: SynapseGraph, spec: HardwareSpec, cap: int) -> int:
     return bound
 
 
+def _sending_blocks(graph: SynapseGraph, spec: HardwareSpec,
+                    cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every neuron's block of ``cap`` consecutive neurons (``source_capacity`` for sources), as
+    sending cores will hold them, and each block's spikes per tick: the packets a core receives
+    when any neuron of the block reaches it (load estimate of the walker)."""
+    block_of = np.zeros(graph.n, np.int32)
+    first = 0
+    for k in range(len(graph.names)):
+        start, stop = int(graph.offsets[k]), int(graph.offsets[k + 1])
+        size = spec.source_capacity if graph.is_source[k] else cap
+        block_of[start:stop] = first + np.arange(stop - start) // size
+        first += -(-(stop - start) // size)
+    return block_of, np.bincount(block_of, weights=graph.rate, minlength=first)
+
+
 def partition(graph: SynapseGraph, spec: HardwareSpec, *, strategy: str = "greedy",
               max_neurons_per_core: int | None = None,
               load: LoadModel = NO_LOAD) -> PartitionResult:
@@ -293,18 +320,32 @@ def partition(graph: SynapseGraph, spec: HardwareSpec, *, strategy: str = "greed
     fan_in = spec.fan_in_per_core if spec.fan_in_per_core is not None else -1
     costs = (float(load.tick_overhead), float(load.neuron_update), float(load.packet_received),
              float(load.synaptic_event), float(load.packet_sent), float(load.budget))
-    core_at, neurons, syn, rows, axons, neuron_load = _walk(
-        order, graph.in_ptr, graph.in_pre, graph.in_stage, graph.stages, graph.n, cap,
-        spec.synapse_bits, spec.axon_bits, spec.memory_bytes_per_core * 8, fan_in,
-        graph.rate, costs)
-    cores = _neuron_cores(order, core_at, graph)
-    core_of = np.full(graph.n, -1, dtype=np.int32)
-    core_of[order] = core_at
-    cores += _source_cores(graph, spec, len(cores), core_of)
-    n_send = len(cores)
-    fan_out, pairs, pair_traffic, stage_mask, traffic = _links(
-        order, core_at, graph.in_ptr, graph.in_pre, graph.in_stage, core_of, graph.rate,
-        n_send, neurons.size, graph.n)
+    block_of, block_rate = _sending_blocks(graph, spec, cap)
+    for _round in range(LOAD_ROUNDS):
+        core_at, neurons, syn, rows, axons, neuron_load = _walk(
+            order, graph.in_ptr, graph.in_pre, graph.in_stage, graph.stages, graph.n, cap,
+            spec.synapse_bits, spec.axon_bits, spec.memory_bytes_per_core * 8, fan_in,
+            graph.rate, costs, block_of, block_rate)
+        cores = _neuron_cores(order, core_at, graph)
+        core_of = np.full(graph.n, -1, dtype=np.int32)
+        core_of[order] = core_at
+        cores += _source_cores(graph, spec, len(cores), core_of)
+        n_send = len(cores)
+        fan_out, pairs, pair_traffic, stage_mask, traffic = _links(
+            order, core_at, graph.in_ptr, graph.in_pre, graph.in_stage, core_of, graph.rate,
+            n_send, neurons.size, graph.n)
+        if not load.limited:
+            break
+        # the walker's packet count is an estimate (sending cores did not exist yet): with the
+        # cores known, count what each neuron core receives and walk again with a budget
+        # lowered by the worst excess among the cores that can still shrink
+        exact = neuron_core_loads(graph, load, core_of, neurons, pairs, stage_mask, n_send)
+        over = (exact > load.budget * (1 + 1e-9)) & (neurons > 1)
+        if not over.any():
+            neuron_load = exact
+            break
+        costs = (*costs[:5], costs[5] * float(np.min(load.budget / exact[over])) * 0.99)
+        neuron_load = exact
     delay_core = {}
     for c in range(n_send):
         if stage_mask[c] > 1:
