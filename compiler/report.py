@@ -259,7 +259,7 @@ def core_violations(cores: list[CoreEntry], spec: HardwareSpec,
     return lines
 
 
-def _factor_needed(peak: float, budget: int, factor: float) -> float:
+def _factor_needed(peak: float, budget: float, factor: float) -> float:
     """The smallest time scale factor (to 0.01) at which the busiest core keeps up."""
     return max(0.01, float(np.ceil(peak / budget * factor * 100.0) / 100.0))
 
