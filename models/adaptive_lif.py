@@ -5,8 +5,9 @@ model ``PyATRLIFModelFloat`` in ``models.py``; after lava-dl's ALIF), with lif's
 constants in ms like the network's ``dt``, voltages, weights and bias in one arbitrary unit. Each
 of Lava's decay constants is ``delta = 1 - alpha`` with ``alpha = exp(-dt / tau)`` (or ``1 -
 dt/tau`` with ``integrator: euler``). loihi-sim runs it quantized to ``atrlif``
-(``compiler/passes/quantize/adaptive_lif.py``), i.e. as Lava's own ATRLIF process; SpiNNaker
-numerics refuse it (no s16.15 update of these equations yet).
+(``compiler/passes/quantize/adaptive_lif.py``), i.e. as Lava's own ATRLIF process;
+spinnaker-emu runs it quantized to ``spinnaker_adaptive_lif``, the same equations in s16.15
+(``compiler/passes/quantize/adaptive_lif_spinnaker.py``).
 """
 
 from __future__ import annotations
@@ -136,11 +137,16 @@ MODEL = NeuronModel(
     params=AdaptiveLIF,
     summary="LIF with ATRLIF's adaptive threshold and refractory state, float64",
     steps={"float": Step("float", float_tables, float_update, np.float64, V)},
-    quantizers={"loihi": Quantizer(
-        "atrlif", "snnc.compiler.passes.quantize.adaptive_lif:quantize_population", keeps=_KEPT)},
+    quantizers={
+        "loihi": Quantizer(
+            "atrlif", "snnc.compiler.passes.quantize.adaptive_lif:quantize_population",
+            keeps=_KEPT),
+        "spinnaker": Quantizer(
+            "spinnaker_adaptive_lif",
+            "snnc.compiler.passes.quantize.adaptive_lif_spinnaker:quantize_population",
+            keeps=_KEPT),
+    },
     features=("synaptic_current", "no_leak"),
     features_of=_features,
-    refusals={"spinnaker": "snnc has no SpiNNaker (s16.15) update of ATRLIF's adaptive threshold "
-                           "and refractory state; loihi-sim and the reference run it"},
     example=_example,
 )
