@@ -186,6 +186,22 @@ def test_quantized_rates_match_the_float_rates():
     assert np.all(np.abs(fixed_counts - float_counts) <= np.maximum(3, 0.1 * float_counts))
 
 
+def test_the_report_warns_where_v_can_leave_s1615():
+    """No leak and excitatory input: v (never reset) rises without bound and would wrap at
+    65536; with a leak and the same input its ceiling (x / (1 - alpha)) stays far inside."""
+    net = Network("wrap", dt=1.0)
+    net.source("inp", 8, poisson(rate_hz=250.0, seed=3))
+    net.population("free", 6, AdaptiveLIF(tau_mem=float("inf")))
+    net.population("leaky", 6, AdaptiveLIF(tau_mem=10.0))
+    net.connect("inp", "free", all_to_all(), weight=0.3)
+    net.connect("inp", "leaky", all_to_all(), weight=0.3)
+    _, report = quantize(net, "spinnaker")
+    entries = {e.name: e for e in report.populations}
+    assert len(entries["free"].overflow) == 1 and "wraps" in entries["free"].overflow[0]
+    assert "6 neurons" in entries["free"].overflow[0]
+    assert entries["leaky"].overflow == []
+
+
 # ---- refusals ------------------------------------------------------------------------------------
 def test_loihi_refuses_the_integer_kind_in_one_line():
     net = _network(SpinnakerAdaptiveLIF(theta_0=ONE, decay_mem=U1), INT_WEIGHTS, 4)
