@@ -260,6 +260,11 @@ def test_differing_vths_are_refused_for_loihi_in_one_line():
     assert "\n" not in message and "sigma_delta_float" in message and "vth" in message
     assert "loihi-sim" in message
     compile_network(net, "spinnaker-emu")  # each SpiNNaker population has its own vth
+    net = _random_sdnn(1, 0.2, "relu", False)  # one vth, two act_modes: refused on the result
+    net.population("s9", 2, SigmaDeltaFloat(vth=0.2, act_mode="unit"))
+    net.connect("inp", "s9", all_to_all(), weight=0.3)
+    with pytest.raises(UnsupportedOnTarget, match="differ in act_mode"):
+        compile_network(net, "loihi-sim")
 
 
 def test_registry_entries():
