@@ -193,7 +193,7 @@ MODEL = NeuronModel(
     features=("graded_output",),
     spiking=False,
     integer_weights=True,
-    refusals={"spinnaker": "it is Lava's sigma-delta neuron (Loihi integers); spinnaker-emu has "
-                           "no sigma-delta model"},
+    refusals={"spinnaker": "it is Lava's sigma-delta neuron (Loihi integers); spinnaker-emu runs "
+                           "sigma_delta_float or spinnaker_sigma_delta"},
     example=_example,
 )

@@ -150,10 +150,11 @@ def _events_in(graph: Any) -> np.ndarray:
 
 
 def neuron_core_loads(graph: Any, model: LoadModel, core_of: np.ndarray, neurons: np.ndarray,
-                      pairs: np.ndarray, stage_mask: np.ndarray, n_send: int) -> np.ndarray:
-    """Estimated cycles per tick of each neuron core of a partition, packets counted per
-    sending core (a core receives all of a linked core's packets; through its delay core, one
-    per stage it emits)."""
+                      pairs: np.ndarray, stage_mask: np.ndarray,
+                      n_send: int) -> tuple[np.ndarray, np.ndarray]:
+    """Estimated cycles per tick of each neuron core of a partition, and the part of it that no
+    smaller core would shed (tick overhead and packets received: packets are counted per sending
+    core, which a core receives whole; through its delay core, one per stage it emits)."""
     placed = core_of >= 0
     spikes = np.bincount(core_of[placed], weights=graph.rate[placed], minlength=n_send)
     events = np.bincount(core_of[placed], weights=_events_in(graph)[placed], minlength=n_send)
@@ -162,8 +163,9 @@ def neuron_core_loads(graph: Any, model: LoadModel, core_of: np.ndarray, neurons
     delayed = (pairs & 2) > 0
     received = spikes[:pairs.shape[0]] @ direct + (spikes[:pairs.shape[0]] * stages) @ delayed
     k = neurons.size
-    return (model.tick_overhead + model.neuron_update * neurons + model.packet_received
-            * received[:k] + model.synaptic_event * events[:k] + model.packet_sent * spikes[:k])
+    fixed = model.tick_overhead + model.packet_received * received[:k]
+    return (fixed + model.neuron_update * neurons + model.synaptic_event * events[:k]
+            + model.packet_sent * spikes[:k]), fixed
 
 
 def _core_neurons(core: Any, graph: Any) -> np.ndarray:

@@ -157,8 +157,18 @@ def _walk(order, ptr, in_pre, in_stage, stages, n_total, cap, syn_bits, row_bits
         first = overhead if neurons[core] == 0 else 0.0
         fits = (neurons[core] + 1 <= cap
                 and (syn[core] + degree) * syn_bits + (rows[core] + nr) * row_bits <= mem_bits
-                and (fan_in < 0 or axons[core] + na <= fan_in)
-                and (budget <= 0 or load[core] + first + added <= budget))
+                and (fan_in < 0 or axons[core] + na <= fan_in))
+        if fits and budget > 0 and load[core] + first + added > budget and neurons[core] > 0:
+            # over the budget: a new core helps only if this neuron alone keeps up there (a
+            # core whose input packets alone exceed the budget is a violation, not a reason to
+            # give every neuron a core of its own)
+            tick += 1
+            _r, _a, alone_packets, alone_events = _count_new(
+                v, ptr, in_pre, in_stage, stages, core + 1, tick, stamp_row, tent_row, stamp_ax,
+                tent_ax, rate, block_of, block_rate, stamp_blk, tent_blk)
+            alone = (overhead + c_neuron + c_packet * alone_packets + c_event * alone_events
+                     + c_sent * rate[v])
+            fits = alone > budget
         if not fits and neurons[core] > 0:
             core += 1
             tick += 1
@@ -339,8 +349,9 @@ def partition(graph: SynapseGraph, spec: HardwareSpec, *, strategy: str = "greed
         # the walker's packet count is an estimate (sending cores did not exist yet): with the
         # cores known, count what each neuron core receives and walk again with a budget
         # lowered by the worst excess among the cores that can still shrink
-        exact = neuron_core_loads(graph, load, core_of, neurons, pairs, stage_mask, n_send)
-        over = (exact > load.budget * (1 + 1e-9)) & (neurons > 1)
+        exact, fixed = neuron_core_loads(graph, load, core_of, neurons, pairs, stage_mask,
+                                         n_send)
+        over = (exact > load.budget * (1 + 1e-9)) & (neurons > 1) & (fixed < load.budget)
         if not over.any():
             neuron_load = exact
             break

@@ -519,7 +519,7 @@ BUILDS = [
     ("mapping-unknown-population", "mapping.json: corrupted build folder: core 0 holds unknown "
      "population 'zz'"),
     ("mapping-not-placed", "mapping.json: corrupted build folder: core 0 is not placed"),
-    ("mapping-off-chip", "mapping.json: corrupted build folder: core 0 is placed at (99, 0, 1), "
+    ("mapping-off-chip", "mapping.json: corrupted build folder: core 0 is placed at (99, 0, 0), "
      "not on the hardware"),
     ("mapping-core-ids", "mapping.json: corrupted build folder: core ids are not 0..n-1 in order"),
     ("mapping-hardware", "mapping.json: corrupted build folder: chips_x: Input should be a valid "

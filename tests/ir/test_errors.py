@@ -13,6 +13,12 @@ from click.testing import CliRunner
 
 from snnc.cli import cli
 
+# every built-in kind, in the registry's order (models/registry.py: BUILTIN, then by module name)
+KINDS = ("lif, li, loihi_lif, loihi_li, spinnaker_lif, spinnaker_li, adaptive_lif, atrlif, hh, "
+         "izhikevich, lif_cond, loihi_izhikevich, ltc, rf, rf_float, rf_iz, rf_iz_float, "
+         "sigma_delta, sigma_delta_float, spinnaker_adaptive_lif, spinnaker_izhikevich, "
+         "spinnaker_lif_cond, spinnaker_sigma_delta")
+
 BASE = """\
 snnc: 1
 name: t
@@ -48,16 +54,16 @@ CASES = [
     ("neither", "    neuron: {kind: lif, tau_mem: 20.0}\n", "",
      "populations.hid: a population has exactly one of 'neuron' or 'source'"),
     ("unknown-neuron-kind", "kind: lif,", "kind: lifx,",
-     "populations.hid.neuron.kind: neuron kind 'lifx'; expected one of: lif, li, loihi_lif, loihi_li, spinnaker_lif, spinnaker_li"),
+     "populations.hid.neuron.kind: neuron kind 'lifx'; expected one of: " + KINDS),
     ("missing-neuron-kind", "{kind: lif, tau_mem: 20.0}", "{tau_mem: 20.0}",
-     "populations.hid.neuron.kind: neuron kind missing; expected one of: lif, li, loihi_lif, loihi_li, spinnaker_lif, spinnaker_li"),
+     "populations.hid.neuron.kind: neuron kind missing; expected one of: " + KINDS),
     ("tau-mem-negative", "tau_mem: 20.0", "tau_mem: -5", "populations.hid.neuron.tau_mem: must be > 0, "
      "got -5"),
     ("tau-mem-missing", "{kind: lif, tau_mem: 20.0}", "{kind: lif}",
      "populations.hid.neuron.tau_mem: required field missing"),
     ("unknown-neuron-field", "tau_mem: 20.0", "tau_mem: 20.0, tau_m: 3",
      "populations.hid.neuron.tau_m: unknown field (expected one of: kind, tau_mem, tau_syn, v_th, "
-     "v_reset, v_leak, bias, v_init, refractory, reset, integrator)"),
+     "v_reset, v_leak, bias, v_init, refractory, reset, integrator, tau_syn_inh)"),
     ("reset-literal", "tau_mem: 20.0", "tau_mem: 20.0, reset: halfway",
      "populations.hid.neuron.reset: must be one of 'zero' or 'subtract', got 'halfway'"),
     ("param-bad-type", "tau_mem: 20.0", "tau_mem: fast",

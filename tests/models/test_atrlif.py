@@ -162,20 +162,27 @@ def test_quantizer_rounding_bounds_and_lava_forms():
     assert entry.kind == "adaptive_lif" and entry.quantized_kind == "atrlif"
 
 
-def test_spinnaker_and_nir_refuse_in_one_line():
+def test_spinnaker_refuses_atrlif_and_nir_refuses_adaptive_lif_in_one_line():
+    """Lava's integer ATRLIF is Loihi's own (adaptive_lif reaches SpiNNaker as
+    spinnaker_adaptive_lif instead); NIR has no adaptive node."""
     from snnc.ir.nir_export import to_nir
 
     net = Network("refused", dt=DT)
     net.source("inp", 2, spike_times(times=[0], ids=[0]))
-    net.population("pop", 3, AdaptiveLIF(tau_mem=10.0))
-    net.connect("inp", "pop", weight=0.5)
+    net.population("pop", 3, ATRLIF())
+    net.connect("inp", "pop", weight=5)
     with pytest.raises(UnsupportedOnTarget) as refusal:
         check_network(net, "spinnaker-emu")
     message = str(refusal.value)
-    assert "\n" not in message and "'pop'" in message and "'adaptive_lif'" in message
+    assert "\n" not in message and "'pop'" in message and "'atrlif'" in message
     assert "spinnaker-emu" in message
+    floating = Network("refused", dt=DT)
+    floating.source("inp", 2, spike_times(times=[0], ids=[0]))
+    floating.population("pop", 3, AdaptiveLIF(tau_mem=10.0))
+    floating.connect("inp", "pop", weight=0.5)
+    check_network(floating, "spinnaker-emu")  # runs there as spinnaker_adaptive_lif
     with pytest.raises(UnsupportedOnTarget) as refusal:
-        to_nir(net)
+        to_nir(floating)
     assert "\n" not in str(refusal.value) and "adaptive_lif" in str(refusal.value)
 
 
