@@ -62,6 +62,13 @@ def package_stamp() -> str:
     return "".join(folder_stamp(root / name) for name in KERNEL_PACKAGES if (root / name).is_dir())
 
 
+# Stamped now, when this module is first imported and before any kernel module is: a stamp taken
+# later (at the first compile) could describe sources edited after the kernels were imported, and
+# a cache entry then holds old code under the new sources' name (seen while files were edited
+# during test runs: a generated engine that segfaulted when loaded again).
+package_stamp()
+
+
 class FolderStampedCache(FunctionCache):
     """numba's function cache with :class:`KeyedCacheFile` and the folder's source stamp."""
 
