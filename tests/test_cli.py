@@ -3,9 +3,9 @@ trace."""
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-
 
 
 def snnc(*args: str) -> subprocess.CompletedProcess:
@@ -67,3 +67,18 @@ def test_verify_names_the_file_when_the_network_cannot_be_compiled(tmp_path):
         2, f"{net}: populations.b.neuron.kind: population 'b' is 'spinnaker_lif', which "
            "loihi-sim cannot run: it is SpiNNaker's integer model; loihi-sim runs lif or "
            "loihi_lif\n")
+
+
+def test_run_and_verify_take_the_target_from_a_build(tmp_path):
+    """`snnc run BUILD_DIR` and `snnc verify BUILD_DIR` need no --target; a network file does."""
+    net = Path(__file__).resolve().parents[1] / "examples" / "spinnaker_delays" / "net.yaml"
+    build = tmp_path / "build"
+    assert snnc("compile", str(net), "-t", "spinnaker-emu", "-o", str(build)).returncode == 0
+    ran = snnc("run", str(build), "--steps", "50", "-o", str(tmp_path / "s.npz"))
+    assert ran.returncode == 0 and "spinnaker-emu" in ran.stdout, ran.stderr
+    checked = snnc("verify", str(build), "--steps", "50")
+    assert checked.returncode == 0 and "spinnaker-emu matches the reference" in checked.stdout
+    missing = snnc("run", str(net), "--steps", "5", "-o", str(tmp_path / "t.npz"))
+    assert (missing.returncode, missing.stderr) == (
+        2, f"{net}: --target: a network file needs --target (a build directory carries its own)\n")
+    assert not (tmp_path / "t.npz").exists()

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,23 @@ def load_source(path: str, steps: int | None = None, record_v: tuple[str, ...] =
     if not Path(path).exists():
         raise NetworkError("no such file or build directory", file=path)
     return load_network(path, steps=steps, record_v=record_v, run=True)
+
+
+def build_target(source: str) -> str:
+    """The target a build directory was compiled for (``--target`` left out); a network file
+    needs ``--target``."""
+    mapping = Path(source) / "mapping.json"
+    if not Path(source).is_dir():
+        raise SnncError("a network file needs --target (a build directory carries its own)",
+                        where="--target", file=source)
+    try:
+        target = json.loads(mapping.read_text(encoding="utf-8"))["target"]
+    except (OSError, ValueError, KeyError, TypeError):
+        load_source(source)  # the build folder's own one-line error
+        raise SnncError("not a build directory (no target in mapping.json)", file=source) from None
+    if target not in TARGETS:
+        raise SnncError(f"mapping.json names unknown target '{target}'", file=source)
+    return str(target)
 
 
 def network_of(source: Any) -> Network:
@@ -123,7 +141,8 @@ def _populations_with_spikes(record: SpikeRecord) -> int:
 
 @click.command()
 @click.argument("source", metavar="NET.yaml|BUILD_DIR", type=click.Path())
-@click.option("--target", required=True, help=f"{', '.join(TARGETS)}.")
+@click.option("--target", "-t", type=click.Choice(list(TARGETS)), default=None,
+              help="The backend to run (default: a build directory's own target).")
 @click.option("--steps", required=True, type=click.IntRange(min=0, max=MAX_STEPS),
               help="Steps to simulate.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
@@ -134,10 +153,12 @@ def _populations_with_spikes(record: SpikeRecord) -> int:
               help="Replace a source population's spikes (keys 'times', 'ids'). Repeatable.")
 @click.option("--record-v", "record_v", multiple=True, metavar="POP",
               help="Also store POP's voltage per step as 'POP.v'. Repeatable.")
-def run(source: str, target: str, steps: int, output: str, numerics: str | None,
+def run(source: str, target: str | None, steps: int, output: str, numerics: str | None,
         inputs: tuple[str, ...], record_v: tuple[str, ...]) -> None:
     """Simulate a network or a build on a target and write its spikes."""
     from snnc.ir.outputs import Outputs, check_file_target
+
+    target = target or build_target(source)
 
     if target != REFERENCE and numerics is not None:
         raise SnncError(f"--numerics applies to --target {REFERENCE} only", where="--numerics")
@@ -205,18 +226,23 @@ def _compiled(source: Any, target: str) -> Any:
 
 @click.command()
 @click.argument("source", metavar="NET.yaml|BUILD_DIR", type=click.Path())
-@click.option("--target", required=True, type=click.Choice(VERIFY_TARGETS),
-              help="The backend to check against the reference (in that target's numerics).")
+@click.option("--target", "-t", type=click.Choice(VERIFY_TARGETS), default=None,
+              help="The backend to check against the reference, in that target's numerics "
+                   "(default: a build directory's own target).")
 @click.option("--steps", required=True, type=click.IntRange(min=0, max=MAX_STEPS),
               help="Steps to simulate.")
 @click.option("--input", "inputs", multiple=True, metavar="POP=FILE.npz",
               help="Replace a source population's spikes (keys 'times', 'ids'). Repeatable.")
-def verify(source: str, target: str, steps: int, inputs: tuple[str, ...]) -> None:
+def verify(source: str, target: str | None, steps: int, inputs: tuple[str, ...]) -> None:
     """Run a target and the reference (with the target's numerics); compare spike for spike.
 
     Exit 0 and one summary line when identical; exit 1 and the first divergence (population,
     neuron, step, expected vs got) otherwise.
     """
+    target = target or build_target(source)
+    if target not in VERIFY_TARGETS:
+        raise SnncError(f"the build's target '{target}' is the reference itself; verify checks "
+                        f"one of: {', '.join(VERIFY_TARGETS)}", where="--target", file=source)
     backend = get_backend(target)
     numerics = TARGET_NUMERICS[target]
     try:
