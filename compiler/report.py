@@ -17,6 +17,7 @@ from typing import Any, Optional
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from snnc.ir.text import counted
 from snnc.models.targets import TARGETS
 
 from .hardware import BUILTIN, HardwareSpec, load_hardware
@@ -374,9 +375,10 @@ def render_text(report: ResourceReport) -> str:
                   "destination cores directly; no chip tables)"]
     if report.quantization is not None:
         q = report.quantization
-        lines += ["", f"quantization ({q.get('target')}): {len(q.get('populations', []))} "
-                  f"populations, {len(q.get('projections', []))} projections, "
-                  f"{len(q.get('warnings', []))} warnings"]
+        lines += ["", f"quantization ({q.get('target')}): "
+                  f"{counted(len(q.get('populations', [])), 'population')}, "
+                  f"{counted(len(q.get('projections', [])), 'projection')}, "
+                  f"{counted(len(q.get('warnings', [])), 'warning')}"]
         lines += [f"  warning: {w}" for w in q.get("warnings", [])]
     if report.delay_extension is not None:
         lines += ["", _delay_extension_line(report.delay_extension)]

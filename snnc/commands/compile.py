@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from snnc.ir.errors import SnncError
+from snnc.ir.text import counted
 from snnc.models.targets import COMPILE_TARGETS, TARGETS
 
 from .common import NET_ARGUMENT, load_network
@@ -98,13 +99,15 @@ def compile_command(net: str, target: str, hardware: str | None, strategy: str,
     if not report.fits:
         for line in report.violations:
             click.echo(f"{net}: {line}", err=True)
-        click.echo(f"{net}: does not fit {report.hardware} ({len(report.violations)} violations); "
+        click.echo(f"{net}: does not fit {report.hardware} "
+                   f"({counted(len(report.violations), 'violation')}); "
                    f"partial report in {build_dir}/report.txt", err=True)
         sys.exit(1)
     t = report.totals
-    click.echo(f"{net}: compiled for {target} on {report.hardware}: {t['cores']} cores "
-               f"(lower bound {t['lower_bound']}), {t['chips']} chips, {t['neurons']:,} neurons, "
-               f"{t['synapses']:,} synapses, {report.routing.total_entries} router entries "
+    click.echo(f"{net}: compiled for {target} on {report.hardware}: {counted(t['cores'], 'core')} "
+               f"(lower bound {t['lower_bound']}), {counted(t['chips'], 'chip')}, "
+               f"{counted(t['neurons'], 'neuron')}, {counted(t['synapses'], 'synapse')}, "
+               f"{counted(report.routing.total_entries, 'router entry', 'router entries')} "
                f"-> {build_dir}")
 
 

@@ -19,6 +19,7 @@ from snnc.backends import SpikeRecord, first_divergence, get_backend
 from snnc.ir import Network, spike_times
 from snnc.ir.errors import NetworkError, SnncError, VerificationError
 from snnc.ir.resources import MAX_STEPS
+from snnc.ir.text import counted
 from snnc.models.targets import REFERENCE, TARGETS, VERIFY_TARGETS
 
 from .common import check_network, load_network
@@ -187,8 +188,9 @@ def run(source: str, target: str | None, steps: int, output: str, numerics: str 
                 save_provenance(provenance)
         outputs.commit()
     how = f"{target}, {chosen} numerics" if chosen else target
-    click.echo(f"{output}: {record.total:,} spikes from {_populations_with_spikes(record)} "
-               f"populations in {steps:,} steps ({how}, {elapsed:.2f} s)")
+    click.echo(f"{output}: {counted(record.total, 'spike')} from "
+               f"{counted(_populations_with_spikes(record), 'population')} in "
+               f"{counted(steps, 'step')} ({how}, {elapsed:.2f} s)")
     if provenance is not None:
         _print_provenance(backend, provenance)
 
