@@ -20,11 +20,10 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field
 
-from snnc.ir.errors import UnsupportedOnTarget
 from snnc.ir.values import RangeChecked, _Frozen, resolve
 
 from . import lava_fixed_point as lava
-from .base import LavaLowering, NeuronModel, Step
+from .base import LavaLowering, NeuronModel, Step, one_process_check
 from .jit import njit
 
 THETA_UNITY = 64  # Lava MSB-aligns theta_0 and theta_step by 6 bits (theta_unity = 2**6)
@@ -215,20 +214,6 @@ def _example(features: frozenset[str]) -> ATRLIF:
                   delta_r=0.2, theta_0=20, theta_step=8, bias_mant=20)
 
 
-def _one_theta_step(populations: list) -> None:
-    """Lava's ATRLIF adds ONE scalar ``theta_step`` to every spiking neuron of the process, and
-    loihi-sim holds every atrlif population in one process: they must agree."""
-    first = populations[0]
-    for population in populations[1:]:
-        theirs, mine = first.neuron.theta_step, population.neuron.theta_step
-        if np.any(np.asarray(theirs) != np.asarray(mine)) or np.ndim(mine) or np.ndim(theirs):
-            raise UnsupportedOnTarget(
-                f"atrlif populations '{first.name}' and '{population.name}' differ in theta_step "
-                f"({theirs!r} vs {mine!r}): loihi-sim runs every atrlif population as ONE Lava "
-                "ATRLIF, which adds one scalar theta_step to all of them",
-                where=f"populations.{population.name}.neuron.theta_step")
-
-
 MODEL = NeuronModel(
     kind="atrlif",
     params=ATRLIF,
@@ -236,7 +221,8 @@ MODEL = NeuronModel(
     steps={"loihi": Step("loihi", atrlif_tables, atrlif_update, np.int64, V, input="loihi")},
     lowerings={"loihi-sim": LavaLowering(
         "Lava's own ATRLIF process (PyATRLIFModelFixed)", lava_arrays,
-        "snnc.backends.loihi_sim.lava_procs.atrlif:atrlif", check=_one_theta_step)},
+        "snnc.backends.loihi_sim.lava_procs.atrlif:atrlif",
+        check=one_process_check("atrlif", ("theta_step",), "ATRLIF"))},
     features=("synaptic_current", "no_leak"),
     features_of=_features,
     integer_weights=True,

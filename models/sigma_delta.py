@@ -19,10 +19,9 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from snnc.ir.errors import UnsupportedOnTarget
 from snnc.ir.values import Int, RangeChecked, _Frozen, bounds, resolve
 
-from .base import LavaLowering, NeuronModel, Step
+from .base import LavaLowering, NeuronModel, Step, one_process_check
 from .jit import njit
 from .loihi_lif import wrap_int32
 
@@ -161,20 +160,6 @@ PER_PROCESS = ("vth", "spike_exp", "state_exp", "cum_error", "act_mode")
 parameter), while loihi-sim holds every sigma_delta population in one process."""
 
 
-def check_one_process(populations: list) -> None:
-    """Refuse sigma_delta populations that disagree on a per-process parameter, naming them."""
-    first = populations[0]
-    for population in populations[1:]:
-        for name in PER_PROCESS:
-            mine, theirs = getattr(population.neuron, name), getattr(first.neuron, name)
-            if mine != theirs:
-                raise UnsupportedOnTarget(
-                    f"sigma_delta populations '{first.name}' and '{population.name}' differ in "
-                    f"{name} ({theirs!r} vs {mine!r}): loihi-sim runs every sigma_delta "
-                    f"population as ONE Lava SigmaDelta, which holds one {name}",
-                    where=f"populations.{population.name}.neuron.{name}")
-
-
 def _example(features: frozenset[str]) -> SigmaDelta:
     return SigmaDelta(vth=40, bias=-30, spike_exp=1, state_exp=1)
 
@@ -189,7 +174,8 @@ MODEL = NeuronModel(
         "Lava's own SigmaDelta (graded s_out, 24-bit) into Sparse/DelaySparse with "
         "num_message_bits=24", lava_arrays,
         "snnc.backends.loihi_sim.lava_procs.sigma_delta:sigma_delta_process",
-        message_bits=MESSAGE_BITS, voltage="sigma", check=check_one_process)},
+        message_bits=MESSAGE_BITS, voltage="sigma",
+        check=one_process_check("sigma_delta", PER_PROCESS, "SigmaDelta"))},
     features=("graded_output",),
     spiking=False,
     integer_weights=True,
