@@ -163,7 +163,7 @@ def build_report(*, target: str, spec: HardwareSpec, network, graph, parts, plac
     if budget is not None and load is not None and load.limited:
         from .mapping.load import core_loads
 
-        loads = core_loads(parts, graph, load, routing)
+        loads = core_loads(parts, graph, load, routing.delay_stages)
     cores = _core_entries(parts, placement, spec, loads, budget)
     kinds = [c.kind for c in cores]
     routing_section = _routing_section(routing, spec)

@@ -219,8 +219,8 @@ def _graded_flip(net: Network, families: dict[str, Family], channels: int) -> np
                         if p.pre in graded and p.post in fam.populations)
             raise UnsupportedOnTarget(
                 f"population '{name}' ({net.populations[name].kind}) has separate excitatory and "
-                "inhibitory receptors, which graded (non-spiking) input cannot be assigned to; "
-                "feed it spikes", where=f"populations.{name}")
+                "inhibitory receptors, which the reference cannot assign graded (non-spiking) "
+                "input to; feed it spikes", where=f"populations.{name}")
         if fam.name in fed and fam.step.input == "exc_inh":
             flip[fam.cbase:fam.cbase + fam.size] = fam.size
             flip[fam.cbase + fam.size:fam.cbase + 2 * fam.size] = -fam.size

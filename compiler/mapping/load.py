@@ -16,10 +16,11 @@ for the estimate and for the emulator's measured load)::
 
 with every count the expected number per tick from each neuron's estimated rate: a pre neuron
 of rate r (spikes per tick) causes r synaptic events per synapse. The partitioner adds neurons to
-a core only while its estimate stays within the budget (``partition.py``); it counts r packets
-per (pre neuron, delay stage) row of the core, the packets a smaller core could shed. The report
-then counts packets as the routers deliver them (every packet of every core whose multicast group
-the core is in, ``core_loads``), so a core that still cannot keep up is a violation: a build that
+a core only while its estimate stays within the budget (``partition.py``): while walking it
+counts the packets of the sending blocks a neuron links to the core; with the cores known it
+recounts them per sending core (a core receives every packet of every core that targets it,
+``neuron_core_loads``) and walks again where a core can still shrink. The report's loads are that
+count (``core_loads``), so a core that still cannot keep up is a violation: a build that
 says it fits runs in real time at those rates.
 
 Rates (spikes per step per neuron) come from, in order: ``--estimate-rates STEPS`` (a reference
@@ -176,43 +177,26 @@ def _core_neurons(core: Any, graph: Any) -> np.ndarray:
                            for s in core.slices])
 
 
-def core_loads(parts: Any, graph: Any, model: LoadModel, routing: Any) -> np.ndarray:
-    """Estimated cycles per tick of every core of a finished mapping.
-
-    Unlike the walker's running estimate, packets are counted as the routers deliver them: a
-    core receives every packet of every core whose multicast group it is in (``routing.targets``),
-    also those of neurons with no row on it (a failed lookup costs the same). A delay core sends
-    one packet per stage it emits and spike it received."""
+def core_loads(parts: Any, graph: Any, model: LoadModel, stages: Mapping[int, Any]) -> np.ndarray:
+    """Estimated cycles per tick of every core of a finished mapping: neuron cores as the
+    partitioner counted them last (``neuron_core_loads``: whole sending cores' packets, failed
+    lookups included), source and delay cores from their neurons' rates (a delay core receives
+    each spike of its source core once and sends one packet per stage it emits)."""
     cores = parts.partitioning.cores
     loads = np.zeros(len(cores))
     if not model.limited:
         return loads
-    rate = graph.rate
-    events_in = _events_in(graph)
-    ids = [_core_neurons(core, graph) for core in cores]
-    spikes = np.array([float(rate[i].sum()) for i in ids])
-    stages = routing.delay_stages
-    sent = spikes.copy()
+    loads[:parts.neuron_load.size] = parts.neuron_load
+    spikes = np.array([float(graph.rate[_core_neurons(core, graph)].sum()) for core in cores])
     for core in cores:
-        if core.kind == "delay" and core.extends is not None:
-            sent[core.id] = spikes[core.extends] * len(stages.get(core.id, ()))
-    received = np.zeros(len(cores))
-    for sender, wanted in routing.targets.items():
-        for target in wanted:
-            received[target] += sent[sender]
-    for core in cores:
-        n = ids[core.id].size
-        if core.kind == "neuron":
-            loads[core.id] = (model.tick_overhead + model.neuron_update * n
-                              + model.packet_received * received[core.id]
-                              + model.synaptic_event * float(events_in[ids[core.id]].sum())
-                              + model.packet_sent * spikes[core.id])
-        elif core.kind == "source":
+        n = core.neurons
+        if core.kind == "source":
             loads[core.id] = (model.tick_overhead + model.source_neuron * n
                               + model.packet_sent * spikes[core.id])
-        else:
+        elif core.kind == "delay":
             used = len(stages.get(core.id, ()))
+            received = spikes[core.extends] if core.extends is not None else 0.0
             loads[core.id] = (model.tick_overhead + model.delay_check * n * used
-                              + model.packet_received * received[core.id]
-                              + model.packet_sent * sent[core.id])
+                              + model.packet_received * received
+                              + model.packet_sent * received * used)
     return loads
