@@ -231,16 +231,18 @@ def run(net_or_build: Network | Build, target: str = REFERENCE, steps: int = 100
     chosen = _numerics(target, numerics, source)
     options: dict[str, Any] = {"numerics": chosen} if chosen else {}
     record = get_backend(target).run(source, steps, record_v=tuple(record_v), **options)
-    return Run(target, chosen, _without_internal(record, source))
-
-
-def _without_internal(record: SpikeRecord, source: Any) -> SpikeRecord:
     network = source if isinstance(source, Network) else source.network
+    return Run(target, chosen, without_internal(record, network))
+
+
+def without_internal(record: SpikeRecord, network: Network) -> SpikeRecord:
+    """The record without the compiler's relay populations (a build's
+    ``internal_populations``); the compiler is imported only for a build that has some."""
     if not network.metadata.get("internal_populations"):
         return record
-    from snnc.compiler.passes.delays import without_internal
+    from snnc.compiler.passes.delays import without_internal as drop_relays
 
-    return without_internal(record, network)
+    return drop_relays(record, network)
 
 
 def verify(net_or_build: Network | Build, target: str | None = None, steps: int = 100, *,
@@ -257,14 +259,20 @@ def verify(net_or_build: Network | Build, target: str | None = None, steps: int 
     elif source.target != target:
         raise SnncError(f"build was compiled for '{source.target}', not '{target}'",
                         where="target")
-    source = _with_inputs(source, inputs)
+    return compare(_with_inputs(source, inputs), target, steps)
+
+
+def compare(build: Any, target: str, steps: int, *, progress: bool = False) -> Verification:
+    """Run a compiled build on ``target`` and on the reference in that target's numerics and
+    compare every neuron's spikes, the compiler's relay neurons included (they must agree too;
+    the count leaves them out). ``snnc verify`` and :func:`verify` both call this."""
     numerics = get_target(target).numerics
-    got = get_backend(target).run(source, steps)
-    expected = get_backend(REFERENCE).run(source, steps, numerics=numerics)
+    got = get_backend(target).run(build, steps)
+    expected = get_backend(REFERENCE).run(build, steps, numerics=numerics, progress=progress)
     from snnc.compiler.passes.delays import internal_populations
 
-    neurons = [p.name for p in source.network.neuron_populations()]
-    hidden = set(internal_populations(source.network))
+    neurons = [p.name for p in build.network.neuron_populations()]
+    hidden = set(internal_populations(build.network))
     count = sum(expected.spikes[name][0].size for name in neurons if name not in hidden)
     return Verification(target, numerics, steps, count,
                         first_divergence(expected, got, neurons))

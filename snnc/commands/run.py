@@ -15,7 +15,8 @@ from typing import Any
 import click
 import numpy as np
 
-from snnc.backends import SpikeRecord, first_divergence, get_backend
+from snnc.api import without_internal
+from snnc.backends import SpikeRecord, get_backend
 from snnc.ir import Network, spike_times
 from snnc.ir.errors import NetworkError, SnncError, VerificationError
 from snnc.ir.resources import MAX_STEPS
@@ -180,7 +181,7 @@ def run(source: str, target: str | None, steps: int, output: str, numerics: str 
         error.located(file=source)
         raise
     elapsed = time.perf_counter() - started
-    record = _without_internal(record, network_of(loaded))
+    record = without_internal(record, network_of(loaded))
     with Outputs() as outputs:  # the spikes and provenance.json appear together
         with outputs.collect():
             record.save(output)
@@ -193,15 +194,6 @@ def run(source: str, target: str | None, steps: int, output: str, numerics: str 
                f"{counted(steps, 'step')} ({how}, {elapsed:.2f} s)")
     if provenance is not None:
         _print_provenance(backend, provenance)
-
-
-def _without_internal(record: SpikeRecord, network: Network) -> SpikeRecord:
-    """The record without the compiler's relay populations (a build's ``internal_populations``)."""
-    if not network.metadata.get("internal_populations"):
-        return record
-    from snnc.compiler.passes.delays import without_internal  # lazy: builds only
-
-    return without_internal(record, network)
 
 
 def _print_provenance(backend: Any, path: Path) -> None:
@@ -245,26 +237,17 @@ def verify(source: str, target: str | None, steps: int, inputs: tuple[str, ...])
     if target not in VERIFY_TARGETS:
         raise SnncError(f"the build's target '{target}' is the reference itself; verify checks "
                         f"one of: {', '.join(VERIFY_TARGETS)}", where="--target", file=source)
-    backend = get_backend(target)
-    numerics = TARGET_NUMERICS[target]
+    from snnc.api import compare
+
     try:
         build = replace_inputs(_compiled(load_source(source, steps), target), inputs)
-        got = backend.run(build, steps)
-        expected = get_backend(REFERENCE).run(build, steps, numerics=numerics, progress=True)
+        check = compare(build, target, steps, progress=True)
     except SnncError as error:
         error.located(file=source)
         raise
-    from snnc.compiler.passes.delays import internal_populations
-
-    neurons = [p.name for p in build.network.neuron_populations()]
-    divergence = first_divergence(expected, got, neurons)  # relays included: they must agree too
-    if divergence is not None:
-        raise VerificationError(f"{target} differs from the reference ({numerics} numerics): "
-                                f"{divergence}", file=source)
-    hidden = set(internal_populations(build.network))
-    count = sum(expected.spikes[name][0].size for name in neurons if name not in hidden)
-    click.echo(f"{source}: {target} matches the reference ({numerics} numerics): "
-               f"{count:,} neuron spikes identical over {steps:,} steps")
+    if not check:
+        raise VerificationError(str(check), file=source)
+    click.echo(f"{source}: {check}")
 
 
 COMMANDS = [run, verify]
