@@ -133,15 +133,17 @@ class _DroppingBackend:
 
 @pytest.mark.parametrize("drop", [False, True])
 def test_verify_compares_target_and_reference(net_file, monkeypatch, drop):
+    import snnc.api as api_module
     import snnc.commands.run as run_module
 
     net = small_net()
     # verify runs the reference with the target's numerics; this stand-in build is float-only
-    monkeypatch.setitem(run_module.TARGET_NUMERICS, "loihi-sim", "float")
+    monkeypatch.setattr(api_module, "get_target", lambda name: SimpleNamespace(
+        name=name, numerics="float"))
     monkeypatch.setattr(run_module, "_compiled", lambda source, target: SimpleNamespace(
         target=target, network=net))
-    real = run_module.get_backend
-    monkeypatch.setattr(run_module, "get_backend", lambda name: _DroppingBackend(drop)
+    real = api_module.get_backend
+    monkeypatch.setattr(api_module, "get_backend", lambda name: _DroppingBackend(drop)
                         if name == "loihi-sim" else real(name))
     result = invoke("verify", net_file, "--target", "loihi-sim", "--steps", 40)
     last = simulate(net, 40).spikes["out"]
