@@ -4,7 +4,7 @@
 VENV     := .venv
 PY       := $(VENV)/bin/python
 STAMP    := $(VENV)/.snnc-installed
-EXTRAS   := lava,nir,plot,dev
+EXTRAS   := lava,nir,plot,dev,mpi
 DEMO_NET := examples/design_note/net.yaml
 # snnc is installed in setuptools' strict editable mode: a tree of links to the sources under
 # build/__editable__.*, which type checkers read (the default mode's import hook is invisible to
