@@ -18,6 +18,28 @@ from snnc.ir.io import atomic_write
 
 
 @dataclass(frozen=True)
+class WeightRecord:
+    """A plastic projection's synapses and weights (``--record-weights``): ``pre[k]``, ``post[k]``
+    and ``weights[k]`` of synapse ``k`` (final); with an interval, ``history[j]`` are the weights
+    at the end of step ``steps[j]``. Float64 in float numerics, the target's integers otherwise."""
+
+    pre: np.ndarray
+    post: np.ndarray
+    weights: np.ndarray
+    steps: np.ndarray | None = None
+    history: np.ndarray | None = None
+
+    def arrays(self, name: str) -> dict[str, np.ndarray]:
+        """The NPZ members of projection ``name`` (docs/learning.md)."""
+        out = {f"{name}.pre": self.pre.astype(np.int32), f"{name}.post": self.post.astype(np.int32),
+               f"{name}.weights": self.weights}
+        if self.steps is not None and self.history is not None:
+            out[f"{name}.weight_steps"] = self.steps.astype(np.int32)
+            out[f"{name}.weight_history"] = self.history
+        return out
+
+
+@dataclass(frozen=True)
 class SpikeRecord:
     """Spikes of one run: ``spikes[P] = (times, ids)`` sorted by time then id; ``voltages[P]``."""
 
@@ -25,10 +47,13 @@ class SpikeRecord:
     dt: float
     spikes: dict[str, tuple[np.ndarray, np.ndarray]]
     voltages: dict[str, np.ndarray] = field(default_factory=dict)
+    weights: dict[str, WeightRecord] = field(default_factory=dict)
+    """Recorded plastic projections by name (``--record-weights``)."""
 
     @staticmethod
     def from_events(steps: int, dt: float, events: dict[str, tuple[np.ndarray, np.ndarray]],
-                    voltages: dict[str, np.ndarray] | None = None) -> "SpikeRecord":
+                    voltages: dict[str, np.ndarray] | None = None,
+                    weights: dict[str, WeightRecord] | None = None) -> "SpikeRecord":
         """Build a record from unsorted (times, ids) per population; sorts and casts to int32."""
         spikes = {}
         for name, (times, ids) in events.items():
@@ -36,7 +61,7 @@ class SpikeRecord:
             ids = np.asarray(ids, dtype=np.int32)
             order = np.lexsort((ids, times))
             spikes[name] = (times[order], ids[order])
-        return SpikeRecord(steps, dt, spikes, dict(voltages or {}))
+        return SpikeRecord(steps, dt, spikes, dict(voltages or {}), dict(weights or {}))
 
     @property
     def total(self) -> int:
@@ -51,6 +76,8 @@ class SpikeRecord:
             arrays[f"{name}.ids"] = ids.astype(np.int32)
         for name, v in self.voltages.items():
             arrays[f"{name}.v"] = v
+        for name, record in self.weights.items():
+            arrays.update(record.arrays(name))
         atomic_write(path, lambda handle: np.savez(handle, **arrays), mode="wb")
 
     @staticmethod

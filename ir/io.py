@@ -595,13 +595,16 @@ def to_document(net: Network, npz_name: str) -> tuple[dict, dict[str, np.ndarray
     for index, projection in enumerate(net.projections):
         key = f"projections.{index}"
         pair = ("pre", "post") if projection.connect.kind == "explicit" else None
-        projections.append({
+        entry = {
             "name": projection.name, "from": projection.pre, "to": projection.post,
             "connect": _dump_model(projection.connect, writer, f"{key}.connect", pair),
             "weight": writer.value(projection.weight, f"{key}.weight"),
             "delay": writer.value(projection.delay, f"{key}.delay"),
             "weight_exp": projection.weight_exp, "num_weight_bits": projection.num_weight_bits,
-        })
+        }
+        if projection.plasticity is not None:
+            entry["plasticity"] = _dump_model(projection.plasticity, writer, f"{key}.plasticity")
+        projections.append(entry)
     document = {"snnc": FORMAT_VERSION, "name": net.name, "dt": net.dt,
                 "populations": populations, "projections": projections}
     if net.metadata:

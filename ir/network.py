@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .connect import MAX_POPULATION_SIZE, AllToAll, Connector, Explicit, FixedProbability, OneToOne
 from .errors import NetworkError
 from .neurons import Neuron
+from .plasticity import Plasticity
 from .sources import Source
 from .values import Int, Value, _Frozen
 
@@ -59,6 +60,8 @@ class Projection(_Frozen):
     ``weight`` and ``delay`` are scalars, per-connection arrays or seeded distributions; delays are
     integer steps >= 1. ``weight_exp`` and ``num_weight_bits`` are Loihi's per-connection shift of the
     summed input (``a = sum(w) << weight_exp``) and weight precision; other targets ignore them.
+    ``plasticity`` (default none: frozen weights) is a learning rule's parameters, e.g.
+    ``Stdp(...)`` (docs/learning.md); its weights change while the network runs.
     """
 
     name: str = Field(min_length=1)
@@ -69,6 +72,7 @@ class Projection(_Frozen):
     delay: Value = 1
     weight_exp: Int = Field(default=0, ge=-8, le=7)
     num_weight_bits: Int = Field(default=8, ge=1, le=8)
+    plasticity: Plasticity = None
 
 
 class Network(BaseModel):
@@ -108,9 +112,11 @@ class Network(BaseModel):
         weight: Any,
         delay: Any = 1,
         name: str | None = None,
+        plasticity: Any = None,
         **loihi_options: Any,
     ) -> Projection:
-        """Add a projection (default rule ``all_to_all``); returns it. Checked immediately."""
+        """Add a projection (default rule ``all_to_all``); returns it. Checked immediately.
+        ``plasticity``: a learning rule (``Stdp(...)``) or None for frozen weights."""
         pre_name = pre if isinstance(pre, str) else pre.name
         post_name = post if isinstance(post, str) else post.name
         projection = _build(Projection, dict(
@@ -120,6 +126,7 @@ class Network(BaseModel):
             connect=connect if connect is not None else AllToAll(),
             weight=weight,
             delay=delay,
+            plasticity=plasticity,
             **loihi_options,
         ), f"projections[{len(self.projections)}]")
         from .verify import check_projection

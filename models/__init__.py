@@ -15,8 +15,18 @@ path and loaded on first use). See docs/models.md, "Add a neuron model".
 if __name__ != "snnc.models":  # pyproject's package-dir: the folder models/ is snnc.models
     raise ImportError(f"models/ is the package snnc.models: import snnc.models, not {__name__}")
 
-from .base import FEATURES, LavaLowering, NeuronModel, Quantizer, Step
-from .registry import REGISTRY, Registry, registered
+from .base import (
+    FEATURES,
+    LavaLowering,
+    LearningRule,
+    NeuronModel,
+    PlasticStep,
+    PlasticSynapses,
+    Quantizer,
+    Step,
+)
+from .registry import REGISTRY, RULES, Registry, RuleRegistry, registered
 
-__all__ = ["FEATURES", "LavaLowering", "NeuronModel", "Quantizer", "Step", "REGISTRY", "Registry",
+__all__ = ["FEATURES", "LavaLowering", "LearningRule", "NeuronModel", "PlasticStep",
+           "PlasticSynapses", "Quantizer", "Step", "REGISTRY", "RULES", "Registry", "RuleRegistry",
            "registered"]

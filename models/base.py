@@ -199,3 +199,82 @@ def one_process_check(kind: str, fields: tuple[str, ...], process: str) -> Calla
 
     return check
 
+
+
+# ---- learning rules -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PlasticSynapses:
+    """One plastic projection as the reference lowers it (the input of ``PlasticStep.tables``).
+
+    Synapses are in the projection's expansion order (``snnc.ir.expand``), the order of every
+    recorded weight array. ``weight`` is float64 in float numerics, else int64 in the ring's units
+    (what one spike adds to ``channel``); ``channel`` is the ring column of the synapse's post
+    neuron (its excitatory receptor where the post model has two)."""
+
+    pre: np.ndarray
+    post: np.ndarray
+    weight: np.ndarray
+    delay: np.ndarray
+    channel: np.ndarray
+    pre_first: int
+    post_first: int
+    n_pre: int
+    n_post: int
+    steps: int
+    projection: Any = None
+    """The IR projection (its ``weight_exp``, ``num_weight_bits`` for Loihi's formats)."""
+
+
+@dataclass(frozen=True)
+class PlasticStep:
+    """A learning rule's per-step arithmetic in one numerics, as the reference engine runs it.
+
+    ``tables(rule, synapses, dt) -> P`` lays out one projection's state as a flat tuple of arrays
+    (numba types it; the tuple's layout is the rule's own). In every step ``t`` the engine calls,
+    for each plastic projection, ``arrive(t, ring, wrap, stride, P)`` BEFORE the neurons of step
+    ``t`` update (it adds what its synapses deliver into the ring: the entry for arrival step
+    ``a``, column ``c`` is ``ring[(a * stride + c) & wrap]``; it may write slots ``t`` ..
+    ``t + max_delay - 1``), and ``learn(t, spikes, P)`` after they spiked, with the int32 global
+    ids of every spike of step ``t`` (neurons, then sources; a kernel that needs past spikes keeps
+    its own history in P). ``weights(P)`` is a copy of the current weights in synapse order.
+    """
+
+    numerics: str
+    tables: Callable[[Any, PlasticSynapses, float], tuple]
+    arrive: Any
+    learn: Any
+    weights: Callable[[tuple], np.ndarray]
+
+
+@dataclass(frozen=True)
+class LearningRule:
+    """One learning rule (a projection's ``plasticity``): the single source of where it runs.
+
+    Mirrors :class:`NeuronModel`: ``params`` is the validated IR type (its ``rule`` literal is the
+    YAML ``rule``); ``steps`` its arithmetic per numerics; ``quantizers[numerics]`` names
+    (``"module:function"``) how the float rule becomes that numerics' native rule; ``lowerings``
+    the backends that run it natively. Absence is the one source of "target T cannot learn with
+    rule R".
+    """
+
+    name: str
+    params: type[BaseModel]
+    summary: str
+    steps: Mapping[str, PlasticStep] = field(default_factory=dict)
+    quantizers: Mapping[str, str] = field(default_factory=dict)
+    lowerings: Mapping[str, Any] = field(default_factory=dict)
+    integer: bool = False
+    """True for a target-native rule (its parameters are in the target's integer units)."""
+    example: Callable[[], Any] | None = None
+    """A small instance (tests sweep every rule x target with it)."""
+
+    def __post_init__(self) -> None:
+        for numerics, step in self.steps.items():
+            if step.numerics != numerics:
+                raise ValueError(f"rule {self.name!r}: step registered as {numerics!r} "
+                                 f"is for {step.numerics!r}")
+
+    @property
+    def native_numerics(self) -> str | None:
+        """The integer numerics this rule is defined in (``None`` for the float rule)."""
+        return next(iter(self.steps)) if self.integer and self.steps else None

@@ -15,7 +15,7 @@ from typing import Iterator
 
 from snnc.ir.errors import NetworkError
 
-from .base import NeuronModel
+from .base import LearningRule, NeuronModel
 
 BUILTIN = ("lif", "li", "loihi_lif", "loihi_li", "spinnaker_lif", "spinnaker_li")
 """Modules of ``snnc.models`` whose models tables list first, in this order."""
@@ -69,12 +69,52 @@ def _model_modules() -> list[str]:
     return [*BUILTIN, *(name for name in found if name not in BUILTIN)]
 
 
+def _modules() -> list:
+    return [importlib.import_module(f"{__package__}.{name}") for name in _model_modules()]
+
+
 def _builtin() -> list[NeuronModel]:
-    modules = [importlib.import_module(f"{__package__}.{name}") for name in _model_modules()]
-    return [module.MODEL for module in modules if hasattr(module, "MODEL")]
+    return [module.MODEL for module in _modules() if hasattr(module, "MODEL")]
+
+
+class RuleRegistry:
+    """Learning rules by name (a projection's ``plasticity.rule``), in registration order: the
+    modules of this package that define ``RULE``."""
+
+    def __init__(self, rules: list[LearningRule]) -> None:
+        self._rules: dict[str, LearningRule] = {}
+        for rule in rules:
+            self.add(rule)
+
+    def add(self, rule: LearningRule) -> None:
+        if rule.name in self._rules:
+            raise ValueError(f"learning rule {rule.name!r} is already registered")
+        self._rules[rule.name] = rule
+
+    def remove(self, name: str) -> None:
+        del self._rules[name]
+
+    def get(self, name: str, where: str = "plasticity.rule") -> LearningRule:
+        """The rule called ``name``; an unknown one is a one-line ``NetworkError``."""
+        rule = self._rules.get(name)
+        if rule is None:
+            raise NetworkError(f"unknown learning rule {name!r} (known: {', '.join(self._rules)})",
+                               where=where)
+        return rule
+
+    def __iter__(self) -> Iterator[LearningRule]:
+        return iter(list(self._rules.values()))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._rules
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._rules)
 
 
 REGISTRY = Registry(_builtin())
+RULES = RuleRegistry([module.RULE for module in _modules() if hasattr(module, "RULE")])
 
 
 @contextlib.contextmanager

@@ -19,12 +19,13 @@ numerics' own units (float; Lava's raw 24-bit ``v``; raw s16.15 ``V``).
 
 from __future__ import annotations
 
+import math
 import time
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from snnc.backends.spikes import SpikeRecord
+from snnc.backends.spikes import SpikeRecord, WeightRecord
 from snnc.ir import Network
 from snnc.ir.errors import NetworkError, SnncError
 from snnc.models import REGISTRY
@@ -74,14 +75,74 @@ def _record_plan(program: Program, network: Network, record_v: Sequence[str]):
     return record, columns
 
 
-def _run(engine: Engine, steps: int, progress: bool) -> None:
-    if not progress or steps < 2:
+def check_record_weights(network: Network, record_weights: Mapping[str, int]) -> None:
+    """Every projection named must exist and be plastic; intervals are >= 0 (0: final only)."""
+    plastic = [p.name for p in network.projections if p.plasticity is not None]
+    for name, every in record_weights.items():
+        if name not in plastic:
+            exists = any(p.name == name for p in network.projections)
+            why = "has no learning rule (frozen weights)" if exists else "no such projection"
+            raise NetworkError(f"cannot record the weights of '{name}': {why} (plastic: "
+                               f"{', '.join(plastic) or 'none'})", where="--record-weights")
+        if int(every) != every or every < 0:
+            raise NetworkError(f"'{name}': the interval must be a whole number >= 1, got {every}",
+                               where="--record-weights")
+
+
+class _WeightLog:
+    """Weights of the recorded projections at the end of every ``every``-th step."""
+
+    def __init__(self, engine: Engine, record_weights: Mapping[str, int]) -> None:
+        self.engine = engine
+        self.every = {name: int(every) for name, every in record_weights.items()}
+        self.steps: dict[str, list[int]] = {name: [] for name in self.every}
+        self.history: dict[str, list[np.ndarray]] = {name: [] for name in self.every}
+
+    @property
+    def chunk(self) -> int:
+        """Steps per engine call so that every interval ends on a call's end."""
+        intervals = [e for e in self.every.values() if e > 0]
+        return math.gcd(*intervals) if intervals else 0
+
+    def after(self, step: int) -> None:
+        """Called after steps ``..step-1`` ran."""
+        weights = None
+        for name, every in self.every.items():
+            if every and step % every == 0:
+                weights = weights if weights is not None else self.engine.weights()
+                self.steps[name].append(step - 1)
+                self.history[name].append(weights[name])
+
+    def records(self, program: Program) -> dict[str, WeightRecord]:
+        final = self.engine.weights()
+        out = {}
+        for plastic in program.plastic:
+            if plastic.name not in self.every:
+                continue
+            history = self.history[plastic.name]
+            every = self.every[plastic.name]
+            out[plastic.name] = WeightRecord(
+                plastic.pre, plastic.post, final[plastic.name],
+                np.array(self.steps[plastic.name], np.int32) if every else None,
+                (np.stack(history) if history else np.zeros((0, plastic.pre.size),
+                                                            final[plastic.name].dtype))
+                if every else None)
+        return out
+
+
+def _run(engine: Engine, steps: int, progress: bool, log: _WeightLog) -> None:
+    chunk = log.chunk
+    if (not progress or steps < 2) and not chunk:
         engine.run()
         return
-    _run_with_bar(engine, steps, max(1, steps // 100), time.perf_counter())
+    if not progress or steps < 2:
+        engine.run(on_progress=log.after, chunk_steps=chunk)
+        return
+    _run_with_bar(engine, steps, chunk or max(1, steps // 100), time.perf_counter(), log.after)
 
 
-def _run_with_bar(engine: Engine, steps: int, chunk: int, started: float) -> None:
+def _run_with_bar(engine: Engine, steps: int, chunk: int, started: float,
+                  after: Any = None) -> None:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     columns = (TextColumn("simulating"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
@@ -99,6 +160,8 @@ def _run_with_bar(engine: Engine, steps: int, chunk: int, started: float) -> Non
             bar.add_task("run", total=steps)
         if bar is not None:
             bar.update(0, completed=step)
+        if after is not None:
+            after(step)
 
     try:
         engine.run(on_progress=on_progress, chunk_steps=chunk)
@@ -107,7 +170,8 @@ def _run_with_bar(engine: Engine, steps: int, chunk: int, started: float) -> Non
             bar.stop()
 
 
-def _spike_record(program: Program, engine: Engine, columns, steps: int, dt: float) -> SpikeRecord:
+def _spike_record(program: Program, engine: Engine, columns, steps: int, dt: float,
+                  weights: dict[str, WeightRecord]) -> SpikeRecord:
     times, ids = engine.spikes()
     names = sorted(program.bounds, key=lambda n: program.bounds[n][0])
     firsts = np.array([program.bounds[n][0] for n in names], dtype=np.int64)
@@ -120,12 +184,17 @@ def _spike_record(program: Program, engine: Engine, columns, steps: int, dt: flo
         events[name] = (times[chosen], ids[chosen] - firsts[k])
     voltages = {name: engine.voltages[family][:, lo:hi]
                 for name, (family, lo, hi) in columns.items()}
-    return SpikeRecord.from_events(steps, dt, events, voltages)
+    return SpikeRecord.from_events(steps, dt, events, voltages, weights)
 
 
 def simulate(network: Network, steps: int, numerics: str = "float", *,
-             record_v: Sequence[str] = (), progress: bool = False) -> SpikeRecord:
-    """Simulate ``network`` for ``steps`` steps with the given numerics; see the module docstring."""
+             record_v: Sequence[str] = (), progress: bool = False,
+             record_weights: Mapping[str, int] | None = None) -> SpikeRecord:
+    """Simulate ``network`` for ``steps`` steps with the given numerics; see the module docstring.
+    ``record_weights[projection] = every`` stores its final weights and, with ``every`` > 0, its
+    weights at the end of every ``every``-th step (``WeightRecord``)."""
+    record_weights = dict(record_weights or {})
+    check_record_weights(network, record_weights)
     if int(steps) != steps or steps < 0:
         raise SnncError(f"steps must be a whole number >= 0, got {steps}", where="--steps")
     steps = int(steps)
@@ -133,8 +202,9 @@ def simulate(network: Network, steps: int, numerics: str = "float", *,
     program = lower(runnable, steps, numerics)
     record, columns = _record_plan(program, runnable, record_v)
     engine = Engine(program, record)
-    _run(engine, steps, progress)
-    return _spike_record(program, engine, columns, steps, runnable.dt)
+    log = _WeightLog(engine, record_weights)
+    _run(engine, steps, progress, log)
+    return _spike_record(program, engine, columns, steps, runnable.dt, log.records(program))
 
 
 class ReferenceBackend:
@@ -143,10 +213,12 @@ class ReferenceBackend:
     name = "reference"
 
     def run(self, source: Any, steps: int, *, record_v: Sequence[str] = (),
-            numerics: str = "float", progress: bool = False, **_options: Any) -> SpikeRecord:
+            numerics: str = "float", progress: bool = False,
+            record_weights: Mapping[str, int] | None = None, **_options: Any) -> SpikeRecord:
         """Simulate a network (or a build's quantized ``.network``) with the given numerics."""
         network = source if isinstance(source, Network) else source.network
-        return simulate(network, steps, numerics, record_v=record_v, progress=progress)
+        return simulate(network, steps, numerics, record_v=record_v, progress=progress,
+                        record_weights=record_weights)
 
 
-__all__ = ["NUMERICS", "ReferenceBackend", "prepare", "simulate"]
+__all__ = ["NUMERICS", "ReferenceBackend", "check_record_weights", "prepare", "simulate"]

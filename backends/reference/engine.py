@@ -31,7 +31,7 @@ import numpy as np
 from snnc.models.jit import package_stamp
 
 from . import kernels
-from .program import Family, Program
+from .program import Family, Plastic, Program
 
 _MIN_SPIKE_CAPACITY = 1 << 20
 
@@ -83,9 +83,10 @@ def parallel_parts(sent, t, row, net, parts, counts{fam_args}):
 
 
 @njit(cache={cache}, nogil=True)
-def run_steps(t0, t1, net, fams, pending, parts, out_t, out_i, per_step_max):
+def run_steps(t0, t1, net, fams, plast, pending, parts, out_t, out_i, per_step_max):
     """Simulate steps ``t0..t1-1``; returns (next step, spikes stored, start of the last step's)."""
     ring, mask, stride, channels, src_off, src_ids = net[0], net[1], net[2], net[6], net[7], net[8]
+    wrap = (mask + 1) * stride - 1
     n_out, last_start = 0, 0
     counts = np.zeros(2, dtype=np.int64)
     for t in range(t0, t1):
@@ -94,6 +95,7 @@ def run_steps(t0, t1, net, fams, pending, parts, out_t, out_i, per_step_max):
         sent = pending if t == t0 else out_i[last_start:n_out]
         base = (t & mask) * stride
         row = ring[base:base + channels]  # a slot's first ``channels`` entries (the rest stay 0)
+{arrives}
         parallel_parts(sent, t, row, net, parts, counts{fam_items})
         last_start = n_out
         for part in range(2):
@@ -103,6 +105,7 @@ def run_steps(t0, t1, net, fams, pending, parts, out_t, out_i, per_step_max):
             out_i[n_out] = src_ids[k]
             n_out += 1
         out_t[last_start:n_out] = t
+{learns}
 {records}
 {snapshots}
         row[:] = 0
@@ -121,6 +124,8 @@ _INPUTS = {
     "exc_inh": "row[f{k}[2]:f{k}[2] + 2 * f{k}[1].shape[1]]",
     "loihi": "loihi_input(row, f{k}[2], lo, hi, f{k}[6], f{k}[7], f{k}[8], f{k}[9])",
 }
+_ARRIVE = "        arrive_{k}(t, ring, wrap, stride, plast[{k}])\n"
+_LEARN = "        learn_{k}(t, out_i[last_start:n_out], plast[{k}])\n"
 _RECORD = "        record(fams[{k}][1], {row}, fams[{k}][4], fams[{k}][5], t)\n"
 _SNAPSHOT = "        snapshot(fams[{k}][1], {row}, fams[{k}][10], net[11], fams[{k}][11])\n"
 # (one argument per family: numba types each name once, and the families' tuples differ)
@@ -143,23 +148,32 @@ def _file_digest(function: Any) -> str:
         return "unknown"
 
 
-def engine_source(families: list[Family]) -> str:
-    """The engine module's source for these families' kernels (module docstring)."""
-    stamps = "".join(f"# step_{k}: {f.step.update.py_func.__module__}."
-                     f"{f.step.update.py_func.__qualname__} {_file_digest(f.step.update.py_func)}\n"
-                     for k, f in enumerate(families))
+def _stamp(name: str, kernel: Any) -> str:
+    function = kernel.py_func
+    return f"# {name}: {function.__module__}.{function.__qualname__} {_file_digest(function)}\n"
+
+
+def engine_source(families: list[Family], plastic: list[Plastic] = ()) -> str:  # type: ignore[assignment]
+    """The engine module's source for these families' and plastic projections' kernels."""
+    stamps = "".join(_stamp(f"step_{k}", f.step.update) for k, f in enumerate(families))
+    stamps += "".join(_stamp(f"arrive_{k}", p.step.arrive) + _stamp(f"learn_{k}", p.step.learn)
+                      for k, p in enumerate(plastic))
     updates = "".join(_UPDATE.format(k=k, input=_INPUTS[f.step.input].format(k=k))
                       for k, f in enumerate(families)) or "    pass\n"
     records = "".join(_RECORD.format(k=k, row=f.step.voltage_row) for k, f in enumerate(families))
     snapshots = "".join(_SNAPSHOT.format(k=k, row=f.step.message_row)
                         for k, f in enumerate(families) if f.graded_local.size)
-    cache = all(_importable(f.step.update.py_func) for f in families)
+    cache = all(_importable(f.step.update.py_func) for f in families) and all(
+        _importable(p.step.arrive.py_func) and _importable(p.step.learn.py_func) for p in plastic)
+    arrives = "".join(_ARRIVE.format(k=k) for k in range(len(plastic)))
+    learns = "".join(_LEARN.format(k=k) for k in range(len(plastic)))
     fam_args = "".join(f", f{k}" for k in range(len(families)))
     fam_items = "".join(f", fams[{k}]" for k in range(len(families)))
     return _HEADER.format(stamps=stamps.rstrip("\n"), updates=updates.rstrip("\n"),
                           records=records.rstrip("\n") or "        pass",
                           snapshots=snapshots.rstrip("\n") or "        pass", fam_args=fam_args,
-                          cache=cache,
+                          cache=cache, arrives=arrives.rstrip("\n") or "        pass",
+                          learns=learns.rstrip("\n") or "        pass",
                           fam_items=fam_items)
 
 
@@ -185,9 +199,10 @@ def _write_once(path: Path, text: str) -> None:
 _LOADED: dict[str, types.ModuleType] = {}  # per process: a module is compiled (or loaded) once
 
 
-def engine_module(families: list[Family]) -> types.ModuleType:
-    """The compiled engine for these families' kernels (generated, written and imported once)."""
-    source = engine_source(families)
+def engine_module(families: list[Family], plastic: list[Plastic] = ()  # type: ignore[assignment]
+                  ) -> types.ModuleType:
+    """The compiled engine for these kernels (generated, written and imported once)."""
+    source = engine_source(families, plastic)
     # the folder is named by the source AND every kernel package's code: an edit anywhere starts a
     # fresh folder, so no cache file written by other code is ever read back
     digest = hashlib.sha256((source + package_stamp()).encode()).hexdigest()[:20]
@@ -206,6 +221,9 @@ def engine_module(families: list[Family]) -> types.ModuleType:
     module.__file__ = str(path)
     for k, family in enumerate(families):
         setattr(module, f"step_{k}", family.step.update)
+    for k, projection in enumerate(plastic):
+        setattr(module, f"arrive_{k}", projection.step.arrive)
+        setattr(module, f"learn_{k}", projection.step.learn)
     sys.modules[name] = module
     exec(compile(source, str(path), "exec"), module.__dict__)  # noqa: S102 (our own template)
     _LOADED[digest] = module
@@ -219,7 +237,10 @@ class Engine:
         """``record[family] = family-local neuron indices whose voltage to store each step``."""
         p = self.program = program
         families = list(p.families.values())
-        self.kernels = engine_module(families)
+        self.kernels = engine_module(families, p.plastic)
+        # the engine's own copy of every learning state (a Program can be run again from its start)
+        self.plastic = tuple(tuple(a.copy() if isinstance(a, np.ndarray) else a for a in pp.state)
+                             for pp in p.plastic)
         self.ring: np.ndarray = np.zeros(p.ring_slots * p.stride, dtype=p.ring_dtype)
         # graded values travel in the ring's type (spinnaker_li's messages fit int32)
         self.payload: np.ndarray = np.zeros(p.graded_ids.size, dtype=p.ring_dtype)
@@ -258,7 +279,8 @@ class Engine:
         unset = multiprocessing.get_start_method(allow_none=True) is None
         while t < steps:
             stop = min(steps, t + chunk)
-            t, n_out, last = self.kernels.run_steps(t, stop, self.net, self.fams, self.pending,
+            t, n_out, last = self.kernels.run_steps(t, stop, self.net, self.fams, self.plastic,
+                                                    self.pending,
                                                     self.parts, self.out_t, self.out_i,
                                                     self.per_step_max)
             self.chunks.append((self.out_t[:n_out].copy(), self.out_i[:n_out].copy()))
@@ -268,6 +290,11 @@ class Engine:
                 unset = False
             if on_progress is not None:
                 on_progress(t)
+
+    def weights(self) -> dict[str, np.ndarray]:
+        """Every plastic projection's current weights, in synapse order."""
+        return {pp.name: pp.step.weights(state)
+                for pp, state in zip(self.program.plastic, self.plastic)}
 
     def spikes(self) -> tuple[np.ndarray, np.ndarray]:
         """All spikes so far: (steps, global ids), in step order."""

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from snnc.ir import Network, UnsupportedOnTarget, expand, source_spikes
-from snnc.models import REGISTRY, Step
+from snnc.models import REGISTRY, RULES, PlasticStep, PlasticSynapses, Step
 from snnc.models.jit import njit
 from snnc.models.lava_fixed_point import quantize_weights
 
@@ -71,6 +71,19 @@ class Family:
 
 
 @dataclass
+class Plastic:
+    """A plastic projection as the engine runs it: its rule's arithmetic and state (the kernels
+    alone deliver its synapses; they are not in the frozen CSR)."""
+
+    name: str
+    step: PlasticStep
+    state: tuple
+    max_delay: int
+    pre: np.ndarray  # int32 per synapse (expansion order: the order of every weights array)
+    post: np.ndarray
+
+
+@dataclass
 class Program:
     """A network as the kernels see it."""
 
@@ -91,6 +104,8 @@ class Program:
     graded_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     """Global ids of the neurons of non-spiking populations that feed projections (graded
     output): each step they send their value, ``payload[j]`` for ``graded_ids[j]``."""
+    plastic: list[Plastic] = field(default_factory=list)
+    """Plastic projections, in network order (``PlasticStep``)."""
     graded_flip: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     """Per channel, for graded synapses into ``exc_inh`` families (``kernels.
     deliver_graded_exc_inh``): the offset to the neuron's other receptor, else 0; empty when no
@@ -263,6 +278,57 @@ def _add_projection(net, projection, families, bounds, synapses, next_extra) -> 
     return next_extra
 
 
+def plastic_step(rule_name: str, numerics: str, where: str) -> PlasticStep:
+    """The arithmetic a learning rule runs in ``numerics`` (an integer rule runs its own)."""
+    rule = RULES.get(rule_name)
+    if numerics in rule.steps:
+        return rule.steps[numerics]
+    if rule.integer and len(rule.steps) == 1:
+        return next(iter(rule.steps.values()))
+    raise UnsupportedOnTarget(f"learning rule '{rule_name}' has no arithmetic in {numerics} "
+                              f"numerics (has: {', '.join(rule.steps) or 'none'})", where=where)
+
+
+def _plastic(net, index, projection, families, bounds, numerics, steps) -> Plastic:
+    """Lower one plastic projection to its rule's state (``PlasticStep.tables``)."""
+    where = f"projections[{index}].plasticity"
+    step = plastic_step(projection.plasticity.rule, numerics, where)
+    pre, post = net.populations[projection.pre], net.populations[projection.post]
+    if not pre.is_source and not REGISTRY.get(pre.kind).spiking:
+        raise UnsupportedOnTarget(f"'{pre.name}' is non-spiking (graded): it cannot drive the "
+                                  f"plastic projection '{projection.name}'", where=where)
+    syn = expand(net, projection)
+    fam = _family_of(families, post.name)
+    local = syn.post.astype(np.int64) + fam.populations[post.name]
+    weight = np.asarray(syn.weight)
+    if fam.step.input == "loihi":
+        if projection.weight_exp < 0:
+            raise UnsupportedOnTarget(f"plastic projection '{projection.name}' has weight_exp "
+                                      f"{projection.weight_exp}: plastic Loihi weights need "
+                                      "weight_exp >= 0", where=f"projections[{index}].weight_exp")
+        weight = quantize_weights(weight, projection.num_weight_bits).astype(np.int64) \
+            << projection.weight_exp
+    elif fam.step.input == "exc_inh" and weight.size and weight.min() < 0:
+        raise UnsupportedOnTarget(f"plastic projection '{projection.name}' has negative weights: "
+                                  "plastic synapses are excitatory", where=f"projections[{index}]")
+    rule = projection.plasticity
+    low, high = getattr(rule, "w_min", None), getattr(rule, "w_max", None)
+    if low is not None and weight.size and (weight.min() < low or weight.max() > high):
+        raise UnsupportedOnTarget(
+            f"initial weights of '{projection.name}' span {weight.min():g}..{weight.max():g}, "
+            f"outside the rule's [w_min, w_max] = [{low:g}, {high:g}]",
+            where=f"projections[{index}].weight")
+    weight = weight.astype(np.float64 if step.numerics == "float" else np.int64)
+    synapses = PlasticSynapses(
+        pre=syn.pre.astype(np.int32), post=syn.post.astype(np.int32), weight=weight,
+        delay=np.asarray(syn.delay, dtype=np.int64), channel=local + fam.cbase,
+        pre_first=bounds[pre.name][0], post_first=bounds[post.name][0], n_pre=pre.size,
+        n_post=post.size, steps=steps, projection=projection)
+    max_delay = int(synapses.delay.max()) if synapses.delay.size else 1
+    return Plastic(projection.name, step, step.tables(rule, synapses, net.dt), max_delay,
+                   synapses.pre, synapses.post)
+
+
 def _smallest_int(values: np.ndarray) -> type:
     """int16 or wider (no int8: every weight type is one more compiled variant of the loop)."""
     lo, hi = (int(values.min()), int(values.max())) if values.size else (0, 0)
@@ -397,19 +463,25 @@ def lower(net: Network, steps: int, numerics: str = "float") -> Program:
     neurons = max((b[1] for b in bounds.values()), default=0)
     synapses = _Synapses()
     next_extra = sum(f.size * f.channels_per_neuron for f in families.values())
-    for projection in net.projections:
+    plastic = []
+    for index, projection in enumerate(net.projections):
+        if projection.plasticity is not None:
+            plastic.append(_plastic(net, index, projection, families, bounds, numerics, steps))
+            continue
         next_extra = _add_projection(net, projection, families, bounds, synapses, next_extra)
     channels = next_extra
     float_ring = any(f.step.dtype == np.float64 and f.size for f in families.values())
     split = _split(net, families)
     offsets, targets, weights, delays = _csr(synapses, neurons, split, float_ring)
-    max_delay = int(delays.max()) if delays.size else 1
+    max_delay = max([int(delays.max()) if delays.size else 1, *(p.max_delay for p in plastic)])
     # D slots hold every arrival: step t reads and clears slot t before step t + 1 delivers into
     # t + 1 .. t + D, so the ring needs the power of two >= D (not > D)
     ring_slots = 1 << (int(max_delay) - 1).bit_length()
     graded_ids = _graded(net, families)
     ring_dtype = _ring_dtype(families, targets, weights, channels,
                              _message_peaks(families, graded_ids, offsets))
+    if plastic and ring_dtype != np.float64:
+        ring_dtype = np.int64  # learnt weights may grow: no bound on a channel's sum is known here
     stride = 1 << max(channels - 1, 0).bit_length()
     arrivals = _arrivals(delays, targets, stride, ring_slots)
     del delays, targets
@@ -420,4 +492,4 @@ def lower(net: Network, steps: int, numerics: str = "float") -> Program:
         steps=steps, dt=net.dt, families=families, bounds=bounds, channels=channels,
         ring_slots=ring_slots, stride=stride, split=split, offsets=offsets, arrivals=arrivals,
         weights=weights, ring_dtype=ring_dtype,
-        source_offsets=source_offsets, source_ids=source_ids)
+        source_offsets=source_offsets, source_ids=source_ids, plastic=plastic)
