@@ -23,6 +23,7 @@ from snnc.ir.resources import MAX_STEPS
 from snnc.ir.text import counted
 from snnc.models.targets import REFERENCE, TARGETS, VERIFY_TARGETS
 
+from . import run_mpi
 from .common import check_network, load_network
 
 NUMERICS = ("float", "loihi", "spinnaker")
@@ -155,12 +156,20 @@ def _populations_with_spikes(record: SpikeRecord) -> int:
               help="Replace a source population's spikes (keys 'times', 'ids'). Repeatable.")
 @click.option("--record-v", "record_v", multiple=True, metavar="POP",
               help="Also store POP's voltage per step as 'POP.v'. Repeatable.")
+@click.option("--ranks", type=int, default=None, metavar="N",
+              help="Run on N MPI ranks (mpiexec; needs snnc[mpi]): the same spikes for every N "
+                   "(docs/mpi.md).")
+@click.option("--mpi-worker", "mpi_worker", is_flag=True, hidden=True)
 def run(source: str, target: str | None, steps: int, output: str, numerics: str | None,
-        inputs: tuple[str, ...], record_v: tuple[str, ...]) -> None:
+        inputs: tuple[str, ...], record_v: tuple[str, ...], ranks: int | None = None,
+        mpi_worker: bool = False) -> None:
     """Simulate a network or a build on a target and write its spikes."""
     from snnc.ir.outputs import Outputs, check_file_target
 
     target = target or build_target(source)
+    if ranks is not None or mpi_worker or run_mpi.under_mpi():  # docs/mpi.md
+        return run_mpi.dispatch(ranks, mpi_worker, source, target, steps, output, numerics,
+                                inputs, record_v)
 
     if target != REFERENCE and numerics is not None:
         raise SnncError(f"--numerics applies to --target {REFERENCE} only", where="--numerics")
