@@ -128,7 +128,34 @@ class SpikeRecord:
                 if key.endswith(".v"):
                     v = read_member(data, key, f"'{key}'", key, kinds="iuf", ndim=2, file=file)
                     voltages[key[:-2]] = v
-        return SpikeRecord(steps, dt, spikes, voltages)
+            weights = _weights(data, file)
+        return SpikeRecord(steps, dt, spikes, voltages, weights)
+
+
+def _weights(data, file: str) -> dict[str, WeightRecord]:
+    """The recorded projections of a spikes NPZ (``P.pre``, ``P.post``, ``P.weights``...)."""
+    from snnc.ir.io import read_member
+
+    out = {}
+    for key in data.files:
+        if not key.endswith(".weights"):
+            continue
+        name = key[: -len(".weights")]
+        members = {}
+        for part, kinds, ndim in (("pre", "iu", 1), ("post", "iu", 1), ("weights", "iuf", 1),
+                                  ("weight_steps", "iu", 1), ("weight_history", "iuf", 2)):
+            member = f"{name}.{part}"
+            if member in data.files:
+                members[part] = read_member(data, member, f"'{member}'", member, kinds=kinds,
+                                            ndim=ndim, file=file)
+            elif part in ("pre", "post"):
+                raise NetworkError(f"'{key}' has no '{member}'", where=member, file=file)
+        sizes = {members[p].size for p in ("pre", "post", "weights")}
+        if len(sizes) != 1:
+            raise NetworkError("pre, post and weights differ in length", where=key, file=file)
+        out[name] = WeightRecord(members["pre"], members["post"], members["weights"],
+                                 members.get("weight_steps"), members.get("weight_history"))
+    return out
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 
 from snnc.models import RULES
+from snnc.models.stdp import Stdp
 
 
 def _plasticity(value: Any) -> Any:
@@ -31,4 +32,4 @@ def _plasticity(value: Any) -> Any:
 
 Plasticity = Annotated[Any, BeforeValidator(_plasticity)]
 
-__all__ = ["Plasticity"]
+__all__ = ["Plasticity", "Stdp"]

@@ -72,6 +72,12 @@ class Run:
     def total(self) -> int:
         return self.record.total
 
+    @property
+    def weights(self) -> dict[str, Any]:
+        """``{projection: WeightRecord}`` of the projections asked for with ``record_weights``
+        (``.pre``, ``.post``, ``.weights``, and with an interval ``.steps``, ``.history``)."""
+        return self.record.weights
+
     def counts(self, population: str) -> np.ndarray:
         """Spikes per neuron of ``population`` over the run."""
         times, ids = self.spikes[population]
@@ -112,15 +118,22 @@ class Verification:
     steps: int
     spikes: int  # neuron spikes compared
     divergence: Divergence | None
+    synapses: int = 0  # plastic synapses whose final weights were compared
+    weight_divergence: str | None = None  # the first differing synapse, when spikes agree
 
     def __bool__(self) -> bool:
-        return self.divergence is None
+        return self.divergence is None and self.weight_divergence is None
 
     def __str__(self) -> str:
-        if self.divergence is None:
-            return (f"{self.target} matches the reference ({self.numerics} numerics): "
-                    f"{self.spikes:,} neuron spikes identical over {self.steps:,} steps")
-        return f"{self.target} differs from the reference ({self.numerics} numerics): {self.divergence}"
+        head = f"{self.target} differs from the reference ({self.numerics} numerics)"
+        if self.divergence is not None:
+            return f"{head}: {self.divergence}"
+        if self.weight_divergence is not None:
+            return f"{head}: {self.weight_divergence}"
+        weights = (f"; final weights of {self.synapses:,} plastic synapses identical"
+                   if self.synapses else "")
+        return (f"{self.target} matches the reference ({self.numerics} numerics): "
+                f"{self.spikes:,} neuron spikes identical over {self.steps:,} steps{weights}")
 
 
 class Build:
@@ -220,16 +233,23 @@ def _numerics(target: str, numerics: str | None, source: Any) -> str | None:
 
 def run(net_or_build: Network | Build, target: str = REFERENCE, steps: int = 100, *,
         inputs: Inputs | None = None, record_v: Sequence[str] = (),
-        numerics: str | None = None) -> Run:
+        numerics: str | None = None,
+        record_weights: Sequence[str] | Mapping[str, int] = ()) -> Run:
     """Simulate a network or a build on ``target`` for ``steps`` steps.
 
     A network is compiled for a chip target first (as ``snnc run NET.yaml`` does); the reference
     runs ``numerics`` (``float``, ``loihi``, ``spinnaker``; a build's own target numerics by
-    default). ``inputs`` replaces source populations' spikes.
+    default). ``inputs`` replaces source populations' spikes. ``record_weights``: plastic
+    projections whose final weights to keep (names), or ``{name: every}`` to also keep their
+    weights at the end of every ``every``-th step (``Run.weights``).
     """
     source = _with_inputs(_source(net_or_build), inputs)
     chosen = _numerics(target, numerics, source)
     options: dict[str, Any] = {"numerics": chosen} if chosen else {}
+    wanted = (dict(record_weights) if isinstance(record_weights, Mapping)
+              else {name: 0 for name in record_weights})
+    if wanted:
+        options["record_weights"] = wanted
     record = get_backend(target).run(source, steps, record_v=tuple(record_v), **options)
     network = source if isinstance(source, Network) else source.network
     return Run(target, chosen, without_internal(record, network))
@@ -267,15 +287,40 @@ def compare(build: Any, target: str, steps: int, *, progress: bool = False) -> V
     compare every neuron's spikes, the compiler's relay neurons included (they must agree too;
     the count leaves them out). ``snnc verify`` and :func:`verify` both call this."""
     numerics = get_target(target).numerics
-    got = get_backend(target).run(build, steps)
-    expected = get_backend(REFERENCE).run(build, steps, numerics=numerics, progress=progress)
+    plastic = {p.name: 0 for p in build.network.projections if p.plasticity is not None}
+    weights: dict[str, Any] = {"record_weights": plastic} if plastic else {}
+    got = get_backend(target).run(build, steps, **weights)
+    expected = get_backend(REFERENCE).run(build, steps, numerics=numerics, progress=progress,
+                                          **weights)
     from snnc.compiler.passes.delays import internal_populations
 
     neurons = [p.name for p in build.network.neuron_populations()]
     hidden = set(internal_populations(build.network))
     count = sum(expected.spikes[name][0].size for name in neurons if name not in hidden)
     return Verification(target, numerics, steps, count,
-                        first_divergence(expected, got, neurons))
+                        first_divergence(expected, got, neurons),
+                        sum(r.pre.size for r in expected.weights.values()),
+                        first_weight_divergence(expected.weights, got.weights))
+
+
+def first_weight_divergence(expected: Mapping[str, Any], got: Mapping[str, Any]) -> str | None:
+    """The first plastic synapse (projection order, then synapse order) whose final weight
+    differs, as one line; None when all are identical."""
+    for name, want in expected.items():
+        have = got.get(name)
+        if have is None:
+            return f"projection '{name}': the target returned no weights"
+        if have.weights.shape != want.weights.shape or not np.array_equal(have.pre, want.pre) \
+                or not np.array_equal(have.post, want.post):
+            return f"projection '{name}': the target's synapses differ from the reference's"
+        differ = np.flatnonzero(have.weights != want.weights)
+        if differ.size:
+            k = int(differ[0])
+            return (f"first weight divergence: projection '{name}', synapse {k} (pre "
+                    f"{int(want.pre[k])} -> post {int(want.post[k])}): expected "
+                    f"{want.weights[k]!r}, got {have.weights[k]!r} ({differ.size:,} of "
+                    f"{want.weights.size:,} synapses differ)")
+    return None
 
 
 __all__ = ["Build", "Run", "Verification", "compile", "run", "validate", "verify"]

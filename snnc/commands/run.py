@@ -156,18 +156,26 @@ def _populations_with_spikes(record: SpikeRecord) -> int:
               help="Replace a source population's spikes (keys 'times', 'ids'). Repeatable.")
 @click.option("--record-v", "record_v", multiple=True, metavar="POP",
               help="Also store POP's voltage per step as 'POP.v'. Repeatable.")
+@click.option("--record-weights", "record_weights", multiple=True, metavar="PROJ[:EVERY]",
+              help="Also store plastic projection PROJ's synapses and final weights (PROJ.pre, "
+                   "PROJ.post, PROJ.weights) and, with EVERY, its weights every EVERY steps "
+                   "(PROJ.weight_steps, PROJ.weight_history). Repeatable.")
 @click.option("--ranks", type=int, default=None, metavar="N",
               help="Run on N MPI ranks (mpiexec; needs snnc[mpi]): the same spikes for every N "
                    "(docs/mpi.md).")
 @click.option("--mpi-worker", "mpi_worker", is_flag=True, hidden=True)
 def run(source: str, target: str | None, steps: int, output: str, numerics: str | None,
-        inputs: tuple[str, ...], record_v: tuple[str, ...], ranks: int | None = None,
+        inputs: tuple[str, ...], record_v: tuple[str, ...],
+        record_weights: tuple[str, ...], ranks: int | None = None,
         mpi_worker: bool = False) -> None:
     """Simulate a network or a build on a target and write its spikes."""
     from snnc.ir.outputs import Outputs, check_file_target
 
     target = target or build_target(source)
     if ranks is not None or mpi_worker or run_mpi.under_mpi():  # docs/mpi.md
+        if record_weights:
+            raise SnncError("--record-weights does not run under MPI ranks yet",
+                            where="--record-weights")
         return run_mpi.dispatch(ranks, mpi_worker, source, target, steps, output, numerics,
                                 inputs, record_v)
 
@@ -183,6 +191,12 @@ def run(source: str, target: str | None, steps: int, output: str, numerics: str 
     loaded = replace_inputs(load_source(source, steps, record_v), inputs)
     chosen = _numerics_for(target, numerics, loaded)
     options: dict[str, Any] = {"numerics": chosen, "progress": True} if chosen else {}
+    if record_weights:
+        wanted = parse_record_weights(record_weights)
+        from snnc.backends.reference import check_record_weights
+
+        check_record_weights(network_of(loaded), wanted)
+        options["record_weights"] = wanted
     started = time.perf_counter()
     try:
         record = backend.run(loaded, steps, record_v=record_v, **options)
@@ -203,6 +217,20 @@ def run(source: str, target: str | None, steps: int, output: str, numerics: str 
                f"{counted(steps, 'step')} ({how}, {elapsed:.2f} s)")
     if provenance is not None:
         _print_provenance(backend, provenance)
+
+
+def parse_record_weights(values: tuple[str, ...]) -> dict[str, int]:
+    """``PROJ`` or ``PROJ:EVERY`` (EVERY a whole number >= 1) -> ``{PROJ: EVERY or 0}``."""
+    wanted: dict[str, int] = {}
+    for value in values:
+        name, sep, every = value.rpartition(":")
+        if not sep or not every.strip().isdigit():
+            name, every = value, "0"
+        if not name or (sep and int(every) < 1):
+            raise SnncError(f"expected PROJ or PROJ:EVERY with EVERY >= 1, got '{value}'",
+                            where="--record-weights")
+        wanted[name] = int(every)
+    return wanted
 
 
 def _print_provenance(backend: Any, path: Path) -> None:

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from typing import Callable
+from typing import Any, Callable
 
 from snnc.ir import Network, Population, Projection, expand
 from snnc.ir.connect import connection_count
-from snnc.models import REGISTRY
+from snnc.models import REGISTRY, RULES
 from snnc.models.support import check_network, check_population
 from snnc.models.targets import Target, get_target
 
@@ -75,6 +75,7 @@ def quantize(network: Network, target: str,
     proj_reports: dict[int, ProjectionQuantization] = {}
     pop_reports: list[PopulationQuantization] = []
     messages: dict[str, tuple[float, float]] = {}  # graded populations quantized so far
+    rule_warnings: list[str] = []
     for name in _order(network):
         population = network.populations[name]
         if population.is_source:
@@ -100,13 +101,43 @@ def quantize(network: Network, target: str,
         for index, projection in result.projections.items():
             projections[index] = projection
         proj_reports.update(result.projection_reports)
+    for index, original in enumerate(network.projections):
+        if original.plasticity is not None:  # (a quantizer's new projection may not carry it)
+            projection = projections[index].model_copy(update={"plasticity": original.plasticity})
+            projections[index] = _quantize_plasticity(index, projection, proj_reports.get(index),
+                                                      network, numerics, options, rule_warnings)
     populations = {name: populations[name] for name in network.populations}  # network order
     quantized = Network(network.name, dt=network.dt, populations=populations,
                         projections=projections, metadata=dict(network.metadata))
     check_network(quantized, chip)  # what one native process must share (LavaLowering.check)
     report = _report(numerics, options, pop_reports,
                      [proj_reports[i] for i in sorted(proj_reports)])
+    report.warnings.extend(rule_warnings)
     return QuantizedNetwork(network=quantized, target=numerics, report=report), report
+
+
+def _quantize_plasticity(index: int, projection: Projection,
+                         weights: ProjectionQuantization | None, network: Network, numerics: str,
+                         options: QuantizeOptions, warnings: list[str]) -> Projection:
+    """A plastic projection's rule in the numerics' native rule (``LearningRule.quantizers``),
+    in the integer units its weights were given (``weights.scale``: the float value of one
+    integer weight unit; 1.0 where the weights were integers already)."""
+    from snnc.ir.errors import UnsupportedOnTarget
+
+    rule = RULES.get(projection.plasticity.rule)
+    if rule.native_numerics == numerics:
+        return projection
+    where = f"projections[{index}].plasticity"
+    if numerics not in rule.quantizers:
+        raise UnsupportedOnTarget(
+            f"learning rule '{rule.name}' of projection '{projection.name}' cannot run in "
+            f"{numerics} numerics (it has: {', '.join(['float', *rule.quantizers])})", where=where)
+    scale = weights.scale if weights is not None and weights.scale is not None else 1.0
+    module, _, attribute = rule.quantizers[numerics].partition(":")
+    quantize_rule: Any = getattr(importlib.import_module(module), attribute)
+    native, notes = quantize_rule(projection.plasticity, projection, scale, network, options)
+    warnings.extend(f"projection '{projection.name}': {note}" for note in notes)
+    return projection.model_copy(update={"plasticity": native})
 
 
 def _population_quantizer(path: str) -> Callable[..., PopulationResult]:
