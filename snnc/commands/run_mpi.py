@@ -251,5 +251,5 @@ def dispatch(ranks: int | None, mpi_worker: bool, source: str, target: str, step
     if target not in RANK_TARGETS:
         raise SnncError(f"--ranks runs {' and '.join(RANK_TARGETS)}, not '{target}'",
                         where="--ranks")
-    launch(int(ranks or 1), worker_args(source, target, steps, output, numerics, inputs,
+    launch(1 if ranks is None else ranks, worker_args(source, target, steps, output, numerics, inputs,
                                          record_v))
