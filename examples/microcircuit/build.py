@@ -185,7 +185,9 @@ def build(scale: float = 0.1, seed: int = 55, drive: str = "poisson",
             n = int(sizes[i])
             name = f"bg_{target}"
             net.source(name, copies * n, poisson(rate_hz=rate / copies, seed=int(bg_seeds[i])))
-            net.connect(name, target, explicit(np.arange(copies * n, dtype=index),
+            # the source is copies x larger than its target: its indices may need int32
+            src_index = index if copies * n < 2**15 else np.int32
+            net.connect(name, target, explicit(np.arange(copies * n, dtype=src_index),
                                                np.tile(np.arange(n, dtype=index), copies)),
                         weight=float(d["w_ext_pA"] * prop["p21"]),
                         delay=int(delay_steps(np.array(DELAY_POISSON))), name=f"{name}->{target}")
