@@ -12,7 +12,7 @@ See docs/spinnaker-emu.md.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from snnc.backends.spikes import SpikeRecord
 from snnc.ir.errors import UnsupportedOnTarget
@@ -52,11 +52,13 @@ class SpinnakerEmuBackend:
         return self.machine
 
     def run(self, source: Any, steps: int, *, record_v: Sequence[str] = (),
-            hardware: Any = None, cost: CostModel | None = None, **options: Any) -> SpikeRecord:
-        """Run ``steps`` ticks; returns the spikes and keeps the provenance in ``self.provenance``."""
+            hardware: Any = None, cost: CostModel | None = None,
+            record_weights: Mapping[str, int] | None = None, **options: Any) -> SpikeRecord:
+        """Run ``steps`` ticks; returns the spikes (and, for ``record_weights``, the plastic
+        projections' weights) and keeps the provenance in ``self.provenance``."""
         machine = source if isinstance(source, EmuMachine) else self.load(
             source, hardware=hardware, cost=cost)
-        record, counters = machine.run(steps, record_v)
+        record, counters = machine.run(steps, record_v, record_weights)
         self.provenance = provenance(machine, counters, steps)
         return record
 

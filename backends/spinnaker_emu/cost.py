@@ -12,12 +12,18 @@ Cycles of a core in one tick (counts are this tick's, for this core)::
     source core: tick_overhead + source_neuron * neurons + packet_sent * spikes
     delay core:  tick_overhead + delay_check * neurons * stages
                  + packet_received * packets + packet_sent * spikes
+    + on a neuron core with plastic synapses (``plastic.py``):
+                 plastic_event * plastic synapses updated + post_event * post spikes recorded
 
 The constants are estimates, not measurements: ``synaptic_event`` = 15 comes from sPyNNaker's
 planning figure of 13e6 static synaptic events per second per core (200e6 / 13e6 ≈ 15,
-``population_vertex.py::__update_n_synapse_cores``); the others are of the order that sPyNNaker's
-C code spends (interrupt entry and a master-population-table binary search + DMA set-up per
-packet; an s16.15 LIF update with two exponential synapses per neuron). Override any of them with
+``population_vertex.py::__update_n_synapse_cores``); ``plastic_event`` = 128 from its figure of
+1.4e6 STDP synaptic events per second per core in the same place (200e6 / 1.4e6 ≈ 143 cycles, of
+which the static event's 15 are already counted: a plastic synapse's word is also a row word);
+``post_event`` = 40 (an estimate: one history append, a shuffle when full); the others are of
+the order that sPyNNaker's C code spends (interrupt entry and a master-population-table binary
+search + DMA set-up per packet; an s16.15 LIF update with two exponential synapses per neuron).
+Override any of them with
 ``CostModel(...)`` (``SpinnakerEmuBackend().run(..., cost=CostModel(neuron_update=150))``).
 """
 
@@ -43,6 +49,8 @@ class CostModel:
     packet_received: int = 120
     synaptic_event: int = 15
     packet_sent: int = 20
+    plastic_event: int = 128
+    post_event: int = 40
 
     def budget(self, dt_ms: float) -> int:
         """Cycles available in one tick of ``dt_ms`` milliseconds."""

@@ -13,6 +13,9 @@ Per tick ``t`` (the order of ``neuron/c_main.c::timer_callback`` and the router)
    looks the key up in its master population table and adds the row's weights into its ring slot
    ``(t + delay) & slot_mask`` (uint16, saturating), a delay core stores the spike, a lookup that
    fails is counted;
+   plastic rows (``plastic.py``) are processed at the start of tick ``t + 1``, before the neurons
+   update (``plastic_arrive``), and the spikes of ``t`` enter the post histories just before
+   their packets go out (``plastic_learn``);
 4. per core the cost model turns this tick's counts into cycles (load, overruns); per router and
    link the packets of this tick update totals and peaks.
 
@@ -28,6 +31,7 @@ import numpy as np
 from snnc.models.jit import njit
 
 from .neuron import update_neurons
+from .plastic import plastic_arrive, plastic_learn
 
 RING_MAX = 0xFFFF
 DELIVER_ROW, DELIVER_DELAY, DELIVER_MISS = 0, 1, 2
@@ -109,11 +113,12 @@ def _delay_sends(t, slots, pending, d_input, d_stage, d_g, out, n_out):
 
 @njit(cache=True)
 def tick_scratch(n_neurons, n_cores, n_out, n_patterns):
-    """Per-tick work arrays of the loop: spiked flags, packets out, per-core and pattern counts."""
+    """Per-tick work arrays of the loop: spiked flags, packets out, per-core and pattern counts,
+    and per core the cycles of this tick's STDP work (``plastic.py``)."""
     return (np.zeros(n_neurons, dtype=np.bool_), np.empty(n_out, dtype=np.int64),
             np.zeros(n_cores, dtype=np.int64), np.zeros(n_cores, dtype=np.int64),
             np.zeros(n_cores, dtype=np.int64), np.zeros(n_patterns, dtype=np.int64),
-            np.empty(n_patterns, dtype=np.int64))
+            np.empty(n_patterns, dtype=np.int64), np.zeros(n_cores, dtype=np.int64))
 
 
 @njit(cache=True)
@@ -145,7 +150,7 @@ def send_and_route(t, state, neuron, net, routes, delays, cost, counters, spike_
     (static_cycles, cyc_packet, cyc_event, cyc_send, budget) = cost
     (sent, recv, events, failed, saturations, cyc_total, cyc_max, overruns, late, recv_peak,
      router_tick, router_peak, link_tick, link_peak, emitted) = counters
-    spiked, out, tick_recv, tick_events, tick_sent, pattern_count, touched = scratch
+    spiked, out, tick_recv, tick_events, tick_sent, pattern_count, touched, tick_plastic = scratch
     n_out = 0
     for n in range(v.size):
         if spiked[n]:
@@ -190,7 +195,8 @@ def send_and_route(t, state, neuron, net, routes, delays, cost, counters, spike_
     # 4. cost model and peaks
     for c in range(static_cycles.size):
         cycles = (static_cycles[c] + cyc_packet * tick_recv[c] + cyc_event * tick_events[c]
-                  + cyc_send * tick_sent[c])
+                  + cyc_send * tick_sent[c] + tick_plastic[c])
+        tick_plastic[c] = 0
         cyc_total[c] += cycles
         cyc_max[c] = max(cyc_max[c], cycles)
         if cycles > budget:
@@ -222,7 +228,7 @@ def scratch_of(state, net, routes, delays, counters):
 
 @njit(cache=True)
 def run_ticks(t_start, t_stop, state, neuron, net, routes, delays, cost, counters, spike_t,
-              spike_n, v_rec_index, v_rec):
+              spike_n, v_rec_index, v_rec, plastic):
     """Run ticks ``t_start .. t_stop-1``; returns (first tick not run, spikes written).
 
     Stops early (at a tick boundary) when ``spike_t`` could overflow; the caller grows it and
@@ -235,7 +241,9 @@ def run_ticks(t_start, t_stop, state, neuron, net, routes, delays, cost, counter
     for t in range(t_start, t_stop):
         if n_spikes + n_neurons > spike_t.size:
             return t, n_spikes
+        plastic_arrive(t, state, net, plastic, counters[4], scratch[7])
         builtin_neurons(t, state, neuron, net, scratch[0])
+        plastic_learn(t, net, plastic, scratch[0], scratch[7])
         n_spikes = send_and_route(t, state, neuron, net, routes, delays, cost, counters, spike_t,
                                   spike_n, n_spikes, v_rec_index, v_rec, scratch)
     return t_stop, n_spikes

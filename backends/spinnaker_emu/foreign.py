@@ -163,11 +163,12 @@ _LOOP = '''\
 from snnc.models.jit import njit
 from snnc.backends.spinnaker_emu.engine import builtin_neurons, scratch_of, send_and_route
 from snnc.backends.spinnaker_emu.foreign import foreign_after, foreign_input
+from snnc.backends.spinnaker_emu.plastic import plastic_arrive, plastic_learn
 
 
 @njit(cache={cache})
 def run_ticks(t_start, t_stop, state, neuron, net, routes, delays, cost, counters, spike_t,
-              spike_n, v_rec_index, v_rec{fam_args}):
+              spike_n, v_rec_index, v_rec, plastic{fam_args}):
     """``engine.run_ticks`` with the foreign families' updates after the built-in neurons'."""
     scratch = scratch_of(state, net, routes, delays, counters)
     n_neurons = state[0].size
@@ -175,8 +176,10 @@ def run_ticks(t_start, t_stop, state, neuron, net, routes, delays, cost, counter
     for t in range(t_start, t_stop):
         if n_spikes + n_neurons > spike_t.size:
             return t, n_spikes
+        plastic_arrive(t, state, net, plastic, counters[4], scratch[7])
         builtin_neurons(t, state, neuron, net, scratch[0])
 {updates}
+        plastic_learn(t, net, plastic, scratch[0], scratch[7])
         n_spikes = send_and_route(t, state, neuron, net, routes, delays, cost, counters, spike_t,
                                   spike_n, n_spikes, v_rec_index, v_rec, scratch)
     return t_stop, n_spikes

@@ -246,6 +246,8 @@ def _synapse_words(build: Any, slots: int, neuron_bits: int,
         pre_core, pre_local = _placed(build, pre.name, pre.size)
         post_core, post_local = _placed(build, post.name, post.size)
         weight = syn.weight.astype(np.int64)
+        if projection.plasticity is not None:  # its weight lives in its STDP row (plastic.py)
+            weight = np.zeros_like(weight)
         if weight.size and np.abs(weight).max() > RING_WEIGHT_MAX:
             raise UnsupportedOnTarget("weight magnitude above 16 bits",
                                       where=f"projections.{projection.name}")

@@ -8,12 +8,13 @@ change.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from snnc.backends.spikes import SpikeRecord
+from snnc.backends.spikes import SpikeRecord, WeightRecord
 from snnc.ir.errors import NetworkError
 from snnc.ir.sources import source_spikes
 
@@ -34,6 +35,7 @@ from .loader import (
     route_patterns,
 )
 from .neuron import FLAG_GRADED
+from .plastic import PlasticLoad, load_plastic
 from .router import N_LINKS, mesh_of
 
 SPIKE_CHUNK = 1 << 20
@@ -104,6 +106,8 @@ class EmuMachine:
         self.patterns = route_patterns(self.packets)
         self._neuron_packets()
         self._static_cycles()
+        self.plastic: PlasticLoad = load_plastic(self)
+        self.plastic_state: tuple = self.plastic.fresh()  # the last run's (weights(): its end)
 
     # ---- loading helpers ------------------------------------------------------------------------
     def _ring_layout(self) -> None:
@@ -225,8 +229,16 @@ class EmuMachine:
         parts = [self.global_index[name] for name in record_v]
         return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
-    def run(self, steps: int, record_v: Sequence[str] = ()) -> tuple[SpikeRecord, Counters]:
-        """Run ``steps`` ticks from the initial state; spikes (and voltages) and counters."""
+    def weights(self) -> dict[str, np.ndarray]:
+        """``{plastic projection: its 16-bit weights (int64) in synapse order}`` at the end of
+        the last run (the initial weights before any run)."""
+        return self.plastic.weights(self.plastic_state)
+
+    def run(self, steps: int, record_v: Sequence[str] = (),
+            record_weights: Mapping[str, int] | None = None) -> tuple[SpikeRecord, Counters]:
+        """Run ``steps`` ticks from the initial state; spikes (and voltages) and counters.
+        ``record_weights[projection] = every``: its final weights and, with ``every`` > 0, its
+        weights at the end of every ``every``-th tick (as the reference records them)."""
         dt = float(self.build.network.dt)
         p = self.params
         ring = np.zeros(self.ring_size, np.uint16)
@@ -252,16 +264,46 @@ class EmuMachine:
         # foreign kinds: the generated loop that calls their kernels, each family's own state
         loop = loop_module(self.families).run_ticks if self.families else run_ticks
         fams = tuple(as_tuple(f) for f in self.families)
+        plastic = self.plastic_state = self.plastic.fresh()
+        every = {name: int(e) for name, e in (record_weights or {}).items()}
+        intervals = [e for e in every.values() if e > 0]
+        chunk = math.gcd(*intervals) if intervals else 0
+        history: dict[str, list] = {name: [] for name in every}
         spike_t, spike_n, t = [], [], 0
         while t < steps:
+            stop = min(steps, (t // chunk + 1) * chunk) if chunk else steps
             buf_t = np.empty(max(SPIKE_CHUNK, self.n_neurons), np.int64)
             buf_n = np.empty_like(buf_t)
-            t, written = loop(t, steps, state, neuron, net, self._route_arrays(),
+            t, written = loop(t, stop, state, neuron, net, self._route_arrays(),
                               self.delay_sends, cost, counters.as_tuple(), buf_t, buf_n,
-                              rec_index, v_rec, *fams)
+                              rec_index, v_rec, plastic, *fams)
             spike_t.append(buf_t[:written])
             spike_n.append(buf_n[:written])
-        return self._record(steps, dt, spike_t, spike_n, record_v, v_rec), counters
+            if t == stop and chunk:
+                now = self.weights()
+                for name, e in every.items():
+                    if e and t % e == 0:
+                        history[name].append((t - 1, now[name]))
+        record = self._record(steps, dt, spike_t, spike_n, record_v, v_rec)
+        record.weights.update(self._weight_records(every, history))
+        return record, counters
+
+    def _weight_records(self, every: Mapping[str, int],
+                        history: Mapping[str, list]) -> dict[str, WeightRecord]:
+        final = self.weights()
+        out = {}
+        for name, e in every.items():
+            if name not in final:
+                raise NetworkError(f"cannot record the weights of '{name}': not a plastic "
+                                   f"projection (plastic: {', '.join(final) or 'none'})",
+                                   where="--record-weights")
+            snaps = history[name]
+            out[name] = WeightRecord(
+                self.plastic.pre[name], self.plastic.post[name], final[name],
+                np.array([s for s, _ in snaps], np.int32) if e else None,
+                (np.stack([w for _, w in snaps]) if snaps
+                 else np.zeros((0, final[name].size), np.int64)) if e else None)
+        return out
 
     def _record(self, steps, dt, spike_t, spike_n, record_v, v_rec) -> SpikeRecord:
         times = np.concatenate(spike_t) if spike_t else np.zeros(0, np.int64)

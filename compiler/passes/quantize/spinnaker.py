@@ -58,6 +58,7 @@ from .common import (
     with_weights,
 )
 from .report import PopulationQuantization, weight_entry
+from .stdp_spinnaker import plastic_ceiling
 
 ACCUM = 2.0**15  # s16.15
 U032 = 2.0**32  # u0.32
@@ -223,6 +224,8 @@ def _shifts(incoming: list[Incoming], currents: dict[int, np.ndarray], gains: Ga
                     groups.append((np.abs(current) * item.message_peak, item.synapses.post,
                                    item.synapses.delay, 1000.0 / dt))
                     continue
+                ceiling = plastic_ceiling(item, gains[0])  # plastic: every weight at w_max
+                current = current if ceiling is None else ceiling
                 mask = current > 0 if receptor == "exc" else current < 0
                 groups.append((np.abs(current[mask]), item.synapses.post[mask],
                                item.synapses.delay, _pre_rate(network_pops[item.projection.pre],
