@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "snnc.commands.nir",
     "snnc.commands.quantize",
     "snnc.commands.run",
+    "snnc.commands.lava_dl",
 )
 
 
