@@ -193,5 +193,21 @@ def test_emulator_chips_over_ranks_same_spikes_voltages_and_provenance(tmp_path)
                      "--ranks", str(ranks))
         assert done.returncode == 0, done.stderr
         _assert_same_record(_spikes(out), expected)
-        got = json.loads((out.parent / "provenance.json").read_text())
+        got = json.loads((out.parent / "spikes.provenance.json").read_text())
         assert got == want  # every core's, router's and link's counters
+
+
+def test_under_the_users_own_mpiexec(tmp_path):
+    """``mpiexec -n 2 snnc run ...`` without --ranks (a cluster's launcher): the ranks find each
+    other, rank 0 writes the one spikes file."""
+    net = _long_delay_net()
+    path = tmp_path / "net.yaml"
+    net.save(str(path))
+    out = tmp_path / "spikes.npz"
+    mpiexec = str(Path(sys.executable).parent / "mpiexec")
+    done = subprocess.run([mpiexec, "-n", "2", SNNC, "run", str(path), "-t", "reference",
+                           "--steps", str(LONG_STEPS), "-o", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("2 ranks") == 1  # one summary line, from rank 0
+    _assert_same_record(_spikes(out), simulate(net, LONG_STEPS, "float"))
