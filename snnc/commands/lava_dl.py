@@ -37,4 +37,39 @@ def import_netx(model: str, reset_interval: int | None, output: str) -> None:
         click.echo(f"note: {note}", err=True)
 
 
-COMMANDS = [import_netx]
+@click.command("export-lava")
+@click.argument("build_dir", metavar="BUILD_DIR", type=click.Path(file_okay=False))
+@click.option("--steps", type=click.IntRange(1, 2**31 - 1), default=1000, show_default=True,
+              help="Steps the script runs at most (its spike sources are drawn for these).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Python script to write (its arrays go to an NPZ beside it).")
+def export_lava(build_dir: str, steps: int, output: str) -> None:
+    """Write a standalone Lava script that builds and runs loihi-sim's process graph of a build."""
+    from pathlib import Path
+
+    from snnc.backends.loihi_sim.export import export_lava as write_script
+    from snnc.ir.errors import NetworkError, SnncError
+
+    from .run import load_source
+
+    check_file_target(output)
+    if not output.endswith(".py"):
+        raise NetworkError("the script must end in .py (its arrays go to a .npz beside it)",
+                           where="--output")
+    check_file_target(str(Path(output).with_suffix(".npz")))
+    if not Path(build_dir).is_dir():
+        raise NetworkError("not a build directory (snnc compile NET.yaml --target loihi-sim "
+                           "-o BUILD_DIR writes one)", file=build_dir)
+    build = load_source(build_dir, steps=steps)
+    try:
+        meta = write_script(build, steps, build_dir, output)
+    except SnncError as error:
+        raise error.located(file=build_dir) from None
+    kinds = ", ".join(f"{g['kind']}: {g['process'].replace('lava:', 'Lava ')}"
+                      for g in meta["groups"])
+    click.echo(f"{output}: {len(meta['groups'])} neuron process(es) ({kinds}), "
+               f"{len(meta['blocks'])} synapse block(s), {steps} steps; arrays in "
+               f"{Path(output).with_suffix('.npz').name}; run: python {output} -o spikes.npz")
+
+
+COMMANDS = [import_netx, export_lava]
