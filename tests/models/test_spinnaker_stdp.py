@@ -436,3 +436,86 @@ def test_dense_bursts_hit_the_bounds_and_the_history_limit():
 def test_weights_are_refused_beyond_sixteen_bits():
     with pytest.raises(ValueError, match="16-bit"):
         SpinnakerStdp(max_weight=70000, a2_plus=1, a2_minus=1, weight_shift=0)
+
+
+# ---- the quantizer: float stdp -> spinnaker_stdp -------------------------------------------------
+def _quantized(rule, weight=0.1, tau_mem=10.0, fan_in=50):
+    from snnc.compiler.passes.quantize import quantize
+    from snnc.ir import LIF, Network, poisson
+
+    net = Network("q", dt=1.0)
+    inp = net.source("inp", fan_in, poisson(20.0, seed=1))
+    out = net.population("out", 5, LIF(tau_mem=tau_mem, tau_syn=3.0, v_th=1.0))
+    net.connect(inp, out, weight=weight, plasticity=rule)
+    quantized, report = quantize(net, "spinnaker")
+    return quantized.network.projections[0].plasticity, report
+
+
+def test_quantizer_counts_w_max_in_the_shift_and_maps_the_units():
+    from snnc.compiler.passes.quantize.spinnaker import ring_buffer_shift
+    from snnc.models.stdp import Stdp
+
+    rule = Stdp(a_plus=0.01, a_minus=0.012, w_max=0.6, tau_plus=17.0, tau_minus=23.0)
+    native, report = _quantized(rule)
+    unit = report.projections[0].scale  # float value of one 16-bit weight unit
+    p = native.weight_shift
+    gain = unit / 2.0 ** (p - 15)  # unit = 2**(p - 15) * gain (spinnaker.py's weight scale)
+    # all delays 1: the worst case, 50 inputs at w_max (not at their initial 0.1)
+    assert p == ring_buffer_shift(50 * 0.6 / gain) > ring_buffer_shift(50 * 0.1 / gain)
+    assert p == report.projections[0].receptor_shift["exc"]
+    assert native.max_weight == round(0.6 / unit) << p and native.min_weight == 0
+    assert native.a2_plus == round(0.01 / unit * 2**p)
+    assert native.a2_minus == round(0.012 / unit * 2**p)
+    assert (native.tau_plus, native.tau_minus, native.backprop_delay) == (17.0, 23.0, False)
+    text = "\n".join(report.warnings)
+    for words in ("plus the synapse's delay", "whole 16-bit units", "last 15 post spikes",
+                  "presynaptic spike arrives", "never interact"):
+        assert words in text
+
+
+def test_quantizer_multiplicative_factors_and_small_steps():
+    from snnc.models.stdp import Stdp
+
+    native, _ = _quantized(Stdp(a_plus=0.25, a_minus=0.125, w_max=0.6,
+                                weight_dependence="multiplicative", pairing="nearest"))
+    assert (native.a2_plus, native.a2_minus) == (8192, 4096)  # 0.25, 0.125 in s16.15
+    assert native.pairing == "nearest"
+    _, report = _quantized(Stdp(a_plus=1e-7, a_minus=1e-7, w_max=0.6))
+    assert any("below one weight unit" in w for w in report.warnings)
+
+
+def test_quantizer_refuses_neurons_with_different_gains():
+    from snnc.ir.errors import UnsupportedOnTarget
+    from snnc.models.stdp import Stdp
+
+    with pytest.raises(UnsupportedOnTarget, match="differ in their input gain"):
+        _quantized(Stdp(w_max=0.6), tau_mem={"uniform": [5.0, 20.0], "seed": 3})
+
+
+@pytest.mark.parametrize("lead, grows", [(5, True), (-5, False)])
+def test_spinnaker_numerics_learn_in_the_float_rules_direction(lead, grows):
+    """A pre spike every 50 ms and a teacher that makes the post neuron fire ``lead`` ms later:
+    causal pairs grow the weight, anti-causal ones shrink it, in float and spinnaker numerics."""
+    from snnc.backends.reference import simulate
+    from snnc.compiler.passes.quantize import quantize
+    from snnc.ir import LIF, Network, spike_times
+    from snnc.models.stdp import Stdp
+
+    pre_times = np.arange(20, 980, 50)
+    net = Network("pairing", dt=1.0)
+    pre = net.source("pre", 1, spike_times([float(t) for t in pre_times], [0] * pre_times.size))
+    teach_times = pre_times + lead
+    teacher = net.source("teach", 1, spike_times([float(t) for t in teach_times],
+                                                 [0] * teach_times.size))
+    out = net.population("out", 1, LIF(tau_mem=5.0, tau_syn=0.0, v_th=1.0))
+    net.connect(teacher, out, weight=2.0)
+    net.connect(pre, out, weight=0.3, plasticity=Stdp(a_plus=0.02, a_minus=0.02, w_max=0.6))
+    quantized, _ = quantize(net, "spinnaker")
+    final = {}
+    for numerics, network in (("float", net), ("spinnaker", quantized.network)):
+        record = simulate(network, 1000, numerics, record_weights={"pre->out": 0})
+        final[numerics] = record.weights["pre->out"].weights[0]
+    start = {"float": 0.3, "spinnaker": int(np.asarray(
+        quantized.network.projections[1].weight).ravel()[0])}
+    for numerics in final:
+        assert (final[numerics] > start[numerics]) == grows, (numerics, final, start)

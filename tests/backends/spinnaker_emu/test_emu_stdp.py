@@ -120,3 +120,12 @@ def test_projections_into_one_population_must_share_their_timing():
     net.connect(extra, "hid", weight=0.2, plasticity=Stdp(tau_minus=40.0, w_max=0.6))
     with pytest.raises(SnncError, match="post-event history"):
         EmuMachine(compile_network(net, "spinnaker-emu"))
+
+
+def test_a_rule_whose_shift_is_not_the_post_populations_is_refused():
+    net = compile_network(plastic_network(10), "spinnaker-emu").network
+    rule = net.projections[0].plasticity
+    wrong = rule.model_copy(update={"weight_shift": rule.weight_shift + 1})
+    net.projections[0] = net.projections[0].model_copy(update={"plasticity": wrong})
+    with pytest.raises(UnsupportedOnTarget, match="weight_shift_exc"):
+        EmuMachine(compile_network(net, "spinnaker-emu"))
