@@ -41,16 +41,19 @@ def import_netx(model: str, reset_interval: int | None, output: str) -> None:
 @click.argument("build_dir", metavar="BUILD_DIR", type=click.Path(file_okay=False))
 @click.option("--steps", type=click.IntRange(1, 2**31 - 1), default=1000, show_default=True,
               help="Steps the script runs at most (its spike sources are drawn for these).")
+@click.option("--input", "inputs", multiple=True, metavar="POP=FILE.npz",
+              help="Replace a source population's spikes (keys 'times', 'ids'), as snnc run "
+                   "does. Repeatable.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Python script to write (its arrays go to an NPZ beside it).")
-def export_lava(build_dir: str, steps: int, output: str) -> None:
+def export_lava(build_dir: str, steps: int, inputs: tuple[str, ...], output: str) -> None:
     """Write a standalone Lava script that builds and runs loihi-sim's process graph of a build."""
     from pathlib import Path
 
     from snnc.backends.loihi_sim.export import export_lava as write_script
     from snnc.ir.errors import NetworkError, SnncError
 
-    from .run import load_source
+    from .run import load_source, replace_inputs
 
     check_file_target(output)
     if not output.endswith(".py"):
@@ -60,7 +63,7 @@ def export_lava(build_dir: str, steps: int, output: str) -> None:
     if not Path(build_dir).is_dir():
         raise NetworkError("not a build directory (snnc compile NET.yaml --target loihi-sim "
                            "-o BUILD_DIR writes one)", file=build_dir)
-    build = load_source(build_dir, steps=steps)
+    build = replace_inputs(load_source(build_dir, steps=steps), inputs)
     try:
         meta = write_script(build, steps, build_dir, output)
     except SnncError as error:

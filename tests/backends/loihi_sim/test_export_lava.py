@@ -127,3 +127,24 @@ def test_export_of_a_non_loihi_build_is_one_line(tmp_path, args, message):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
     assert not (tmp_path / "x.py").exists() and not (tmp_path / "x.npz").exists()
+
+
+def test_netx_import_then_export_with_input(tmp_path):
+    """A lava-dl network end to end: import-netx, compile, export-lava --input, the script equals
+    ``snnc run BUILD --input`` (tests/data/netx: dense_cuba.net, its input spikes)."""
+    data = Path(__file__).resolve().parents[2] / "data" / "netx"
+    spikes = f"input={data / 'input_spikes.npz'}"
+    snnc("import-netx", data / "dense_cuba.net", "-o", tmp_path / "net.yaml")
+    snnc("compile", tmp_path / "net.yaml", "--target", "loihi-sim", "-o", tmp_path / "build")
+    snnc("export-lava", tmp_path / "build", "--steps", 40, "--input", spikes, "-o",
+         tmp_path / "netx_lava.py")
+    snnc("run", tmp_path / "build", "--steps", 40, "--input", spikes, "-o", tmp_path / "sim.npz")
+    run = subprocess.run([sys.executable, str(tmp_path / "netx_lava.py"), "-o",
+                          str(tmp_path / "lava.npz")], capture_output=True, text=True,
+                         timeout=600, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    with np.load(tmp_path / "lava.npz") as got, np.load(tmp_path / "sim.npz") as expected:
+        assert sorted(got.files) == sorted(expected.files)
+        for key in expected.files:
+            np.testing.assert_array_equal(got[key], expected[key], err_msg=key)
+        assert expected["layer2.times"].size > 10
