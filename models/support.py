@@ -119,6 +119,45 @@ def check_network(network: Any, target: Target | str, registry: Registry = REGIS
         check = getattr(registry.get(kind).lowerings.get(target.name), "check", None)
         if check is not None:
             check(populations)
+    for index, projection in enumerate(network.projections):
+        if projection.plasticity is not None:
+            check_plasticity(index, projection, target)
+
+
+def check_plasticity(index: int, projection: Any, target: Target, rules: Any = None) -> None:
+    """Refuses (one line) a plastic projection whose rule ``target`` cannot run: the reference
+    runs every rule that has arithmetic; a chip runs a float rule it has a quantizer to, and a
+    native rule it lowers (``LearningRule.quantizers``, ``.lowerings``)."""
+    from snnc.ir.errors import UnsupportedOnTarget
+
+    from .registry import RULES
+
+    rule = (rules or RULES).get(projection.plasticity.rule, where=f"projections[{index}]"
+                                                                  ".plasticity.rule")
+    if not target.quantizes:
+        return
+    native = rule.native_numerics
+    if native is None and target.numerics in rule.quantizers:
+        return
+    if native == target.numerics and target.name in rule.lowerings:
+        return
+    why = (f"it has no {target.numerics} form" if native is None or native != target.numerics
+           else f"{target.name} has no lowering of it yet")
+    raise UnsupportedOnTarget(
+        f"projection '{projection.name}' learns with '{rule.name}', which {target.name} cannot "
+        f"run: {why} (runs on: {', '.join(_rule_targets(rule)) or 'the reference only'})",
+        where=f"projections[{index}].plasticity")
+
+
+def _rule_targets(rule: Any) -> list[str]:
+    found = ["reference"]
+    for target in TARGETS.values():
+        if not target.quantizes:
+            continue
+        if (rule.native_numerics is None and target.numerics in rule.quantizers) or (
+                rule.native_numerics == target.numerics and target.name in rule.lowerings):
+            found.append(target.name)
+    return found
 
 
 def support_matrix(registry: Registry = REGISTRY) -> dict[str, Any]:
