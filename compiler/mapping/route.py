@@ -27,11 +27,24 @@ Tables (SpiNNaker only; Loihi cores address destination cores directly and ``tab
 2. default-route elision: an entry is dropped where the packet arrives on link L, leaves only on the
    opposite link and is delivered to no processor there (the router's default route does that;
    each core's packets reach a chip on one link only, so this holds per core);
-3. compression: per route, each entry is widened bit by bit (``key & ~b``, ``mask & ~b``) as long
-   as it covers no key routed differently on that chip (nor a key that passes through by default
-   route); keys that never reach the chip are don't-cares, so blocks of unrelated cores can be
-   swallowed. This is PACMAN's ordered-covering idea without its order dependence: entries never
-   overlap a differently routed key, so any order is correct; tables are sorted by (key, mask).
+3. compression, two ways, the smaller table kept (ties: the order-free one), so a table never
+   grows against the order-free covering alone:
+
+   * order-free covering: per route, each entry is widened bit by bit (``key & ~b``, ``mask & ~b``)
+     as long as it covers no key routed differently on that chip (nor a key that passes through by
+     default route); keys that never reach the chip are don't-cares, so blocks of unrelated cores
+     can be swallowed. Entries never overlap a differently routed key, so any order is correct;
+     such tables are sorted by (key, mask).
+   * ordered covering (the idea of Mundy, Heathcote & Garside 2016, "On-chip order-exploiting
+     routing table minimization for a multicast supercomputer network", PACMAN's
+     ``router_compressors/ordered_covering_router_compressor``; snnc's own formulation): the
+     router takes the FIRST matching entry, so an entry may also cover keys of routes placed
+     ABOVE it, which never reach it. Routes are stacked one block of entries each; the entries of
+     route ``r`` must avoid only the keys of the routes below ``r`` and the default-routed keys.
+     A route whose covering shrinks most when freed (``|cover(r | all others)| - |cover(r |
+     default-routed only)|``) goes lowest. Each route's covering expands every entry to a maximal
+     cube in two bit orders (low bits first, high bits first) and keeps a greedy set cover of
+     those cubes. Such tables are emitted in priority order (first match wins).
 4. hard limit: ``router_entries_per_chip`` (1023 on SpiNNaker) is checked by the report.
 """
 
@@ -243,8 +256,20 @@ def _intersects(key: int, mask: int, keys: np.ndarray, masks: np.ndarray) -> boo
 
 
 def compress(entries: list[tuple[int, int, int]], passing: list[tuple[int, int]]):
-    """One chip's table: each route's entries covered by as few as no foreign key allows (module
-    docstring, step 3); ``passing`` keys go by default route and must stay uncovered."""
+    """One chip's table in priority order (first match wins; module docstring, step 3): the
+    smaller of the order-free and the ordered covering. ``entries`` are (key, mask, route) blocks
+    that reach the chip and need that route; ``passing`` keys go by default route and must stay
+    uncovered; every other key is a don't-care."""
+    free = compress_order_free(entries, passing)
+    if len({route for *_, route in entries}) < 2:
+        return free  # one route: nothing for an order to exploit
+    ordered = compress_ordered(entries, passing)
+    return ordered if len(ordered) < len(free) else free
+
+
+def compress_order_free(entries: list[tuple[int, int, int]], passing: list[tuple[int, int]]):
+    """Each route's entries covered by as few as no foreign key allows; any order is correct
+    (returned sorted by key, mask)."""
     by_route: dict[int, set[tuple[int, int]]] = defaultdict(set)
     for key, mask, route in entries:
         by_route[route].add((key, mask))
@@ -283,6 +308,94 @@ def _merge_group(group: set[tuple[int, int]], f_keys: np.ndarray, f_masks: np.nd
         merged.add((key, mask))
         remaining = [(k, m) for k, m in remaining if not _covers(key, mask, k, m)]
     return merged
+
+
+def compress_ordered(entries: list[tuple[int, int, int]], passing: list[tuple[int, int]]):
+    """Ordered covering (module docstring, step 3): routes stacked, each route's entries covering
+    keys of the routes above it; returned in priority order (first match wins)."""
+    by_route: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for key, mask, route in entries:
+        by_route[route].append((key, mask))
+    blocks = {route: sorted(set(group)) for route, group in by_route.items()}
+    order = _route_order(blocks, passing)
+    table: list[tuple[int, int, int]] = []
+    below = [block for route in order for block in blocks[route]]  # blocks of routes not placed
+    forbidden_passing = list(passing)
+    for route in order:
+        below = below[len(blocks[route]):]  # order's blocks in sequence: drop this route's
+        table += [(k, m, route) for k, m in _cover(blocks[route], forbidden_passing + below)]
+    return table
+
+
+def _route_order(blocks: dict[int, list[tuple[int, int]]], passing: list[tuple[int, int]]):
+    """Routes top to bottom: those whose covering gains most from covering foreign keys go last.
+
+    The gain of route ``r`` is ``|cover(r | every other route and passing)| - |cover(r | passing
+    only)|``: at the bottom a route need avoid only the default-routed keys (ties: fewer blocks
+    higher, then route word, so the order is deterministic).
+    """
+    gain = {}
+    for route, group in blocks.items():
+        others = [b for r, g in blocks.items() if r != route for b in g]
+        gain[route] = (len(_cover(group, list(passing) + others)) - len(_cover(group, passing)),
+                       len(group), route)
+    return sorted(blocks, key=lambda route: gain[route])
+
+
+def _expand(key: int, mask: int, f_keys: np.ndarray, f_masks: np.ndarray, bits) -> tuple[int, int]:
+    """Widen (key, mask) one cared-for bit at a time, in ``bits`` order, while it overlaps no
+    forbidden entry: a maximal cube (prime implicant) containing the starting block. ``bits`` need
+    only name the bits some key sets (``_cover``): a bit no key sets never separates two keys."""
+    for bit in bits:
+        b = 1 << bit
+        if mask & b:
+            wider = (key & ~b & FULL_MASK, mask & ~b & FULL_MASK)
+            if not _intersects(*wider, f_keys, f_masks):
+                key, mask = wider
+    return key, mask
+
+
+_BIT_ORDERS = (tuple(range(32)), tuple(range(31, -1, -1)))
+
+
+def _cover(group: list[tuple[int, int]], forbidden: list[tuple[int, int]]):
+    """Few ternary entries matching every block of ``group`` and no ``forbidden`` key.
+
+    Every block not already inside a cube of the same bit order is expanded to a maximal cube, in
+    each bit order of ``_BIT_ORDERS``; a greedy set cover (most uncovered blocks first, ties:
+    lowest cube) picks among those cubes. Sorted. Mask bits above every key's highest set bit are
+    dropped at once: no key sets them, so dropping them overlaps nothing new.
+    """
+    group = sorted(set(group))
+    if len(group) <= 1:
+        return group
+    f_keys = np.array([k for k, _ in forbidden], dtype=np.uint32)
+    f_masks = np.array([m for _, m in forbidden], dtype=np.uint32)
+    top = int(np.bitwise_or.reduce(f_keys)) if f_keys.size else 0
+    for k, _ in group:
+        top |= k
+    high = (FULL_MASK << top.bit_length()) & FULL_MASK  # bits no key sets
+    cubes_found: set[tuple[int, int]] = set()
+    for bits in _BIT_ORDERS:
+        bits = tuple(b for b in bits if b < top.bit_length())
+        mine: list[tuple[int, int]] = []
+        for k, m in group:
+            if not any(_covers(ck, cm, k, m) for ck, cm in mine):
+                mine.append(_expand(k, m & ~high, f_keys, f_masks, bits))
+        cubes_found.update(mine)
+    cubes = sorted(cubes_found)
+    g_keys = np.array([k for k, _ in group], dtype=np.uint32)
+    g_masks = np.array([m for _, m in group], dtype=np.uint32)
+    covered = [np.flatnonzero((((g_keys ^ np.uint32(k)) & np.uint32(m)) == 0)
+                              & ((np.uint32(m) & ~g_masks) == 0)) for k, m in cubes]
+    left = np.ones(len(group), dtype=bool)
+    chosen = []
+    while left.any():
+        counts = [int(left[c].sum()) for c in covered]
+        best = int(np.argmax(counts))  # first maximum: the lowest cube
+        chosen.append(cubes[best])
+        left[covered[best]] = False
+    return sorted(chosen)
 
 
 def _covers(key: int, mask: int, inner_key: int, inner_mask: int) -> bool:
