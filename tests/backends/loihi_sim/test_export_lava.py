@@ -23,6 +23,8 @@ from snnc.backends import get_backend
 from snnc.cli import cli
 from snnc.compiler import load_build
 from snnc.ir import LIF, LoihiLIF, Network, explicit, poisson, spike_times
+from snnc.models.loihi_li import LoihiLI
+from snnc.models.sigma_delta import SigmaDelta
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "shared" / "bench"))
 STEPS = 80
@@ -76,7 +78,22 @@ def with_sources() -> Network:
     return net
 
 
-@pytest.mark.parametrize("make", [w1_small, long_delays, with_sources])
+def graded_and_isolated() -> Network:
+    """Lava's own SigmaDelta between spiking groups, graded messages through a DelaySparse, and a
+    loihi_li group no synapse reaches (snnc's SnncLI, joined by an empty Sparse)."""
+    rng = np.random.default_rng(9)
+    net = Network("graded")
+    net.source("in", 6, poisson(rate_hz=300.0, seed=2))
+    net.population("sd", 5, SigmaDelta(vth=2, bias=rng.integers(-200, 200, 5), spike_exp=2))
+    net.population("out", 4, LoihiLIF(du=3000, dv=200, vth=40))
+    net.population("leak", 3, LoihiLI(du=4095, dv=50, bias_mant=100, bias_exp=2))
+    net.connect("in", "sd", weight=rng.integers(20, 120, 30).astype(float))
+    net.connect("sd", "out", weight=rng.integers(-10, 40, 20).astype(float),
+                delay=rng.integers(1, 4, 20))
+    return net
+
+
+@pytest.mark.parametrize("make", [w1_small, long_delays, with_sources, graded_and_isolated])
 def test_exported_script_equals_loihi_sim(tmp_path, make):
     net = make()
     net.save(str(tmp_path / "net.yaml"))
@@ -100,6 +117,9 @@ def test_exported_script_equals_loihi_sim(tmp_path, make):
         assert len(expected.spikes) > len(net.populations)  # the compiler's relays ran too
     header = script.read_text().split('"""')[1]
     assert ("SnncLIF" in header) == (make is with_sources)  # the snnc import is named
+    if make is graded_and_isolated:
+        assert "Lava's own SigmaDelta" in header and "SnncLI" in header
+        assert "1 empty join(s)" in header
 
 
 def test_script_refuses_more_steps_than_exported(tmp_path):
