@@ -129,27 +129,37 @@ def _array(group: Any, key: str) -> np.ndarray:
     return np.asarray(group[key][()])
 
 
-def _int(group: Any, key: str) -> int:
-    value = _array(group, key).reshape(-1)
-    if value.size != 1 or not np.isfinite(value[0]) or value[0] != int(value[0]):
+def _whole(group: Any, key: str, lo: int = -(2**31), hi: int = 2**31 - 1) -> np.ndarray:
+    """A dataset of whole numbers in ``lo..hi`` (int64). netx reads weights and biases with
+    ``.astype(int)``, which truncates fractions and wraps huge values: refused here instead."""
+    value = _array(group, key)
+    if value.dtype.kind not in "biuf":
+        raise ValueError(f"'{key}' must hold numbers, got {value.dtype}")
+    value = value.astype(np.float64)
+    if not np.all(np.isfinite(value)) or np.any(value != np.trunc(value)):
+        raise ValueError(f"'{key}' must hold integers (netx's fixed-point values)")
+    if value.size and (value.min() < lo or value.max() > hi):
+        raise ValueError(f"'{key}' must lie in {lo}..{hi}, got {value.min():.0f}..{value.max():.0f}")
+    return value.astype(np.int64)
+
+
+def _int(group: Any, key: str, lo: int = -(2**31), hi: int = 2**31 - 1) -> int:
+    value = _whole(group, key, lo, hi).reshape(-1)
+    if value.size != 1:
         raise ValueError(f"'{key}' must be one integer, got {value.tolist()}")
     return int(value[0])
 
 
 def _integers(group: Any, key: str) -> np.ndarray:
-    """An integer array (weights, biases): netx reads them with ``.astype(int)``, which truncates;
-    a fractional value would be silently changed, so it is refused."""
-    value = _array(group, key).astype(np.float64)
-    if not np.all(np.isfinite(value)) or np.any(value != np.trunc(value)):
-        raise ValueError(f"'{key}' must hold integers (netx's fixed-point values)")
-    return value.astype(np.int64)
+    """Weights, biases: integers (Loihi's are at most 16 bits; int32 bounds catch garbage)."""
+    return _whole(group, key)
 
 
 def _pair(group: Any, key: str, default: int) -> tuple[int, int]:
     """A conv/pool geometry field in the file's (y, x) order; a scalar stands for both."""
     if key not in group:
         return default, default
-    value = _array(group, key).reshape(-1).astype(np.int64)
+    value = _whole(group, key, 0, 2**15).reshape(-1)
     if value.size == 1:
         return int(value[0]), int(value[0])
     if value.size != 2:
@@ -158,7 +168,7 @@ def _pair(group: Any, key: str, default: int) -> tuple[int, int]:
 
 
 def _shape(group: Any) -> tuple[int, ...]:
-    shape = tuple(int(s) for s in _array(group, "shape").reshape(-1))
+    shape = tuple(int(s) for s in _whole(group, "shape", 1, 2**31 - 1).reshape(-1))
     if not shape or min(shape) < 1:
         raise ValueError(f"'shape' must be positive sizes, got {list(shape)}")
     return shape
@@ -244,6 +254,16 @@ def _check_unrounded(weight: np.ndarray, where: str) -> None:
             "conv/pool weights that Loihi's 8-bit synapse would change (mixed signs need even "
             f"values in -256..254, one sign 0..255): {int(nonzero.min())}..{int(nonzero.max())}",
             where=f"{where}/weight")
+
+
+def _check_conv_size(weight: np.ndarray, shape: tuple[int, ...], where: str, path: str) -> None:
+    """conv2d_matrix broadcasts about six int64 arrays of one entry per (kernel tap, output
+    position): refuse, before allocating, a layer whose table exceeds the memory limit."""
+    from .resources import check_bytes
+
+    taps = float(weight.size) * float(np.prod(shape[1:], dtype=np.float64))
+    check_bytes(48.0 * taps, f"the synapse table of a conv layer ({taps:,.0f} kernel taps)",
+                where, path)
 
 
 def _project(reader: _Reader, index: int, matrix: sp.csr_matrix, weight_exp: int = 0,
@@ -333,8 +353,9 @@ def _conv_like(reader: _Reader, index: int, group: Any, where: str, pool: bool) 
         if weight.ndim != 4:
             raise ValueError(f"conv weight must be (C_out, C_in/groups, kH, kW), got "
                              f"{list(weight.shape)}")
-        groups = _int(group, "groups") if "groups" in group else 1
+        groups = _int(group, "groups", 1, 2**15) if "groups" in group else 1
     _check_unrounded(weight, where)
+    _check_conv_size(weight, shape, where, reader.path)
     matrix, out_shape = conv2d_matrix(weight, previous.shape, _pair(group, "stride", 1),
                                       _pair(group, "padding", 0), _pair(group, "dilation", 1),
                                       groups, where)
@@ -404,7 +425,13 @@ def from_netx(path: str | Path, *, reset_interval: int | None = None) -> Network
             where="--reset-interval")
     if not Path(path).is_file():
         raise NetworkError("no such file", file=path)
-    check_hdf5(path)
+    try:
+        check_hdf5(path)
+    except SnncError as error:  # its messages speak of NIR graphs, the other HDF5 format read
+        error.message = error.message.replace("a NIR graph", "a netx network").replace(
+            "NIR file", "netx file")
+        error.args = (error.message,)
+        raise
     net = Network(Path(path).stem or "netx", dt=1.0)
     reader = _Reader(path, net)
     try:

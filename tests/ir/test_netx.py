@@ -12,6 +12,7 @@ and in the reference's loihi numerics.
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import h5py
@@ -321,4 +322,49 @@ def test_not_hdf5_is_one_line(tmp_path):
     path = tmp_path / "x.net"
     path.write_text("not hdf5")
     result = CliRunner().invoke(cli, ["import-netx", str(path), "-o", str(tmp_path / "y.yaml")])
-    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 2 and len(lines) == 1
+    assert lines[0].startswith(f"{path}: not a readable netx file: ")
+
+
+def _mutate(path: Path, seed: int) -> str:
+    """Delete one object, replace a dataset by garbage or a group by a dataset, or add a key."""
+    chooser = random.Random(seed)
+    with h5py.File(path, "a") as handle:
+        names: list[str] = []
+        handle.visit(names.append)
+        name = chooser.choice(names)
+        item, action = handle[name], chooser.randrange(4)
+        if action == 0:
+            del handle[name]
+        elif action == 1 and isinstance(item, h5py.Dataset):
+            del handle[name]
+            handle[name] = chooser.choice([np.array([-5]), np.array([1e30]), np.array([np.nan]),
+                                           b"xx", np.zeros((0,)), np.ones((3, 3, 3)),
+                                           np.array([2**40]), "conv"])
+        elif action == 2 and isinstance(item, h5py.Group):
+            del handle[name]
+            handle[name] = np.array([1, 2])
+        else:
+            handle[f"{name}_extra"] = 1
+    return name
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_damaged_files_import_or_fail_in_one_line(tmp_path, seed):
+    """Whatever a damaged netx file holds: exit 0, or exit 2 with one line and nothing written."""
+    rng = np.random.default_rng(seed)
+    path = write_netx(tmp_path / "f.net", [
+        dict(type="input", shape=[1, 6, 6]),
+        dict(type="conv", shape=[2, 6, 6], weight=even_weights(rng, (2, 1, 3, 3)), stride=[1, 1],
+             padding=[1, 1], dilation=[1, 1], groups=1, neuron=cuba),
+        dict(type="flatten", shape=[72]),
+        dict(type="dense", shape=[3], weight=even_weights(rng, (3, 72)), neuron=cuba),
+    ])
+    damaged = _mutate(path, seed)
+    out = tmp_path / "o.yaml"
+    result = CliRunner().invoke(cli, ["import-netx", str(path), "-o", str(out)])
+    assert result.exit_code in (0, 2), (damaged, result.output)
+    if result.exit_code == 2:
+        assert len(result.stderr.strip().splitlines()) == 1, (damaged, result.stderr)
+        assert not out.exists()
