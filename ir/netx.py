@@ -413,7 +413,11 @@ def from_netx(path: str | Path, *, reset_interval: int | None = None) -> Network
     ``reset_interval`` is netx's ``Network(reset_interval=...)`` (Lava's ``LIFReset``: u and v
     zeroed every that many steps, layer by layer one step later): snnc's ``loihi_lif`` has no
     such reset, so it is refused; run one sample per run instead (every state starts at 0)."""
-    import h5py
+    try:
+        import h5py
+    except ImportError:
+        raise NetworkError("reading netx files needs h5py (pip install h5py; the nir extra "
+                           "installs it)", file=str(path)) from None
 
     from .hdf5_safety import check_hdf5
 

@@ -106,7 +106,7 @@ def plan_arrays(lava_plan: LavaPlan) -> tuple[dict[str, Any], dict[str, np.ndarr
     return meta, arrays
 
 
-def _header(meta: dict[str, Any], build_dir: str, data_name: str) -> str:
+def _header(meta: dict[str, Any], build_dir: str, data_name: str, script_name: str) -> str:
     summary = (f"It is the graph snnc's loihi-sim target builds (docs/export-lava.md): "
                f"{len(meta['groups'])} neuron process(es), "
                f"{'one RingBuffer of spike sources, ' if meta['sources'] else ''}"
@@ -124,7 +124,7 @@ def _header(meta: dict[str, Any], build_dir: str, data_name: str) -> str:
     lines += ["", "snnc import: " + ("needed for the processes marked snnc's above (Lava has no "
                                      "fixed-point process for them): install snnc beside lava." if
                                      snnc_needed else "none; only lava-nc, numpy and scipy."),
-              "", "Run:  python SCRIPT [--steps N] [-o spikes.npz] [--hw]",
+              "", f"Run:  python {script_name} [--steps N] [-o spikes.npz] [--hw]",
               "  default: Loihi2SimCfg(select_tag='fixed_pt'), Lava's CPU simulator, bit-accurate;",
               "  --hw or SNNC_LAVA_HW=1: Loihi2HwCfg, which needs lava-loihi (Intel's INRC) and a",
               "  Loihi 2 system; untested by snnc (loihi-sim is a simulator).",
@@ -298,11 +298,18 @@ def export_lava(build: Any, steps: int, build_dir: str, script: str | Path) -> d
 
     given = network_of(build)
     net = loihi_network(given, relay=False)  # a build is quantized and relayed already
-    meta, arrays = plan_arrays(plan(net, steps))
+    lava_plan = plan(net, steps)
+    if lava_plan.plastic:  # the script has no LearningSparse: it would run them frozen
+        from snnc.ir import UnsupportedOnTarget
+
+        raise UnsupportedOnTarget(f"export-lava does not write plastic projections yet "
+                                  f"('{lava_plan.plastic[0].name}'); run it with snnc run "
+                                  "--target loihi-sim", where="projections")
+    meta, arrays = plan_arrays(lava_plan)
     meta["network"] = net.name
     script = Path(script)
     data_path = script.with_suffix(".npz")
-    header = _header(meta, build_dir, data_path.name).replace('"' * 3, "'" * 3)
+    header = _header(meta, build_dir, data_path.name, script.name).replace('"' * 3, "'" * 3)
     text = SCRIPT.format(header=header, data_name=data_path.name,
                          meta_json=json.dumps(meta, sort_keys=True))
     write_files([(data_path, lambda handle: np.savez_compressed(handle, **arrays), "wb"),
