@@ -8,7 +8,8 @@
 Cases (spinnaker-emu, the target's default machine unless said):
 
 - ``microcircuit``: ``examples/microcircuit/build.py`` at each ``--scales`` (Poisson drive), compiled
-  with ``--time-scale-factor`` from ``--tsf`` (one per scale, the last one repeats).
+  with ``--time-scale-factor`` from ``--tsf`` (one per scale, the last one repeats), on one SpiNN-5
+  board or (``--torus``) the ring's 16 x 16 torus.
 - ``ring``: ``benchmarks/compile_scale.py``'s ring (10,000-neuron populations, 100 synapses per
   neuron) on its 16 x 16 torus, at each ``--sizes``.
 
@@ -44,23 +45,32 @@ RECORDED = {
 }
 
 
-def microcircuit(scale: float):
+def microcircuit(scale: float, torus: bool):
     sys.path.insert(0, str(ROOT / "examples" / "microcircuit"))
     from build import build  # type: ignore[attr-defined]  # examples/microcircuit/build.py
 
-    return build(scale=scale), None
+    return build(scale=scale), (torus_spec() if torus else None)
+
+
+def torus_spec() -> str:
+    """compile_scale.py's 16 x 16 SpiNNaker torus (4,096 cores) as a hardware file."""
+    import tempfile
+
+    import yaml
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from compile_scale import HARDWARE
+
+    spec = Path(tempfile.mkdtemp()) / "hw.yaml"
+    spec.write_text(yaml.safe_dump(HARDWARE["spinnaker-emu"]))
+    return str(spec)
 
 
 def ring(neurons: int):
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    import tempfile
+    from compile_scale import build  # the ring of compile_scale.py, on its torus
 
-    import yaml
-    from compile_scale import HARDWARE, build  # the ring of compile_scale.py
-
-    spec = Path(tempfile.mkdtemp()) / "hw.yaml"  # its 16 x 16 torus, as compile_scale writes it
-    spec.write_text(yaml.safe_dump(HARDWARE["spinnaker-emu"]))
-    return build(neurons, "spinnaker-emu"), str(spec)
+    return build(neurons, "spinnaker-emu"), torus_spec()
 
 
 def table_sizes(routing) -> list[int]:
@@ -75,11 +85,11 @@ def route_floor(parts, placement, spec) -> list[int]:
     return [len(set(t.routes.tolist())) for t in raw.tables.values()] or [0]
 
 
-def measure(case: str, size: float, tsf: float | None, check: bool) -> dict:
+def measure(case: str, size: float, tsf: float | None, check: bool, torus: bool) -> dict:
     import snnc.compiler.mapping.route as route_module
     from snnc.compiler import compile_network
 
-    net, hardware = microcircuit(size) if case == "microcircuit" else ring(int(size))
+    net, hardware = microcircuit(size, torus) if case == "microcircuit" else ring(int(size))
     captured: dict[str, Any] = {}
     start = time.perf_counter()
     build = compile_network(net, "spinnaker-emu", hardware, time_scale_factor=tsf,
@@ -137,6 +147,8 @@ def main() -> None:
                         help="time scale factor per microcircuit scale (the last repeats)")
     parser.add_argument("--sizes", nargs="+", type=int, default=[100_000])
     parser.add_argument("--check", action="store_true", help="run the independent route checker")
+    parser.add_argument("--torus", action="store_true",
+                        help="microcircuit on the ring's 16 x 16 torus instead of one SpiNN-5 board")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     runs = []
@@ -149,7 +161,7 @@ def main() -> None:
         print("no .venv-spynnaker (bash benchmarks/spynnaker_setup.sh): sPyNNaker figures are the "
               "recorded ones")
     for case, size, tsf in runs:
-        row = measure(case, size, tsf, args.check)
+        row = measure(case, size, tsf, args.check, args.torus)
         if args.json:
             print(json.dumps(row))
             continue

@@ -61,11 +61,18 @@ def _lookup(routing: Routing, chip: tuple[int, int], packet: int) -> int | None:
     return int(table.routes[hits[0]]) if hits.size else None
 
 
+def machine_of(placement: Placement, spec: HardwareSpec):
+    """(the machine's chips, the core at each (x, y, p)): what ``deliver`` looks up per hop."""
+    return set(spec.chips()), {loc: core for core, loc in placement.location.items()}
+
+
 def deliver(packet: int, chip: tuple[int, int], routing: Routing, placement: Placement,
-            spec: HardwareSpec) -> tuple[list[int], list[str]]:
-    """Cores a packet sent from ``chip`` reaches (with repeats), and problems met on the way."""
-    chips = set(spec.chips())
-    core_at = {loc: core for core, loc in placement.location.items()}
+            spec: HardwareSpec, machine=None) -> tuple[list[int], list[str]]:
+    """Cores a packet sent from ``chip`` reaches (with repeats), and problems met on the way.
+
+    ``machine`` is ``machine_of(placement, spec)``, computed here when not given.
+    """
+    chips, core_at = machine if machine is not None else machine_of(placement, spec)
     reached: list[int] = []
     problems: list[str] = []
     queue: list[tuple[tuple[int, int], int | None]] = [(chip, None)]
@@ -104,6 +111,7 @@ def check_routes(net: Network, partition: Partitioning, placement: Placement, ro
     """Every problem found (empty when routing is right)."""
     wanted = expected_targets(net, partition, spec)
     problems = _check_keys(partition, routing)
+    machine = machine_of(placement, spec)
     for core_id in sorted(wanted):
         if spec.family != "spinnaker":
             if set(routing.targets.get(core_id, ())) != wanted[core_id]:
@@ -112,7 +120,7 @@ def check_routes(net: Network, partition: Partitioning, placement: Placement, ro
             continue
         chip = placement.chip(core_id)
         for packet in _packets(core_id, partition, routing):
-            reached, trouble = deliver(packet, chip, routing, placement, spec)
+            reached, trouble = deliver(packet, chip, routing, placement, spec, machine)
             problems += [f"core {core_id}: {t}" for t in trouble]
             if len(reached) != len(set(reached)):
                 problems.append(f"core {core_id}: packet {packet:#x} delivered twice")

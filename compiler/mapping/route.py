@@ -403,6 +403,41 @@ def _covers(key: int, mask: int, inner_key: int, inner_mask: int) -> bool:
     return (mask & ~inner_mask) == 0 and ((key ^ inner_key) & mask) == 0
 
 
+def _chip_major(groups: list[list[list[int]]], placement: Placement) -> list[list[list[int]]]:
+    """The key layout by source chip: groups of one source chip become the sub-blocks of one
+    aligned run per chip, chips in order (groups over several chips stay groups, first).
+
+    Packets from one chip often share a route on distant chips; with their keys in one aligned
+    run one entry can take them all there.
+    """
+    per_chip: dict[tuple[int, int], list[list[int]]] = defaultdict(list)
+    spread = []
+    for group in groups:
+        if len(group) == 1:
+            per_chip[placement.chip(group[0][0])].append(group[0])
+        else:
+            spread.append(group)
+    return spread + [subs for _, subs in sorted(per_chip.items())]
+
+
+def _chip_entries(spec: HardwareSpec, plans, keys):
+    """Per chip: entries (key, mask, route) to keep, keys passing by default route, raw count."""
+    kept: dict[tuple[int, int], list] = defaultdict(list)
+    passing: dict[tuple[int, int], list] = defaultdict(list)
+    raw_counts: dict[tuple[int, int], int] = {}
+    for sources, by_chip, root, tree, _ in plans:
+        links = _tree_links(spec, tree)
+        useful = _useful(spec, root, tree, by_chip, links)
+        for source, cores in sources.items():
+            for chip, (arrival, r) in _flood_routes(links, useful, by_chip, source).items():
+                defaultable = arrival is not None and r == 1 << ((arrival + 3) % 6)
+                for core in cores:
+                    k, m = keys[core]
+                    raw_counts[chip] = raw_counts.get(chip, 0) + 1
+                    (passing[chip].append((k, m)) if defaultable else kept[chip].append((k, m, r)))
+    return kept, passing, raw_counts
+
+
 def route(result: PartitionResult, placement: Placement, spec: HardwareSpec, *,
           compress_tables: bool = True) -> Routing:
     """Keys, multicast groups and (SpiNNaker) per-chip routing tables."""
@@ -420,27 +455,27 @@ def route(result: PartitionResult, placement: Placement, spec: HardwareSpec, *,
         rank = {chip: i for i, chip in enumerate(tree)}  # tree order: subtrees stay near
         plans.append((sources, by_chip, root, tree, sorted(sources, key=rank.__getitem__)))
     grouped = {c for sources, *_ in plans for cores in sources.values() for c in cores}
-    keys, neuron_bits = allocate_keys(result, [[sources[chip] for chip in chips]
-                                               for sources, _, _, _, chips in plans]
-                                      + [[[c.id]] for c in result.partitioning.cores
-                                         if c.id not in grouped])
-    kept: dict[tuple[int, int], list] = defaultdict(list)
-    passing: dict[tuple[int, int], list] = defaultdict(list)
-    for sources, by_chip, root, tree, _ in plans:
-        links = _tree_links(spec, tree)
-        useful = _useful(spec, root, tree, by_chip, links)
-        for source, cores in sources.items():
-            for chip, (arrival, r) in _flood_routes(links, useful, by_chip, source).items():
-                defaultable = arrival is not None and r == 1 << ((arrival + 3) % 6)
-                for core in cores:
-                    k, m = keys[core]
-                    raw_counts[chip] = raw_counts.get(chip, 0) + 1
-                    (passing[chip].append((k, m)) if defaultable else kept[chip].append((k, m, r)))
-    for chip in sorted(set(kept) | set(passing)):
-        entries = kept.get(chip, [])
-        if compress_tables:
-            entries = compress(entries, passing.get(chip, []))
-        tables[chip] = RoutingTable(*(np.array(col, dtype=np.uint32) for col in (
-            [e[0] for e in entries], [e[1] for e in entries], [e[2] for e in entries])))
+    alone = [[[c.id]] for c in result.partitioning.cores if c.id not in grouped]
+    by_group = [[sources[chip] for chip in chips] for sources, _, _, _, chips in plans]
+    layouts = [by_group] + ([_chip_major(by_group, placement)] if compress_tables else [])
+    best = None
+    for groups in layouts:
+        keys, neuron_bits = allocate_keys(result, groups + alone)
+        kept, passing, raw_counts = _chip_entries(spec, plans, keys)
+        tables = {}
+        for chip in sorted(set(kept) | set(passing)):
+            entries = kept.get(chip, [])
+            if compress_tables:
+                entries = compress(entries, passing.get(chip, []))
+            tables[chip] = RoutingTable(*(np.array(col, dtype=np.uint32) for col in (
+                [e[0] for e in entries], [e[1] for e in entries], [e[2] for e in entries])))
+        sizes = [len(t) for t in tables.values()] or [0]
+        score = (max(sizes), sum(sizes))
+        # a later layout only if no worse in both the largest table and the total, so neither
+        # ever grows against the group layout (ties: the group layout)
+        if best is None or (score != best[0] and all(a <= b for a, b in zip(score, best[0]))):
+            best = (score, keys, neuron_bits, tables, raw_counts)
+    assert best is not None
+    _, keys, neuron_bits, tables, raw_counts = best
     return Routing(keys=keys, tables=tables, neuron_bits=neuron_bits, targets=targets,
                    delay_stages=delay_stages(result), entries_raw=dict(sorted(raw_counts.items())))
