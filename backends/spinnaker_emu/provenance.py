@@ -4,8 +4,9 @@
 
 * ``summary``: totals and the worst core/router (max CPU load, overruns, drops, failed lookups);
 * ``cores``: per core: kind, chip, processor, neurons, packets sent/received, peak packets received
-  in one tick, synaptic events, ring-buffer saturations, failed master-population-table lookups,
-  estimated cycles (mean and max per tick), CPU load, tick overruns, late packets;
+  in one tick, synaptic events, STDP synapse updates (``plastic.py``), ring-buffer saturations,
+  failed master-population-table lookups, estimated cycles (mean and max per tick), CPU load,
+  tick overruns, late packets;
 * ``routers``: per chip: table entries, packets routed, peak per tick, default-routed, dropped;
 * ``links``: per used link: packets and peak per tick.
 
@@ -22,6 +23,7 @@ import numpy as np
 
 from snnc.ir.io import atomic_write
 
+from .plastic import EVENTS
 from .router import LINK_NAMES, N_LINKS
 
 
@@ -45,6 +47,7 @@ def _core_rows(machine: Any, c: Any, steps: int, budget: int) -> list[dict]:
             "packets_sent": int(c.sent[cid]), "packets_received": int(c.received[cid]),
             "max_packets_received_per_tick": int(c.received_peak[cid]),
             "synaptic_events": int(c.events[cid]),
+            "plastic_synapse_updates": int(machine.plastic_state[EVENTS][cid]),
             "ring_buffer_saturations": int(c.saturations[cid]),
             "failed_lookups": int(c.failed_lookups[cid]),
             "cycles_mean": round(mean, 1), "cycles_max": int(c.cycles_max[cid]),

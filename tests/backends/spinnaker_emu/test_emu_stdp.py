@@ -15,6 +15,7 @@ from snnc.api import compare
 from snnc.backends import SpikeRecord
 from snnc.backends.reference import simulate
 from snnc.backends.spinnaker_emu import CostModel, EmuMachine, SpinnakerEmuBackend
+from snnc.backends.spinnaker_emu.plastic import EVENTS
 from snnc.cli import cli
 from snnc.compiler import compile_network
 from snnc.ir import LIF, Network, fixed_probability, poisson
@@ -98,7 +99,7 @@ def test_stdp_cycles_are_in_the_cost_model():
     _, with_stdp = EmuMachine(build).run(STEPS)
     machine = EmuMachine(build, CostModel(plastic_event=0, post_event=0))
     _, free = machine.run(STEPS)
-    updated = machine.plastic_state[28]  # synapses updated, per core
+    updated = machine.plastic_state[EVENTS]  # synapses updated, per core
     record = simulate(build.network, STEPS, "spinnaker")
     posts = sum(record.spikes[name][0].size for name in ("hid", "out"))  # both learn
     assert updated.sum() > 0 and posts > 0
@@ -106,6 +107,10 @@ def test_stdp_cycles_are_in_the_cost_model():
     assert extra.sum() == 128 * updated.sum() + 40 * posts
     assert np.all(extra[updated == 0] >= 0) and np.all(extra[updated > 0] >= 128 * updated[
         updated > 0])
+    backend = SpinnakerEmuBackend()
+    backend.run(build, STEPS)
+    reported = {c["id"]: c["plastic_synapse_updates"] for c in backend.provenance["cores"]}
+    assert [reported[c] for c in sorted(reported)] == updated.tolist()
 
 
 def test_delays_beyond_the_in_core_slots_are_refused():
