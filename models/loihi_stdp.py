@@ -379,6 +379,8 @@ RULE = LearningRule(
     params=LoihiStdp,
     summary="Lava's STDPLoihi on a learning connection, fixed point (bit-exact to Lava 0.10)",
     steps={"loihi": LOIHI},
+    lowerings={"loihi-sim": "Lava's LearningSparse with STDPLoihi, the post group's s_out into its "
+                            "s_in_bap (backends/loihi_sim/lowering.py, lava_procs/learning_sparse.py)"},
     integer=True,
     example=lambda: LoihiStdp(learning_rate=1.0, A_plus=2.0, A_minus=-1.0, tau_plus=8.0,
                               tau_minus=6.0, t_epoch=2, rng_seed=3),

@@ -182,6 +182,7 @@ RULE = LearningRule(
     params=Stdp,
     summary="pair-based STDP, exponential traces, additive or multiplicative (float64)",
     steps={"float": FLOAT},
-    quantizers={"spinnaker": "snnc.compiler.passes.quantize.stdp_spinnaker:quantize_stdp"},
+    quantizers={"spinnaker": "snnc.compiler.passes.quantize.stdp_spinnaker:quantize_stdp",
+                "loihi": "snnc.compiler.passes.quantize.stdp_loihi:quantize_stdp"},
     example=lambda: Stdp(a_plus=0.05, a_minus=0.06, w_max=2.0),
 )

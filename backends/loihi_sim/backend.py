@@ -8,7 +8,7 @@ reference's ``loihi`` numerics, equal to ``snnc.backends.reference.simulate(net,
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
@@ -16,7 +16,7 @@ from snnc.ir import Network, NetworkError, UnsupportedOnTarget
 from snnc.models.registry import REGISTRY
 from snnc.models.targets import TARGETS
 
-from ..spikes import SpikeRecord
+from ..spikes import SpikeRecord, WeightRecord
 from .lowering import MAX_DELAY, TARGET, LavaPlan, check_supported, plan
 
 if TYPE_CHECKING:
@@ -89,6 +89,36 @@ def _split(lava_plan: LavaPlan, result: LavaResult | None, record_v: Sequence[st
     return SpikeRecord.from_events(lava_plan.steps, lava_plan.dt, events, v)
 
 
+def _with_weights(record: SpikeRecord, lava_plan: LavaPlan, result: "LavaResult | None",
+                  every: Mapping[str, int]) -> SpikeRecord:
+    """The record with the plastic projections' weights (``WeightRecord``: the ``loihi_stdp``
+    units, int64); with no run (0 steps), the initial weights."""
+    import dataclasses
+
+    weights = dict(record.weights)
+    for block in lava_plan.plastic:
+        if block.name not in every:
+            continue
+        final = result.weights[block.name] if result else block.weight.copy()
+        steps = history = None
+        if every[block.name]:
+            got = result.weight_history.get(block.name, ([], [])) if result else ([], [])
+            steps = np.array(got[0], np.int32)
+            history = (np.stack(got[1]) if got[1] else np.zeros((0, final.size), np.int64))
+        weights[block.name] = WeightRecord(block.local_pre, block.local_post, final, steps,
+                                           history)
+    return dataclasses.replace(record, weights=weights)
+
+
+def plastic_weights(source: Any, steps: int) -> dict[str, np.ndarray]:
+    """{plastic projection: final weights in synapse order} after ``steps`` steps on loihi-sim
+    (int64, ``loihi_stdp``'s units: Lava's 8-bit weights before ``weight_exp``)."""
+    net = network_of(source)
+    names = {p.name: 0 for p in net.projections if p.plasticity is not None}
+    record = LoihiSimBackend().run(source, steps, record_weights=names)
+    return {name: record.weights[name].weights for name in names}
+
+
 class LoihiSimBackend:
     """The ``loihi-sim`` target: Lava 0.10 ``LIF``/``Sparse``/``DelaySparse`` in ``fixed_pt``."""
 
@@ -103,23 +133,31 @@ class LoihiSimBackend:
             **options: Any) -> SpikeRecord:
         """Spikes of ``steps`` steps (and int voltages of ``record_v``, after each step's reset)."""
         numerics = options.pop("numerics", "loihi")
+        record_weights = dict(options.pop("record_weights", None) or {})
         if numerics != "loihi" or options:
             bad = f"numerics '{numerics}'" if numerics != "loihi" else ", ".join(options)
             raise NetworkError(f"{TARGET} does not take {bad}", where="--target")
         given = network_of(source)
         net = loihi_network(given, relay=isinstance(source, Network))
         _check_record_v(net, record_v)
+        from snnc.backends.reference import check_record_weights
+
+        check_record_weights(net, record_weights)
         lava_plan = plan(net, steps)
         self.process_count = lava_plan.process_count
+        result: LavaResult | None = None
         if steps <= 0 or lava_plan.spiking_count + lava_plan.neuron_count * bool(record_v) == 0:
             self.timings = {}
             record = _split(lava_plan, None, record_v)
         else:
             from .runner import run_plan  # imports lava
 
-            result = run_plan(lava_plan, record_v=bool(record_v), stock_models=self.stock_models)
+            result = run_plan(lava_plan, weights_every=record_weights,
+                              record_v=bool(record_v), stock_models=self.stock_models)
             self.timings = result.timings
             record = _split(lava_plan, result, record_v)
+        if record_weights:
+            record = _with_weights(record, lava_plan, result, record_weights)
         # relays this run added to a plain network are not the user's; a build's stay, as in the
         # reference's record of that build (snnc run drops them from the file it writes)
         from snnc.compiler.passes.delays import without_populations

@@ -36,7 +36,7 @@ import numpy as np
 
 from snnc.ir import Network, UnsupportedOnTarget, expand, source_spikes
 from snnc.models.base import LavaLowering
-from snnc.models.lava_fixed_point import SignMode, sign_mode
+from snnc.models.lava_fixed_point import SignMode, quantize_weights, sign_mode
 from snnc.models.registry import REGISTRY
 from snnc.models.support import check_network
 from snnc.models.targets import TARGETS
@@ -108,6 +108,7 @@ class LavaPlan:
     sources: dict[str, tuple[int, int]]  # population -> (start, stop) in the RingBuffer
     source_events: dict[str, tuple[np.ndarray, np.ndarray]]  # population -> (times, ids)
     blocks: tuple[Block, ...]
+    plastic: tuple["PlasticBlock", ...] = ()  # one Lava LearningSparse per plastic projection
 
     @property
     def neurons(self) -> dict[str, tuple[int, int]]:
@@ -138,7 +139,8 @@ class LavaPlan:
     def process_count(self) -> int:
         """Lava processes of the run: each group and its sink (a graded group's only when its
         voltages are recorded: counted), the RingBuffer (if any source) and the blocks."""
-        return 2 * len(self.groups) + int(self.source_count > 0) + len(self.blocks)
+        return (2 * len(self.groups) + int(self.source_count > 0) + len(self.blocks)
+                + len(self.plastic))
 
 
 def check_supported(net: Network) -> None:
@@ -241,6 +243,8 @@ def _parts(net: Network, groups: dict[str, Group],
     group_of = {name: group for group in groups.values() for name in group.populations}
     parts: dict[tuple, list[_Part]] = {}
     for index, projection in enumerate(net.projections):
+        if projection.plasticity is not None:
+            continue  # its own LearningSparse (_plastic_blocks)
         syn = expand(net, projection)
         delay = syn.delay.astype(np.int64)
         _check_delays(projection.name, index, delay)
@@ -319,4 +323,97 @@ def plan(net: Network, steps: int) -> LavaPlan:
     for name, (times, ids) in events.items():
         _check_single_spikes(name, times, ids)
     return LavaPlan(steps=steps, dt=net.dt, groups=groups, sources=sources,
-                    source_events=events, blocks=_blocks(net, groups, sources))
+                    source_events=events, blocks=_blocks(net, groups, sources),
+                    plastic=_plastic_blocks(net, groups, sources))
+
+
+# ---- plastic projections: Lava's LearningSparse with STDPLoihi --------------------------------
+@dataclass(frozen=True)
+class PlasticBlock:
+    """One plastic projection as one Lava ``LearningSparse`` between its groups' processes.
+
+    ``pre``/``post`` are process-wide indices in synapse order (``expand``); ``weight`` the
+    ``loihi_stdp`` rule's initial weights (``models/loihi_stdp.py``: ``initial_weights``); the
+    post group's ``s_out`` also feeds the block's ``s_in_bap`` (its back-propagated spikes)."""
+
+    name: str
+    rule: Any  # LoihiStdp
+    sender: str  # RING or the sending group's kind
+    receiver: str
+    pre: np.ndarray  # int64
+    post: np.ndarray  # int64
+    weight: np.ndarray  # int64, Lava's 8-bit (+ sign) weights
+    weight_exp: int
+    local_pre: np.ndarray  # int32, index within the pre population (records)
+    local_post: np.ndarray  # int32
+
+    @property
+    def order(self) -> np.ndarray:
+        """Synapse k is entry ``order[k]`` of the CSR matrix's row-major values."""
+        rank = np.empty(self.pre.size, np.int64)
+        rank[np.lexsort((self.pre, self.post))] = np.arange(self.pre.size)
+        return rank
+
+
+def _plastic_blocks(net: Network, groups: dict[str, Group],
+                    sources: dict[str, tuple[int, int]]) -> tuple[PlasticBlock, ...]:
+    """Each plastic projection's LearningSparse; a one-line refusal for what Lava's learning
+    connection cannot run exactly."""
+    from snnc.models.base import PlasticSynapses
+    from snnc.models.loihi_stdp import LoihiStdp, initial_weights
+
+    group_of = {name: group for group in groups.values() for name in group.populations}
+    out = []
+    for index, projection in enumerate(net.projections):
+        rule = projection.plasticity
+        if rule is None:
+            continue
+        where = f"projections[{index}]"
+        if not isinstance(rule, LoihiStdp):
+            raise UnsupportedOnTarget(f"plastic projection '{projection.name}' learns with "
+                                      f"'{rule.rule}': {TARGET} runs loihi_stdp (quantize first)",
+                                      where=f"{where}.plasticity")
+        syn = expand(net, projection)
+        if syn.delay.size and np.any(syn.delay != 1):
+            raise UnsupportedOnTarget(f"plastic projection '{projection.name}' needs delay 1 on "
+                                      f"{TARGET} (Lava's learning connections have no delay)",
+                                      where=f"{where}.delay")
+        if projection.weight_exp < 0:
+            raise UnsupportedOnTarget(f"plastic projection '{projection.name}' has weight_exp "
+                                      f"{projection.weight_exp}: plastic Loihi weights need "
+                                      "weight_exp >= 0", where=f"{where}.weight_exp")
+        sender = RING if projection.pre in sources else group_of[projection.pre].kind
+        if sender != RING and not group_of[projection.pre].spiking:
+            raise UnsupportedOnTarget(f"'{projection.pre}' is non-spiking (graded): it cannot "
+                                      f"drive the plastic projection '{projection.name}'",
+                                      where=where)
+        receiver = group_of[projection.post]
+        pre_start = (sources if sender == RING else group_of[projection.pre].populations)[
+            projection.pre][0]
+        pre = syn.pre.astype(np.int64) + pre_start
+        post = syn.post.astype(np.int64) + receiver.populations[projection.post][0]
+        if _repeat_rank(post, pre).max(initial=0) > 0:
+            raise UnsupportedOnTarget(f"plastic projection '{projection.name}' connects a pair of "
+                                      "neurons twice: a Lava learning connection holds one "
+                                      "synapse per pair", where=where)
+        _check_plastic_weights(projection.name, where, rule, np.asarray(syn.weight))
+        # as the reference lowers it (backends/reference/program.py): Lava's clip and truncation
+        weight = quantize_weights(np.asarray(syn.weight),
+                                  projection.num_weight_bits).astype(np.int64)
+        ring_units = PlasticSynapses(
+            pre=syn.pre, post=syn.post, weight=weight << projection.weight_exp, delay=syn.delay,
+            channel=post, pre_first=0, post_first=0, n_pre=0, n_post=0, steps=0,
+            projection=projection)
+        out.append(PlasticBlock(projection.name, rule, sender, receiver.kind, pre, post,
+                                initial_weights(rule, ring_units), int(projection.weight_exp),
+                                syn.pre.astype(np.int32), syn.post.astype(np.int32)))
+    return tuple(out)
+
+
+def _check_plastic_weights(name: str, where: str, rule: Any, weight: np.ndarray) -> None:
+    """Initial weights inside the rule's sign mode's range (Lava would clip them silently)."""
+    lo, hi = rule.weight_range
+    if weight.size and (weight.min() < lo or weight.max() > hi):
+        raise UnsupportedOnTarget(f"initial weights of plastic projection '{name}' span "
+                                  f"{weight.min()}..{weight.max()}, outside loihi_stdp's "
+                                  f"{rule.sign_mode} range {lo}..{hi}", where=f"{where}.weight")

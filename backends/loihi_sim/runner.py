@@ -8,24 +8,27 @@ The runtime is stopped in ``finally`` so that no Lava OS process outlives a run,
 from __future__ import annotations
 
 import importlib
+import math
 import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 from lava.magma.core.run_conditions import RunSteps
 from lava.magma.core.run_configs import Loihi2SimCfg
 from lava.proc.io.source import RingBuffer
-from lava.proc.sparse.process import DelaySparse, Sparse
+from lava.proc.learning_rules.stdp_learning_rule import STDPLoihi
+from lava.proc.sparse.process import DelaySparse, LearningSparse, Sparse
 from lava.utils.weightutils import SignMode, clip_weights, truncate_weights
 from scipy.sparse import SparseEfficiencyWarning, csr_matrix
 
 from .lava_procs.delay_sparse import PyDelaySparseModelCached
+from .lava_procs.learning_sparse import PyLearningSparseModelFixed
 from .lava_procs.sink import FileSink, FileVoltageSink
-from .lowering import RING, SIGN_MODES, Block, Group, LavaPlan
+from .lowering import RING, SIGN_MODES, Block, Group, LavaPlan, PlasticBlock
 
 _SIGN_MODES = {mode: SignMode(int(mode)) for mode in SIGN_MODES}  # snnc's enum -> Lava's
 # Given to every block after the host applied each projection's own format: with MIXED, Lava clips
@@ -42,6 +45,8 @@ class LavaResult:
     spikes: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     voltages: dict[str, np.ndarray] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    weights: dict[str, np.ndarray] = field(default_factory=dict)  # plastic: final, synapse order
+    weight_history: dict[str, tuple[list[int], list[np.ndarray]]] = field(default_factory=dict)
 
 
 def quantized_weights(block: Block) -> np.ndarray:
@@ -85,6 +90,7 @@ class _Built:
 
     processes: dict[str, Any]  # kind -> its Lava process
     files: dict[str, Path]  # kind -> its sink's file
+    plastic: dict[str, Any] = field(default_factory=dict)  # projection -> its LearningSparse
 
     @property
     def root(self) -> Any:
@@ -115,8 +121,74 @@ def _build(plan: LavaPlan, workdir: Path, record_v: bool) -> _Built:
         connection = _connection(block, (post.a_in.shape[0], pre.s_out.shape[0]))
         pre.s_out.connect(connection.s_in)
         connection.a_out.connect(post.a_in)
+    plastic = {block.name: _learning_connection(block, senders, processes)
+               for block in plan.plastic}
     _connect_all(plan, processes)
-    return _Built(processes, files)
+    return _Built(processes, files, plastic)
+
+
+def _learning_connection(block: PlasticBlock, senders: dict[str, Any],
+                         processes: dict[str, Any]) -> Any:
+    """Lava's LearningSparse with STDPLoihi for one plastic projection: pre's s_out -> s_in,
+    a_out -> post's a_in, post's s_out -> s_in_bap (the back-propagated spikes the rule pairs).
+    The CSR holds every synapse (explicit zeros too, in row-major order: ``PlasticBlock.order``);
+    ``num_weight_bits = 8`` since the lowering applied the projection's own truncation."""
+    rule = block.rule
+    pre, post = senders[block.sender], processes[block.receiver]
+    shape = (post.a_in.shape[0], pre.s_out.shape[0])
+    order = np.lexsort((block.pre, block.post))
+    rows, cols = block.post[order], block.pre[order]
+    indptr = np.zeros(shape[0] + 1, np.int64)
+    np.cumsum(np.bincount(rows, minlength=shape[0]), out=indptr[1:])
+    weights = csr_matrix((block.weight[order].astype(np.int32), cols, indptr), shape=shape)
+    learning_rule = STDPLoihi(
+        learning_rate=rule.learning_rate, A_plus=rule.A_plus, A_minus=rule.A_minus,
+        tau_plus=rule.tau_plus, tau_minus=rule.tau_minus, t_epoch=rule.t_epoch,
+        rng_seed=rule.rng_seed, x1_impulse=rule.x1_impulse, y1_impulse=rule.y1_impulse)
+    connection = LearningSparse(weights=weights, learning_rule=learning_rule,
+                                sign_mode=_LEARNING_SIGN_MODES[rule.sign_mode], num_weight_bits=8,
+                                weight_exp=block.weight_exp)
+    pre.s_out.connect(connection.s_in)
+    connection.a_out.connect(post.a_in)
+    post.s_out.connect(connection.s_in_bap)
+    return connection
+
+
+_LEARNING_SIGN_MODES = {"excitatory": SignMode.EXCITATORY, "inhibitory": SignMode.INHIBITORY,
+                        "mixed": SignMode.MIXED}
+
+
+def read_weights(built: Any, plan: LavaPlan) -> dict[str, np.ndarray]:
+    """{plastic projection: its current weights in synapse order} (int64, the ``loihi_stdp``
+    units), read from the running LearningSparse processes: the CSR's stored values, explicit
+    zeros included (``Var.get`` would drop a zero weight's entry and fail)."""
+    out = {}
+    for block in plan.plastic:
+        connection = built.plastic[block.name]
+        values = connection.runtime.get_var(connection.weights.id)
+        out[block.name] = np.rint(np.asarray(values)).astype(np.int64)[block.order]
+    return out
+
+
+def _run_recording_weights(root: Any, built: Any, plan: LavaPlan,
+                           every: Mapping[str, int]) -> dict[str, tuple[list[int], list]]:
+    """Run in chunks ending on every recording step; weights at the end of every ``every``-th
+    step (``steps`` hold the step index, as the reference's ``_WeightLog``)."""
+    intervals = [int(e) for e in every.values() if e]
+    chunk = math.gcd(*intervals)
+    history: dict[str, tuple[list[int], list]] = {name: ([], []) for name in every}
+    done = 0
+    while done < plan.steps:
+        count = min(chunk, plan.steps - done)
+        root.run(condition=RunSteps(num_steps=count))
+        done += count
+        wanted = [name for name, e in every.items() if e and done % int(e) == 0]
+        if wanted:
+            weights = read_weights(built, plan)
+            for name in wanted:
+                history[name][0].append(done - 1)
+                history[name][1].append(weights[name])
+    return history
 
 
 def _connect_all(plan: LavaPlan, processes: dict[str, Any]) -> None:
@@ -131,6 +203,8 @@ def _connect_all(plan: LavaPlan, processes: dict[str, Any]) -> None:
 
     fed_by_ring = [b.receiver for b in plan.blocks if b.sender == RING]
     links = [(b.sender, b.receiver) for b in plan.blocks if b.sender != RING]
+    fed_by_ring += [b.receiver for b in plan.plastic if b.sender == RING]
+    links += [(b.sender, b.receiver) for b in plan.plastic if b.sender != RING]
     links += [(fed_by_ring[0], kind) for kind in fed_by_ring[1:]]  # the RingBuffer joins them
     for a, b in links:
         component[root(a)] = root(b)
@@ -175,11 +249,14 @@ def _failure_details(lif: Any) -> str:
 
 def run_config(stock_models: bool) -> Loihi2SimCfg:
     """Fixed-point models always; the cached DelaySparse model unless ``stock_models``."""
-    exceptions = {} if stock_models else {DelaySparse: PyDelaySparseModelCached}
+    exceptions: dict[Any, Any] = {} if stock_models else {DelaySparse: PyDelaySparseModelCached}
+    # always: Lava's own LearningSparse model cannot learn with excitatory or inhibitory weights
+    exceptions[LearningSparse] = PyLearningSparseModelFixed
     return Loihi2SimCfg(select_tag="fixed_pt", exception_proc_model_map=exceptions)
 
 
-def run_plan(plan: LavaPlan, *, record_v: bool = False, stock_models: bool = False) -> LavaResult:
+def run_plan(plan: LavaPlan, *, weights_every: Mapping[str, int] | None = None,
+             record_v: bool = False, stock_models: bool = False) -> LavaResult:
     """Run the plan for ``plan.steps`` steps; spikes as (snnc step, index in its group)."""
     timings: dict[str, float] = {}
     # DelaySparse edits its CSR structure every step; the forked Lava processes inherit this filter.
@@ -197,7 +274,11 @@ def run_plan(plan: LavaPlan, *, record_v: bool = False, stock_models: bool = Fal
             root.create_runtime(executable=executable)  # spawns one OS process per Lava process
             timings["start"] = time.perf_counter() - start
             start = time.perf_counter()
-            root.run(condition=RunSteps(num_steps=plan.steps))
+            history = {}
+            if built.plastic and weights_every and any(weights_every.values()):
+                history = _run_recording_weights(root, built, plan, weights_every)
+            else:
+                root.run(condition=RunSteps(num_steps=plan.steps))
             timings["run"] = time.perf_counter() - start
         except BaseException as error:
             details = _failure_details(root) if isinstance(error, RuntimeError) else ""
@@ -205,11 +286,12 @@ def run_plan(plan: LavaPlan, *, record_v: bool = False, stock_models: bool = Fal
             if details:
                 raise RuntimeError(f"a Lava process failed:\n{details}") from error
             raise
+        final = read_weights(built, plan) if built.plastic else {}
         start = time.perf_counter()
         _stop(root, failing=False)
         timings["stop"] = time.perf_counter() - start
         start = time.perf_counter()
-        result = LavaResult()
+        result = LavaResult(weights=final, weight_history=history)
         for kind, path in built.files.items():
             with np.load(path) as data:
                 if plan.groups[kind].spiking:

@@ -177,6 +177,9 @@ def _quantize_projection(item: Incoming, scale: float, theta: np.ndarray,
     mode = sign_mode(w)
     k, lo, hi = weight_limits(mode, options.weight_bits)
     max_pos = float(w.max()) if w.size and w.max() > 0 else 0.0
+    rule = item.projection.plasticity  # a plastic weight may grow to w_max: weight_exp fits it
+    if rule is not None and getattr(rule, "w_max", None) is not None and w.size:
+        max_pos = max(max_pos, float(rule.w_max))
     max_neg = float(-w.min()) if w.size and w.min() < 0 else 0.0
     exp = _weight_exp(max_pos, max_neg, scale, lo, hi)
     unit = 64.0 * 2**exp / scale  # float value of integer weight 1
