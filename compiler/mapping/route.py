@@ -9,6 +9,9 @@ and the delay cores' stage bits. On SpiNNaker slots are laid out by group: the c
 one source chip take an aligned power-of-two run of slots, a group an aligned run over its runs
 (buddy layout, largest first; unused slots are keys no core sends, don't-cares for compression), so
 one (key, mask) can cover a source chip's cores or a whole group. Elsewhere ``slot = core_id``.
+Two layouts are tried on SpiNNaker: by group, and by source chip (``_chip_major``: the groups of
+one source chip as the sub-blocks of one aligned run); the second is kept only if its tables are
+no larger in both the largest table and the total.
 
 Trees: one tree per group over its source chips and target chips, built from a root source chip
 (the one giving the fewest tree chips) along shortest paths (longest dimension first,
