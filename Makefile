@@ -4,7 +4,7 @@
 VENV     := .venv
 PY       := $(VENV)/bin/python
 STAMP    := $(VENV)/.snnc-installed
-EXTRAS   := lava,nir,plot,dev,mpi
+EXTRAS   := lava,nir,plot,dev,mpi,nwb
 DEMO_NET := examples/design_note/net.yaml
 # snnc is installed in setuptools' strict editable mode: a tree of links to the sources under
 # build/__editable__.*, which type checkers read (the default mode's import hook is invisible to
@@ -16,7 +16,7 @@ FILES    := $(VENV)/.snnc-files
 $(shell mkdir -p $(VENV) && find $(PKG_DIRS) -type f \( -name '*.py' -o -name '*.yaml' -o -name py.typed \) \
 	| LC_ALL=C sort > $(FILES).new && { cmp -s $(FILES).new $(FILES) && rm -f $(FILES).new || mv $(FILES).new $(FILES); })
 
-.PHONY: demo test lint venv clean-venv bench ltc-train ltc-check
+.PHONY: demo test lint venv clean-venv bench ltc-train ltc-check docs-images
 
 venv: $(STAMP)
 
@@ -55,6 +55,10 @@ ltc-train:
 
 ltc-check: $(STAMP)
 	$(PY) examples/ltc/run_snnc.py
+
+# the heat maps and rasters shown in docs/plots.md, from the code that draws them
+docs-images: $(STAMP)
+	$(PY) scripts/docs_images.py docs/images
 
 clean-venv:
 	rm -rf $(VENV)

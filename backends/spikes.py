@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -68,8 +69,12 @@ class SpikeRecord:
         """Number of spikes over all populations."""
         return sum(int(times.size) for times, _ in self.spikes.values())
 
-    def save(self, path: str | Path) -> None:
-        """Write the NPZ atomically."""
+    def save(self, path: str | Path, network: Any = None) -> None:
+        """Write the NPZ atomically; a path ending in ``.nwb`` is an NWB file instead
+        (``backends/nwb.py``: ``network`` gives its name and each population's size)."""
+        if Path(path).suffix.lower() == ".nwb":
+            self._save_nwb(path, network)
+            return
         arrays: dict[str, np.ndarray] = {"steps": np.array(self.steps), "dt": np.array(self.dt)}
         for name, (times, ids) in self.spikes.items():
             arrays[f"{name}.times"] = times.astype(np.int32)
@@ -79,6 +84,18 @@ class SpikeRecord:
         for name, record in self.weights.items():
             arrays.update(record.arrays(name))
         atomic_write(path, lambda handle: np.savez(handle, **arrays), mode="wb")
+
+    def _save_nwb(self, path: str | Path, network: Any) -> None:
+        from .nwb import write_nwb
+
+        if network is not None:
+            sizes = {p.name: int(p.size) for p in network.populations.values()}
+            name = network.name
+        else:  # neurons after the last one that spiked are unknown without the network
+            sizes = {n: int(ids.max()) + 1 if ids.size else 0 for n, (_, ids) in self.spikes.items()}
+            name = "run"
+        sizes = {n: sizes.get(n, 0) for n in self.spikes}
+        atomic_write(path, lambda handle: write_nwb(self, handle, name, sizes), mode="wb")
 
     @staticmethod
     def load(path: str | Path) -> "SpikeRecord":

@@ -22,9 +22,10 @@ from snnc.ir.errors import NetworkError, SnncError, VerificationError
 from snnc.ir.resources import MAX_STEPS
 from snnc.ir.text import counted
 from snnc.models.targets import REFERENCE, TARGETS, VERIFY_TARGETS
+from snnc.progress import quiet
 
 from . import run_mpi
-from .common import check_network, load_network
+from .common import check_network, load_network, say
 
 NUMERICS = ("float", "loihi", "spinnaker")
 TARGET_NUMERICS = {t.name: t.numerics for t in TARGETS.values()}
@@ -59,6 +60,14 @@ def build_target(source: str) -> str:
     if target not in TARGETS:
         raise SnncError(f"mapping.json names unknown target '{target}'", file=source)
     return str(target)
+
+
+def provenance_path(output: str) -> Path:
+    """The provenance file of a spikes file: ``OUT.provenance.json`` beside ``OUT.npz`` (its
+    ``.npz`` suffix replaced), so that two runs in one folder keep their own."""
+    path = Path(output)
+    stem = path.name[:-len(".npz")] if path.name.lower().endswith(".npz") else path.name
+    return path.with_name(f"{stem}.provenance.json")
 
 
 def network_of(source: Any) -> Network:
@@ -184,13 +193,13 @@ def run(source: str, target: str | None, steps: int, output: str, numerics: str 
     check_file_target(output)  # refused before any work: a symlink, a directory, a device...
     backend = get_backend(target)
     save_provenance = getattr(backend, "save_provenance", None)  # spinnaker-emu's counters
-    provenance = (Path(output).with_name("provenance.json")
-                  if save_provenance is not None else None)
+    provenance = provenance_path(output) if save_provenance is not None else None
     if provenance is not None:
         check_file_target(provenance)
     loaded = replace_inputs(load_source(source, steps, record_v), inputs)
     chosen = _numerics_for(target, numerics, loaded)
-    options: dict[str, Any] = {"numerics": chosen, "progress": True} if chosen else {}
+    options: dict[str, Any] = {"numerics": chosen} if chosen else {}
+    options["progress"] = True  # shown only where snnc.progress allows (a terminal, --progress)
     if record_weights:
         wanted = parse_record_weights(record_weights)
         from snnc.backends.reference import check_record_weights
@@ -205,17 +214,17 @@ def run(source: str, target: str | None, steps: int, output: str, numerics: str 
         raise
     elapsed = time.perf_counter() - started
     record = without_internal(record, network_of(loaded))
-    with Outputs() as outputs:  # the spikes and provenance.json appear together
+    with Outputs() as outputs:  # the spikes and OUT.provenance.json appear together
         with outputs.collect():
-            record.save(output)
+            record.save(output, network_of(loaded))
             if save_provenance is not None and provenance is not None:
                 save_provenance(provenance)
         outputs.commit()
     how = f"{target}, {chosen} numerics" if chosen else target
-    click.echo(f"{output}: {counted(record.total, 'spike')} from "
-               f"{counted(_populations_with_spikes(record), 'population')} in "
-               f"{counted(steps, 'step')} ({how}, {elapsed:.2f} s)")
-    if provenance is not None:
+    say(f"{output}: {counted(record.total, 'spike')} from "
+        f"{counted(_populations_with_spikes(record), 'population')} in "
+        f"{counted(steps, 'step')} ({how}, {elapsed:.2f} s)")
+    if provenance is not None and not quiet():
         _print_provenance(backend, provenance)
 
 
@@ -234,8 +243,8 @@ def parse_record_weights(values: tuple[str, ...]) -> dict[str, int]:
 
 
 def _print_provenance(backend: Any, path: Path) -> None:
-    """Targets that report what the hardware would do (spinnaker-emu) write provenance.json
-    beside the spikes file and print it as tables."""
+    """Targets that report what the hardware would do (spinnaker-emu) write OUT.provenance.json
+    beside the spikes file OUT.npz and print it as tables."""
     from .common import console
 
     for item in backend.provenance_renderables():
@@ -284,7 +293,7 @@ def verify(source: str, target: str | None, steps: int, inputs: tuple[str, ...])
         raise
     if not check:
         raise VerificationError(str(check), file=source)
-    click.echo(f"{source}: {check}")
+    say(f"{source}: {check}")
 
 
 COMMANDS = [run, verify]
