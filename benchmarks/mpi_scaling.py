@@ -14,15 +14,19 @@ it received. Synaptic events = sum over delivered spikes of the sender's out-deg
 
 The model (printed after the measurements; docs/performance.md states it with its assumptions)::
 
-    T(P) = steps * [ u / P  +  e * E / P  +  r * S  +  x(P) ]       per simulated step
-    x(P) = w * (alpha * ceil(log2 P) + 4 B * S * W / beta)          exchange, per step
+    T(P) = steps * [ u/P + e*E/P + r*S_P + m*S + x(P) + o ]          per step
+    x(P) = (alpha * ceil(log2 P) + 4 B * Sn * W / beta) / W             exchange, per step
+    S_P  = Sn * (1 - (1 - 1/P)^kn) + Ss * (1 - (1 - 1/P)^ks)
 
 with ``u`` the neuron-update time per step of the whole network, ``E`` synaptic events per step
-and ``e`` the time per event, ``S`` spikes per step, ``r`` the per-spike row look-up every rank
-pays for every spike (it scans the sender's CSR row even when none of its synapses are local),
-``W`` the exchange window in steps and ``w = 1 / W`` windows per step. ``u``, ``e`` and ``r`` are
-fitted from the 1- and 2-rank runs here; ``alpha`` (latency per allgather stage) and ``beta``
-(per-rank receive bandwidth) are assumed cluster figures, not measured.
+and ``e`` the time per event, ``S = Sn + Ss`` spikes per step (neurons', sources'), ``S_P`` those
+of them with a synapse on a given rank (senders of out-degree ``kn``, ``ks`` with targets spread
+at random), ``r`` a rank's look-up of one such sender's rows, ``m`` the per-spike cost of the
+filter that skips the others, ``o`` the per-step Python and numba call overhead, ``W`` the
+exchange window in steps (only neuron spikes are exchanged, 4 bytes each). ``u``, ``e`` and ``o``
+come from the 1-rank run, ``r`` and ``m`` from micro-measurements here; ``alpha`` (latency per
+allgather stage) and ``beta`` (per-rank receive bandwidth) are assumed cluster figures, not
+measured.
 """
 
 from __future__ import annotations
@@ -113,11 +117,14 @@ def child(net_path: str, steps: int, numerics: str, out: str) -> None:
     ids = np.concatenate(plan.ids) if plan.ids else np.zeros(0, np.int64)
     spikes = int(ids.size)
     events = int(total_degree[ids].sum())
+    from_neurons = ids < sum(s["neurons"] for s in everyone)  # sources come after the neurons
+    neuron_events = int(total_degree[ids[from_neurons]].sum())
     neuron_spikes = int(sum(t.size for name, (t, _) in record.spikes.items()
                             if not net.populations[name].is_source))
     Path(out).write_text(json.dumps({
         "ranks": comm.size, "steps": steps, "numerics": numerics, "spikes_delivered": spikes,
         "neuron_spikes": neuron_spikes, "synaptic_events": events,
+        "neuron_events": neuron_events,
         "neurons": int(sum(s["neurons"] for s in everyone)), "senders": int(program.neurons),
         "per_rank": everyone}, default=_plain))
 
@@ -168,6 +175,8 @@ def summary(result: dict) -> dict:
         "synapses_per_rank": [r["synapses"] for r in ranks],
         "window": ranks[0]["window_steps"],
         "spikes_per_step": result["spikes_delivered"] / result["steps"],
+        "neuron_spikes_per_step": result["neuron_spikes"] / result["steps"],
+        "neuron_events_per_step": result["neuron_events"] / result["steps"],
         "events_per_step": result["synaptic_events"] / result["steps"],
     }
 
@@ -191,23 +200,48 @@ def row_lookup_s(senders: int, repeats: int = 200) -> float:
     return (time.perf_counter() - started) / (repeats * ids.size)
 
 
+def mask_s(senders: int, repeats: int = 200) -> float:
+    """Measured: seconds per spike for the rank's filter ``sent[has_local[sent]]``."""
+    rng = np.random.default_rng(0)
+    ids = np.sort(rng.integers(0, senders, 1 << 16)).astype(np.int32)
+    has_local = rng.random(senders) < 0.5
+    started = time.perf_counter()
+    for _ in range(repeats):
+        ids[has_local[ids]]
+    return (time.perf_counter() - started) / (repeats * ids.size)
+
+
 def fit(one: dict, senders: int) -> dict:
     """Per-step model terms from the 1-rank run and the row look-up micro-measurement."""
     steps = one["steps_timed"]
     spikes, events = one["spikes_per_step"], one["events_per_step"]
-    r = row_lookup_s(senders)
+    r, m = row_lookup_s(senders), mask_s(senders)
     deliver = one["deliver_s"] / steps
+    neuron_spikes, neuron_events = one["neuron_spikes_per_step"], one["neuron_events_per_step"]
+    source_spikes = spikes - neuron_spikes
     return {"u": one["update_s"] / steps, "e": max(deliver - r * spikes, 0.0) / max(events, 1.0),
-            "r": r, "S": spikes, "E": events, "W": one["window"],
+            "r": r, "m": m, "S": spikes, "E": events, "W": one["window"],
+            "Sn": neuron_spikes, "kn": neuron_events / max(neuron_spikes, 1e-9),
+            "Ss": source_spikes, "ks": (events - neuron_events) / max(source_spikes, 1e-9),
             "overhead": max(one["run_s"] / steps - one["update_s"] / steps - deliver
                             - one["exchange_s"] / steps, 0.0)}
 
 
+def local_spikes(terms: dict, ranks: int) -> float:
+    """Spikes per step a rank delivers: those with a synapse on it, for senders whose targets
+    are spread at random (``1 - (1 - 1/P)^k`` for a sender of out-degree ``k``)."""
+    def share(k: float) -> float:
+        return 1.0 - (1.0 - 1.0 / ranks) ** k
+
+    return terms["Sn"] * share(terms["kn"]) + terms["Ss"] * share(terms["ks"])
+
+
 def model(terms: dict, ranks: int) -> dict:
     compute = terms["u"] / ranks + terms["e"] * terms["E"] / ranks
-    rows = terms["r"] * terms["S"]
+    rows = terms["r"] * local_spikes(terms, ranks) + terms["m"] * terms["S"]
     stages = math.ceil(math.log2(ranks)) if ranks > 1 else 0
-    exchange = (ALPHA_S * stages + 4 * terms["S"] * terms["W"] / BETA_BPS) / terms["W"]
+    # only neuron spikes are exchanged (every rank draws the sources itself)
+    exchange = (ALPHA_S * stages + 4 * terms["Sn"] * terms["W"] / BETA_BPS) / terms["W"]
     step = compute + rows + exchange + terms["overhead"]
     return {"ranks": ranks, "step_s": step, "compute_s": compute, "rows_s": rows,
             "exchange_s": exchange, "overhead_s": terms["overhead"],
