@@ -397,56 +397,8 @@ def _delay_extension_line(entry: dict[str, Any]) -> str:
 
 # ---- plot ----------------------------------------------------------------------------------------
 def plot(report: ResourceReport, spec: HardwareSpec, path: str) -> None:
-    """PNG heat map: each chip a square of its cores, coloured by max(neuron, memory) use."""
-    try:
-        import matplotlib
+    """PNG heat map of per-core use: one panel per limit, each core's binding limit outlined
+    (``snnc.plot.heatmap_figure``; kept here for callers of ``compiler.report.plot``)."""
+    from snnc.plot import plot_heatmap
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        from snnc.ir import SnncError
-
-        raise SnncError("--plot needs matplotlib: pip install 'snnc[plot]'", where="--plot") from None
-    side = int(np.ceil(np.sqrt(spec.cores_per_chip)))
-    # (core, chip x, chip y, processor) of every placed core
-    placed = [(c, c.chip[0], c.chip[1], c.processor or 0) for c in report.cores
-              if c.chip is not None]
-    # show the chips in use (their bounding box), not the whole machine: a 1-chip build on a
-    # 48-chip board would be a sliver in one corner
-    xs = [x for _, x, _, _ in placed] or [0]
-    ys = [y for _, _, y, _ in placed] or [0]
-    x0, y0 = min(xs), min(ys)
-    nx, ny = max(xs) - x0 + 1, max(ys) - y0 + 1
-    grid = np.full((ny * side, nx * side), np.nan)
-    for c, cx, cy, p in placed:
-        x, y = cx - x0, cy - y0
-        use = max(c.utilization["neurons"], c.utilization["memory"], c.utilization["fan_in"])
-        grid[y * side + p // side, x * side + p % side] = use
-    fig, ax = plt.subplots(figsize=(6.5, 5.5), layout="constrained")
-    ax.set_facecolor("0.93")  # free cores
-    image = ax.imshow(grid, origin="lower", cmap="viridis", vmin=0, vmax=1,
-                      extent=(x0, x0 + nx, y0, y0 + ny))
-    ax.set_xticks(np.arange(x0, x0 + nx + 1e-9, 1.0 / side), minor=True)
-    ax.set_yticks(np.arange(y0, y0 + ny + 1e-9, 1.0 / side), minor=True)
-    ax.set_xticks(range(x0, x0 + nx + 1))
-    ax.set_yticks(range(y0, y0 + ny + 1))
-    ax.grid(which="minor", color="white", linewidth=0.3)
-    ax.grid(which="major", color="black", linewidth=1.0)
-    ax.tick_params(which="minor", length=0)
-    if len(placed) <= 64:  # label each core with its id and kind
-        for c, x, y, p in placed:
-            tx, ty = x + (p % side + 0.5) / side, y + (p // side + 0.5) / side
-            ax.text(tx, ty, f"{c.id}\n{c.kind[0]}", ha="center", va="center",
-                    fontsize=max(4, 9 - side // 4), color="white")
-    ax.set_xlabel("chip x")
-    ax.set_ylabel("chip y")
-    ax.set_title(f"{report.target} on {report.hardware}: per-core use, max of limits\n"
-                 f"{len(placed)} cores on {nx * ny} of {len(spec.chips())} chips "
-                 f"(grey: free core; label: core id, kind)", fontsize=10)
-    fig.colorbar(image, ax=ax, label="utilisation (0..1)", shrink=0.8)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
-    plt.close(fig)
-    from snnc.ir.io import atomic_write
-
-    atomic_write(path, lambda h: h.write(buffer.getvalue()), mode="wb")
+    plot_heatmap(report, spec, path)

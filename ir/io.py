@@ -24,7 +24,7 @@ from .network import FORMAT_VERSION, Network, Population, Projection
 from .neurons import NEURON_KINDS
 from .outputs import Outputs, write_files
 from .sources import SOURCE_KINDS
-from .values import Normal, Uniform
+from .values import Normal, ParameterError, Uniform
 from .verify import verify
 
 TOP_LEVEL_KEYS = ("snnc", "name", "dt", "populations", "projections", "metadata")
@@ -74,6 +74,9 @@ def build(model: type[BaseModel], fields: dict[str, Any], where: str) -> Any:
     """Validate ``fields`` into ``model``; a failure becomes a NetworkError at the field's YAML path."""
     try:
         return model(**fields)
+    except ParameterError as exc:  # snnc's own models (values._Frozen): with close matches
+        full = ".".join(part for part in (where, exc.field) if part)
+        raise NetworkError(exc.file_message, where=full) from None
     except ValidationError as exc:
         error = exc.errors()[0]
         path = ".".join(str(p) for p in error["loc"] if not isinstance(p, int))

@@ -16,7 +16,17 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Union
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WrapValidator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WrapValidator,
+    model_validator,
+)
+
+from .errors import NetworkError
 
 
 def freeze(array: np.ndarray) -> np.ndarray:
@@ -67,8 +77,94 @@ Seed = Annotated[int, BeforeValidator(_no_bool), Field(ge=0)]
 """A random seed: a non-negative integer (``numpy.random.default_rng`` refuses negative ones)."""
 
 
+class ParameterError(NetworkError, ValueError):
+    """A parameter object built with a bad field (``LIF(tau_m=3)``), as one line naming the
+    field and, for an unknown one, the close matches (difflib). ``field`` is the field's dotted
+    path and ``file_message`` the same message in a network file's terms (no Python syntax),
+    which ``ir.io.build`` puts after the YAML path. A ValueError too, so that code catching the
+    ValueError pydantic raised before keeps working."""
+
+    def __init__(self, message: str, *, field: str, file_message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.file_message = file_message
+
+
+def close_matches(name: str, fields: Any) -> list[str]:
+    """Fields that look like ``name`` (case and underscores ignored: ``vthresh`` ~ ``vth``)."""
+    import difflib
+
+    def plain(text: str) -> str:
+        return text.replace("_", "").lower()
+
+    by_plain = {plain(f): f for f in fields}
+    wanted = plain(str(name))
+    found = difflib.get_close_matches(wanted, list(by_plain), n=3, cutoff=0.55)
+    if not found:
+        return []
+    best = difflib.SequenceMatcher(None, wanted, found[0]).ratio()
+    # only the near-best: 'tau_m' is tau_mem, not also tau_syn
+    return [by_plain[m] for m in found
+            if difflib.SequenceMatcher(None, wanted, m).ratio() >= best - 0.1]
+
+
+def _label(model: type[BaseModel]) -> str:
+    """How a message names a model: its ``kind`` (``lif``) or its class name."""
+    kind = model.model_fields.get("kind")
+    default = getattr(kind, "default", None)
+    return default if isinstance(default, str) else model.__name__.lower()
+
+
+def parameter_error(exc: ValidationError, model: type[BaseModel]) -> ParameterError:
+    """The first problem of ``exc`` (an unknown field before a missing one: usually the same
+    typo) as a ParameterError; never pydantic's multi-line text or its links."""
+    from .io import _message  # lazy: io imports this module
+
+    errors = exc.errors()
+    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    field = ".".join(str(p) for p in error["loc"] if not isinstance(p, int))
+    name, label = model.__name__, _label(model)
+    fields = [f for f in model.model_fields if f != "kind"]
+    if error["type"] == "extra_forbidden" and len(error["loc"]) == 1:
+        unknown = str(error["loc"][0])
+        matches = close_matches(unknown, fields)
+        listed = f"(expected one of: {', '.join(model.model_fields)})"
+        if matches:
+            guesses = " or ".join(matches)
+            code = " or ".join(f"{name}({m}=...)" for m in matches)
+            return ParameterError(f"unknown field '{unknown}' for {name}: did you mean {code}? "
+                                  f"{listed}", field=field,
+                                  file_message=f"unknown field '{unknown}' for {label}: did you "
+                                               f"mean {guesses}? {listed}")
+        return ParameterError(f"unknown field '{unknown}' for {name} {listed}", field=field,
+                              file_message=f"unknown field '{unknown}' for {label} {listed}")
+    what = _message(error, model)
+    if len(error["loc"]) > 1 and str(error["loc"][0]) in model.model_fields:
+        # a union (a parameter value: number, array, distribution): every branch failed; name
+        # the field, not pydantic's branch ("tau_mem.int")
+        field = str(error["loc"][0])
+        annotation = str(model.model_fields[field].annotation)
+        if "Normal" in annotation:
+            what = (f"expected a number, a list or array, Normal or Uniform, got "
+                    f"{error.get('input')!r}")
+    if error["type"] == "missing" and len(error["loc"]) == 1:
+        needed = [f for f, info in model.model_fields.items() if info.is_required()]
+        return ParameterError(f"{name}: required field '{field}' missing (required: "
+                              f"{', '.join(needed)})", field=field, file_message=what)
+    return ParameterError(f"{name}({field}=...): {what}" if field else f"{name}: {what}",
+                          field=field, file_message=what)
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    def __init__(self, /, **data: Any) -> None:
+        # keyword construction (the Python builder, ir.io.build) fails as one line, not as
+        # pydantic's report with links; model_validate (nested fields) is unchanged
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise parameter_error(exc, type(self)) from None
 
 
 class Normal(_Frozen):

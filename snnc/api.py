@@ -289,7 +289,7 @@ def compare(build: Any, target: str, steps: int, *, progress: bool = False) -> V
     numerics = get_target(target).numerics
     plastic = {p.name: 0 for p in build.network.projections if p.plasticity is not None}
     weights: dict[str, Any] = {"record_weights": plastic} if plastic else {}
-    got = get_backend(target).run(build, steps, **weights)
+    got = get_backend(target).run(build, steps, progress=progress, **weights)
     expected = get_backend(REFERENCE).run(build, steps, numerics=numerics, progress=progress,
                                           **weights)
     from snnc.compiler.passes.delays import internal_populations

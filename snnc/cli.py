@@ -14,13 +14,18 @@ import traceback
 
 import click
 
-from snnc import __version__
+from snnc import __version__, progress
 from snnc.ir.errors import SnncError, one_line
 from snnc.ir.outputs import note_interrupt
 from snnc.ir.resources import parse_size, set_limit
 
 # click >= 8.2 raises this for a bare `snnc`; older clicks print the help and exit themselves
 NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+QUIET_HELP = ("Only results and errors: no progress bars, stage timings or notes on stderr "
+              "(also after any command).")
+PROGRESS_HELP = ("Progress bars even when stderr is not a terminal (--no-progress: never). "
+                 "Default: on a terminal, for work longer than about 2 s.")
 
 # Add a module here to add its COMMANDS to the CLI.
 COMMAND_MODULES = (
@@ -86,16 +91,45 @@ def _max_memory(ctx: click.Context, param: click.Parameter, value: str | None) -
                    "available, or $SNNC_MAX_MEMORY).")
 @click.option("--allow-outside-paths", is_flag=True,
               help="Let network files read NPZ arrays outside their own folder.")
+@click.option("--quiet", "-q", is_flag=True, help=QUIET_HELP)
+@click.option("--progress/--no-progress", "show_progress", default=None, help=PROGRESS_HELP)
 @click.pass_context
 def cli(ctx: click.Context, debug: bool, max_memory: int | None,
-        allow_outside_paths: bool) -> None:
+        allow_outside_paths: bool, quiet: bool, show_progress: bool | None) -> None:
     """snnc: compile spiking networks for Loihi (Lava) and SpiNNaker, and verify them."""
     ctx.obj = {"debug": debug, "allow_outside_paths": allow_outside_paths}
     set_limit(max_memory)
+    progress.reset()  # each invocation (also several in one process, as in tests) starts afresh
+    progress.configure(quiet=quiet, progress=show_progress)
+
+
+def _set_quiet(_ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        progress.configure(quiet=True)
+
+
+def _set_progress(_ctx: click.Context, _param: click.Parameter, value: bool | None) -> None:
+    if value is not None:
+        progress.configure(progress=value)
+
+
+def add_shared_options(command: click.Command) -> None:
+    """``--quiet``/``-q`` and ``--progress/--no-progress`` after every command too (the same
+    switches as before it: ``snnc -q run ...`` = ``snnc run ... -q``)."""
+    taken = {name for param in command.params for name in getattr(param, "opts", ())}
+    if "--quiet" not in taken:
+        command.params.append(click.Option(["--quiet", "-q"] if "-q" not in taken else ["--quiet"],
+                                           is_flag=True, expose_value=False, callback=_set_quiet,
+                                           help=QUIET_HELP))
+    if "--progress" not in taken:
+        command.params.append(click.Option(["--progress/--no-progress"], default=None,
+                                           expose_value=False, callback=_set_progress,
+                                           help=PROGRESS_HELP))
 
 
 for _module in COMMAND_MODULES:
     for _command in importlib.import_module(_module).COMMANDS:
+        add_shared_options(_command)
         cli.add_command(_command)
 
 

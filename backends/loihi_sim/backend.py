@@ -134,6 +134,7 @@ class LoihiSimBackend:
         """Spikes of ``steps`` steps (and int voltages of ``record_v``, after each step's reset)."""
         numerics = options.pop("numerics", "loihi")
         record_weights = dict(options.pop("record_weights", None) or {})
+        progress = bool(options.pop("progress", False))  # a bar: Lava run in chunks of steps
         if numerics != "loihi" or options:
             bad = f"numerics '{numerics}'" if numerics != "loihi" else ", ".join(options)
             raise NetworkError(f"{TARGET} does not take {bad}", where="--target")
@@ -153,7 +154,8 @@ class LoihiSimBackend:
             from .runner import run_plan  # imports lava
 
             result = run_plan(lava_plan, weights_every=record_weights,
-                              record_v=bool(record_v), stock_models=self.stock_models)
+                              record_v=bool(record_v), stock_models=self.stock_models,
+                              progress=progress)
             self.timings = result.timings
             record = _split(lava_plan, result, record_v)
         if record_weights:

@@ -255,8 +255,27 @@ def run_config(stock_models: bool) -> Loihi2SimCfg:
     return Loihi2SimCfg(select_tag="fixed_pt", exception_proc_model_map=exceptions)
 
 
+def _run_steps(root: Any, steps: int, progress: bool) -> None:
+    """``steps`` steps in one ``run`` call, or, with a progress bar that can be shown (see
+    ``snnc.progress``), in about 50 calls of fewer steps: Lava's processes keep their state (and
+    the sink its step count) between calls, so the spikes are the same (test_progress.py)."""
+    from snnc.progress import Bar, bars_enabled, chunk_for
+
+    if not progress or not bars_enabled() or steps < 2:
+        root.run(condition=RunSteps(num_steps=steps))
+        return
+    chunk, done = chunk_for(steps, 50), 0
+    with Bar(steps, "loihi-sim") as bar:
+        while done < steps:
+            count = min(chunk, steps - done)
+            root.run(condition=RunSteps(num_steps=count))
+            done += count
+            bar.update(done)
+
+
 def run_plan(plan: LavaPlan, *, weights_every: Mapping[str, int] | None = None,
-             record_v: bool = False, stock_models: bool = False) -> LavaResult:
+             record_v: bool = False, stock_models: bool = False,
+             progress: bool = False) -> LavaResult:
     """Run the plan for ``plan.steps`` steps; spikes as (snnc step, index in its group)."""
     timings: dict[str, float] = {}
     # DelaySparse edits its CSR structure every step; the forked Lava processes inherit this filter.
@@ -278,7 +297,7 @@ def run_plan(plan: LavaPlan, *, weights_every: Mapping[str, int] | None = None,
             if built.plastic and weights_every and any(weights_every.values()):
                 history = _run_recording_weights(root, built, plan, weights_every)
             else:
-                root.run(condition=RunSteps(num_steps=plan.steps))
+                _run_steps(root, plan.steps, progress)
             timings["run"] = time.perf_counter() - start
         except BaseException as error:
             details = _failure_details(root) if isinstance(error, RuntimeError) else ""

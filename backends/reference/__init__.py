@@ -132,6 +132,10 @@ class _WeightLog:
 
 def _run(engine: Engine, steps: int, progress: bool, log: _WeightLog) -> None:
     chunk = log.chunk
+    if progress:  # no chunks for a bar that cannot be shown (--quiet, stderr not a terminal)
+        from snnc.progress import bars_enabled
+
+        progress = bars_enabled()
     if (not progress or steps < 2) and not chunk:
         engine.run()
         return
@@ -143,31 +147,20 @@ def _run(engine: Engine, steps: int, progress: bool, log: _WeightLog) -> None:
 
 def _run_with_bar(engine: Engine, steps: int, chunk: int, started: float,
                   after: Any = None) -> None:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    """The engine in chunks, a progress bar on stderr once the run is expected to take longer
+    than ``_PROGRESS_AFTER_S`` (``snnc.progress``: none with --quiet, none off a terminal unless
+    --progress). Chunking does not change the spikes: the engine's state carries over."""
+    from snnc.progress import Bar
 
-    columns = (TextColumn("simulating"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
-               TimeRemainingColumn())
-    bar: Any = None
-    done = 0
+    with Bar(steps, "simulating", show_after=_PROGRESS_AFTER_S) as bar:
+        bar.started = started
 
-    def on_progress(step: int) -> None:
-        nonlocal bar, done
-        done = step
-        elapsed = time.perf_counter() - started
-        if bar is None and elapsed * steps / max(step, 1) > _PROGRESS_AFTER_S:
-            bar = Progress(*columns, transient=True)
-            bar.start()
-            bar.add_task("run", total=steps)
-        if bar is not None:
-            bar.update(0, completed=step)
-        if after is not None:
-            after(step)
+        def on_progress(step: int) -> None:
+            bar.update(step)
+            if after is not None:
+                after(step)
 
-    try:
         engine.run(on_progress=on_progress, chunk_steps=chunk)
-    finally:
-        if bar is not None:
-            bar.stop()
 
 
 def _spike_record(program: Program, engine: Engine, columns, steps: int, dt: float,

@@ -58,7 +58,8 @@ class SpinnakerEmuBackend:
         projections' weights) and keeps the provenance in ``self.provenance``."""
         machine = source if isinstance(source, EmuMachine) else self.load(
             source, hardware=hardware, cost=cost)
-        record, counters = machine.run(steps, record_v, record_weights)
+        record, counters = machine.run(steps, record_v, record_weights,
+                                       progress=bool(options.get("progress")))
         self.provenance = provenance(machine, counters, steps)
         return record
 

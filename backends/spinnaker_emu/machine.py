@@ -235,10 +235,13 @@ class EmuMachine:
         return self.plastic.weights(self.plastic_state)
 
     def run(self, steps: int, record_v: Sequence[str] = (),
-            record_weights: Mapping[str, int] | None = None) -> tuple[SpikeRecord, Counters]:
+            record_weights: Mapping[str, int] | None = None,
+            progress: bool = False) -> tuple[SpikeRecord, Counters]:
         """Run ``steps`` ticks from the initial state; spikes (and voltages) and counters.
         ``record_weights[projection] = every``: its final weights and, with ``every`` > 0, its
-        weights at the end of every ``every``-th tick (as the reference records them)."""
+        weights at the end of every ``every``-th tick (as the reference records them).
+        ``progress``: a bar (``snnc.progress``), the tick loop in about 100 chunks; the loop
+        carries its whole state from chunk to chunk, so the spikes are the same."""
         dt = float(self.build.network.dt)
         p = self.params
         ring = np.zeros(self.ring_size, np.uint16)
@@ -270,20 +273,28 @@ class EmuMachine:
         chunk = math.gcd(*intervals) if intervals else 0
         history: dict[str, list] = {name: [] for name in every}
         spike_t, spike_n, t = [], [], 0
-        while t < steps:
-            stop = min(steps, (t // chunk + 1) * chunk) if chunk else steps
-            buf_t = np.empty(max(SPIKE_CHUNK, self.n_neurons), np.int64)
-            buf_n = np.empty_like(buf_t)
-            t, written = loop(t, stop, state, neuron, net, self._route_arrays(),
-                              self.delay_sends, cost, counters.as_tuple(), buf_t, buf_n,
-                              rec_index, v_rec, plastic, *fams)
-            spike_t.append(buf_t[:written])
-            spike_n.append(buf_n[:written])
-            if t == stop and chunk:
-                now = self.weights()
-                for name, e in every.items():
-                    if e and t % e == 0:
-                        history[name].append((t - 1, now[name]))
+        from snnc.progress import Bar, bars_enabled, chunk_for
+
+        shown = progress and bars_enabled() and steps >= 2
+        bar_chunk = chunk_for(steps) if shown else 0
+        with Bar(steps, "spinnaker-emu", "ticks", enabled=shown) as bar:
+            while t < steps:
+                stop = min(steps, (t // chunk + 1) * chunk) if chunk else steps
+                if bar_chunk:
+                    stop = min(stop, t + bar_chunk)
+                buf_t = np.empty(max(SPIKE_CHUNK, self.n_neurons), np.int64)
+                buf_n = np.empty_like(buf_t)
+                t, written = loop(t, stop, state, neuron, net, self._route_arrays(),
+                                  self.delay_sends, cost, counters.as_tuple(), buf_t, buf_n,
+                                  rec_index, v_rec, plastic, *fams)
+                spike_t.append(buf_t[:written])
+                spike_n.append(buf_n[:written])
+                if t == stop and chunk:
+                    now = self.weights()
+                    for name, e in every.items():
+                        if e and t % e == 0:
+                            history[name].append((t - 1, now[name]))
+                bar.update(t)
         record = self._record(steps, dt, spike_t, spike_n, record_v, v_rec)
         record.weights.update(self._weight_records(every, history))
         return record, counters

@@ -15,6 +15,15 @@ def console() -> Console:
     return Console(highlight=False, soft_wrap=False, width=120)
 
 
+def say(text: str, *, err: bool = False) -> None:
+    """An informational line (a summary, "wrote FILE", a note): left out with ``--quiet``
+    (``snnc.progress``); results a command was asked for, warnings and errors are not."""
+    from snnc.progress import quiet
+
+    if not quiet():
+        click.echo(text, err=err)
+
+
 def allow_outside_paths() -> bool:
     """``snnc --allow-outside-paths``: network files may read arrays outside their folder."""
     ctx = click.get_current_context(silent=True)

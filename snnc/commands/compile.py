@@ -12,7 +12,7 @@ from snnc.ir.errors import SnncError
 from snnc.ir.text import counted
 from snnc.models.targets import COMPILE_TARGETS, TARGETS
 
-from .common import NET_ARGUMENT, load_network
+from .common import NET_ARGUMENT, load_network, say
 
 BUILD_FILES = ("network.yaml", "network.npz", "routing.npz")
 # files of an earlier build that a failed compile must not leave beside its partial report
@@ -60,28 +60,38 @@ def compile_command(net: str, target: str, hardware: str | None, strategy: str,
     from snnc.ir.outputs import Outputs, check_dir_target
 
     check_dir_target(build_dir)  # refused before any work: a symlink, a file, a device...
+    if plot:
+        from snnc.plot import require_matplotlib
+
+        require_matplotlib("--plot")  # one line, before any work, when the extra is missing
     quantize_options = QuantizeOptions.parse(options)
     network = load_network(net, run=True)
     if not any(True for _ in network.neuron_populations()):
         raise SnncError("the network has no neuron populations: nothing to compile",
                         where="populations", file=net)
     stage_lines: list[str] = []  # printed once the compile ends, so an error stays one line
+    from snnc.progress import Bar
 
-    def hook(stage: str, seconds: float, _artifact: object) -> None:
-        stage_lines.append(f"  {stage:<10} {seconds:8.3f} s")
+    # a pulse on stderr for compiles longer than ~2 s (snnc.progress: a terminal, not --quiet)
+    with Bar(None, "compiling", "stages") as bar:
 
-    try:
-        from snnc.compiler.mapping.load import parse_rates
+        def hook(stage: str, seconds: float, _artifact: object) -> None:
+            stage_lines.append(f"  {stage:<10} {seconds:8.3f} s")
+            bar.update(len(stage_lines), f"(last: {stage})")
 
-        build = compile_network(network, target, hardware, strategy=strategy,
-                                max_neurons_per_core=max_neurons_per_core, hook=hook,
-                                quantize_options=quantize_options,
-                                rates=parse_rates(rates, network), estimate_rates=estimate_rates,
-                                time_scale_factor=time_scale_factor)
-    except SnncError as error:
-        error.located(file=net)
-        raise
-    click.echo("\n".join(stage_lines), err=True)
+        try:
+            from snnc.compiler.mapping.load import parse_rates
+
+            build = compile_network(network, target, hardware, strategy=strategy,
+                                    max_neurons_per_core=max_neurons_per_core, hook=hook,
+                                    quantize_options=quantize_options,
+                                    rates=parse_rates(rates, network),
+                                    estimate_rates=estimate_rates,
+                                    time_scale_factor=time_scale_factor)
+        except SnncError as error:
+            error.located(file=net)
+            raise
+    say("\n".join(stage_lines), err=True)
     report = build.report
     # every file of the build (or of the partial report) appears at once, in place of the old
     # build's files (the new folder is assembled beside it and swapped in)
@@ -92,9 +102,9 @@ def compile_command(net: str, target: str, hardware: str | None, strategy: str,
             else:
                 save_build(build, build_dir)
                 if plot:
-                    from snnc.compiler.report import plot as plot_report
+                    from snnc.plot import plot_heatmap
 
-                    plot_report(report, build.hardware, str(Path(build_dir) / "report.png"))
+                    plot_heatmap(report, build.hardware, str(Path(build_dir) / "report.png"))
         outputs.commit()
     if not report.fits:
         for line in report.violations:
@@ -104,11 +114,11 @@ def compile_command(net: str, target: str, hardware: str | None, strategy: str,
                    f"partial report in {build_dir}/report.txt", err=True)
         sys.exit(1)
     t = report.totals
-    click.echo(f"{net}: compiled for {target} on {report.hardware}: {counted(t['cores'], 'core')} "
-               f"(lower bound {t['lower_bound']}), {counted(t['chips'], 'chip')}, "
-               f"{counted(t['neurons'], 'neuron')}, {counted(t['synapses'], 'synapse')}, "
-               f"{counted(report.routing.total_entries, 'router entry', 'router entries')} "
-               f"-> {build_dir}")
+    say(f"{net}: compiled for {target} on {report.hardware}: {counted(t['cores'], 'core')} "
+        f"(lower bound {t['lower_bound']}), {counted(t['chips'], 'chip')}, "
+        f"{counted(t['neurons'], 'neuron')}, {counted(t['synapses'], 'synapse')}, "
+        f"{counted(report.routing.total_entries, 'router entry', 'router entries')} "
+        f"-> {build_dir}")
 
 
 def _read_report(build_dir: str):
@@ -141,8 +151,10 @@ def report_command(build_dir: str, fmt: str, plot: bool) -> None:
     if plot:
         from snnc.compiler.build import reason
         from snnc.compiler.hardware import HardwareSpec, load_hardware
-        from snnc.compiler.report import plot as plot_report
         from snnc.ir.outputs import check_file_target
+        from snnc.plot import plot_heatmap, require_matplotlib
+
+        require_matplotlib("--plot")  # one line when the extra is missing
 
         mapping = Path(build_dir) / "mapping.json"
         check_file_target(Path(build_dir) / "report.png", where="--plot")
@@ -155,7 +167,7 @@ def report_command(build_dir: str, fmt: str, plot: bool) -> None:
             raise SnncError(f"corrupted build folder: {reason(exc)}", where="mapping.json",
                             file=build_dir) from None
         try:
-            plot_report(report, spec, str(Path(build_dir) / "report.png"))
+            plot_heatmap(report, spec, str(Path(build_dir) / "report.png"))
         except SnncError:
             raise
         except (KeyError, ValueError, TypeError, IndexError) as exc:
@@ -163,7 +175,7 @@ def report_command(build_dir: str, fmt: str, plot: bool) -> None:
                             f"agree ({reason(exc)})", where="report.json",
                             file=build_dir) from None
         click.echo(text, nl=False)
-        click.echo(f"wrote {Path(build_dir) / 'report.png'}", err=True)
+        say(f"wrote {Path(build_dir) / 'report.png'}", err=True)
 
 
 @click.command("targets")

@@ -8,10 +8,11 @@ from rich.table import Table
 from snnc.ir import Network, expand
 from snnc.ir.errors import SnncError
 from snnc.ir.expand import check_draws
+from snnc.ir.text import counted
 from snnc.ir.values import describe
 from snnc.models.targets import TARGET_NAMES
 
-from .common import NET_ARGUMENT, console, human_bytes, load_network
+from .common import NET_ARGUMENT, console, human_bytes, load_network, say
 
 
 @click.command()
@@ -34,8 +35,9 @@ def validate(net: str, target: str | None) -> None:
             check_support(network, target)
     except SnncError as error:
         raise error.located(file=net) from None
-    click.echo(f"{net}: ok ({len(network.populations)} populations, "
-               f"{len(network.projections)} projections, {network.neuron_count} neurons)")
+    say(f"{net}: ok ({counted(len(network.populations), 'population')}, "
+        f"{counted(len(network.projections), 'projection')}, "
+        f"{counted(network.neuron_count, 'neuron')})")
 
 
 def _population_table(network: Network) -> Table:

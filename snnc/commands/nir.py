@@ -12,8 +12,9 @@ from snnc.ir.errors import SnncError
 from snnc.ir.io import atomic_write
 from snnc.ir.nir_neurons import CURRENTS, INTEGRATORS, RESETS
 from snnc.ir.outputs import check_file_target
+from snnc.ir.text import counted
 
-from .common import NET_ARGUMENT, check_network, load_network
+from .common import NET_ARGUMENT, check_network, load_network, say
 
 
 def hop_lags(net: Network, sources: list[str]) -> dict[str, int]:
@@ -50,14 +51,14 @@ def import_nir(model: str, dt: float, integrator: str, reset: str, current: str,
     save(net, output)
     synapses = sum(len(expand(net, p)) for p in net.projections)
     neurons = sum(p.size for p in net.neuron_populations())
-    click.echo(f"{output}: {len(net.populations)} populations, {neurons:,} neurons, "
-               f"{synapses:,} synapses; dt {net.dt:g} ms, {integrator} integrator, "
-               f"reset {reset}, current {current}")
+    say(f"{output}: {counted(len(net.populations), 'population')}, "
+        f"{counted(neurons, 'neuron')}, {counted(synapses, 'synapse')}; dt {net.dt:g} ms, "
+        f"{integrator} integrator, reset {reset}, current {current}")
     lags = hop_lags(net, list(net.metadata["nir"]["inputs"]))
     outputs = net.metadata["nir"]["outputs"]
-    detail = ", ".join(f"'{o}' lags {lags[o]} step(s)" for o in outputs if o in lags)
-    click.echo("note: NIR edges have no delay but every snnc hop costs one step (delay >= 1): "
-               f"spikes lag one step per hop{'; ' + detail if detail else ''}")
+    detail = ", ".join(f"'{o}' lags {counted(lags[o], 'step')}" for o in outputs if o in lags)
+    say("note: NIR edges have no delay but every snnc hop costs one step (delay >= 1): "
+        f"spikes lag one step per hop{'; ' + detail if detail else ''}")
 
 
 def _check_dense(network: Network, file: str) -> None:
@@ -92,9 +93,9 @@ def export_nir(net: str, output: str) -> None:
         raise error.located(file=net) from None
     atomic_write(output, lambda handle: nir.write(handle, graph), mode="w+b")
     meta = graph.metadata
-    click.echo(f"{output}: {len(graph.nodes)} NIR nodes, {len(graph.edges)} edges; import back "
-               f"with --dt {meta['snnc_dt_s']:g} --integrator {meta['snnc_integrator']} "
-               f"--reset {meta['snnc_reset']} --current {meta['snnc_current']}")
+    say(f"{output}: {counted(len(graph.nodes), 'NIR node')}, {counted(len(graph.edges), 'edge')}; "
+        f"import back with --dt {meta['snnc_dt_s']:g} --integrator {meta['snnc_integrator']} "
+        f"--reset {meta['snnc_reset']} --current {meta['snnc_current']}")
 
 
 COMMANDS = [import_nir, export_nir]

@@ -10,7 +10,7 @@ import click
 from snnc.backends.spikes import SpikeRecord
 from snnc.ir.errors import NetworkError
 
-from .common import load_network
+from .common import load_network, say
 
 
 @click.command()
@@ -33,10 +33,15 @@ def plot(spikes: str, output: str, populations: tuple[str, ...], net: str | None
     record = SpikeRecord.load(spikes)
     if record.steps == 0:
         raise NetworkError("the file holds 0 steps: nothing to plot", where="steps", file=spikes)
-    sizes = None
+    sizes, constant = None, None
     if net:
         network = load_network(net)
         sizes = {p.name: p.size for p in network.populations.values()}
+        bias = (network.metadata.get("nir") or {}).get("bias_source")
+        if bias:  # the NIR importer's always-on bias pseudo-source: off the rate axes
+            from snnc.plot import always_on, population_sizes
+
+            constant = sorted({bias} | set(always_on(record, population_sizes(record, sizes))))
         from snnc.ir.resources import check_bytes
 
         check_bytes(sum(sizes.values()) * 16.0, f"per-neuron rates of {sum(sizes.values()):,} "
@@ -46,8 +51,8 @@ def plot(spikes: str, output: str, populations: tuple[str, ...], net: str | None
                 raise NetworkError(f"neuron id {int(ids.max())} out of range for '{name}' of "
                                    f"size {sizes[name]} in {net}", where=f"{name}.ids",
                                    file=spikes)
-    plot_spikes(record, output, populations, sizes, title)
-    click.echo(f"wrote {output}")
+    plot_spikes(record, output, populations, sizes, title, constant)
+    say(f"wrote {output}")
 
 
 COMMANDS = [plot]

@@ -31,14 +31,21 @@ TARGET_CHOICES = QUANTIZE_TARGETS
 @click.option("--steps", type=click.IntRange(min=1, max=MAX_STEPS), default=None,
               help="Also run the float and the quantized network this many steps on the reference "
                    "and compare their spike counts per population.")
+@click.option("--input", "inputs", multiple=True, metavar="POP=FILE.npz",
+              help="With --steps: replace a source population's spikes in both runs (keys "
+                   "'times', 'ids', as for snnc run). Repeatable.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="Print the report as tables or as JSON.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Also write the quantized network (YAML, with an NPZ beside it).")
 def quantize_command(net: str, target: str, options: tuple[str, ...], steps: int | None,
-                     fmt: str, output: str | None) -> None:
+                     inputs: tuple[str, ...], fmt: str, output: str | None) -> None:
     """Quantize NET.yaml for a target and print the report (scales, errors, zeroed/clipped weights,
-    warnings); with --steps, also the float vs quantized spike agreement."""
+    warnings); with --steps, also the float vs quantized spike agreement (--input: with these
+    source spikes; the written network keeps its own)."""
+    if inputs and not steps:
+        raise SnncError("--input sets the spikes of the --steps comparison: give --steps too",
+                        where="--input")
     if output:
         check_file_target(output)  # refused before any work: a symlink, a directory, a device...
     network = load_network(net, steps=steps)
@@ -49,7 +56,15 @@ def quantize_command(net: str, target: str, options: tuple[str, ...], steps: int
         raise error.located(file=net) from None
     if output:
         save(quantized.network, output)
-    rows = agreement(network, quantized.network, target, steps) if steps else None
+    rows = None
+    if steps:
+        from .run import replace_inputs
+
+        rows = agreement(replace_inputs(network, inputs),
+                         replace_inputs(quantized.network, inputs), target, steps)
+        if not any(row["rate_float_hz"] or row["rate_quantized_hz"] for row in rows):
+            click.echo(f"{net}: warning: no population spiked in either run, so the comparison "
+                       "shows nothing; give sources spikes with --input POP=FILE.npz", err=True)
     if fmt == "json":
         data: dict[str, Any] = {"quantization": report.to_json()}
         if rows is not None:

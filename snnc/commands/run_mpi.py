@@ -107,6 +107,10 @@ def worker_args(source: str, target: str, steps: int, output: str, numerics: str
         args += ["--input", spec]
     for name in record_v:
         args += ["--record-v", name]
+    from snnc.progress import quiet
+
+    if quiet():  # the workers' own lines (rank 0's summary) follow the launcher's --quiet
+        args.append("--quiet")
     return args
 
 
@@ -181,7 +185,7 @@ def _prepare(source, target, steps, output, numerics, inputs, record_v, comm, si
     if target != "reference" and numerics is not None:
         raise SnncError("--numerics applies to --target reference only", where="--numerics")
     check_file_target(output)
-    provenance = Path(output).with_name("provenance.json") if target != "reference" else None
+    provenance = single.provenance_path(output) if target != "reference" else None
     if provenance is not None:
         check_file_target(provenance)
     loaded = single.replace_inputs(single.load_source(source, steps, record_v), inputs)
@@ -209,7 +213,8 @@ def _prepare(source, target, steps, output, numerics, inputs, record_v, comm, si
 
 
 def _write(record: Any, stats: list[dict], elapsed: float, work: dict, single: Any) -> None:
-    """Rank 0: the spikes (and provenance.json) written together, then the usual lines."""
+    """Rank 0: the spikes (and OUT.provenance.json) written together, then the usual lines
+    (none with --quiet)."""
     from snnc.api import without_internal
     from snnc.ir.outputs import Outputs
     from snnc.ir.text import counted
@@ -222,6 +227,10 @@ def _write(record: Any, stats: list[dict], elapsed: float, work: dict, single: A
             if provenance is not None:
                 work["machine"].save_provenance(provenance)
         outputs.commit()
+    from snnc.progress import quiet
+
+    if quiet():
+        return
     target, chosen, steps = work["target"], work["chosen"], work["steps"]
     how = f"{target}, {chosen} numerics" if chosen else target
     click.echo(f"{output}: {counted(record.total, 'spike')} from "

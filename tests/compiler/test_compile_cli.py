@@ -144,7 +144,7 @@ def test_plot_writes_a_png_and_says_so_without_matplotlib(tmp_path, monkeypatch)
     result = CliRunner().invoke(cli, ["report", str(tmp_path), "--plot"])
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines()[-1] == \
-        "--plot: --plot needs matplotlib: pip install 'snnc[plot]'"
+        "--plot: plotting needs matplotlib: pip install 'snnc[plot]' (or: pip install matplotlib)"
 
 
 def test_pipeline_runs_its_stages_in_order_through_the_hook():

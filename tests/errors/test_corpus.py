@@ -476,7 +476,7 @@ CASES.append(("output-compile-file", ["compile", "{d}/net.yaml", "--target", "re
 CASES.append(("output-run-provenance-symlink",
               ["run", "{d}/net.yaml", "--target", "spinnaker-emu", "--steps", "3", "-o",
                "{d}/prov/s.npz"],
-              "{d}/prov/provenance.json: --output: refusing to replace a symbolic link", 2))
+              "{d}/prov/s.provenance.json: --output: refusing to replace a symbolic link", 2))
 
 # ---- spikes files given to plot -------------------------------------------------------------
 SPIKES = [
@@ -620,7 +620,7 @@ def _prepare(folder: Path) -> None:
     os.symlink(folder / "nowhere", folder / "dangling")
     os.mkfifo(folder / "fifo")
     (folder / "prov").mkdir()
-    os.symlink(folder / "sub" / "x.json", folder / "prov" / "provenance.json")
+    os.symlink(folder / "sub" / "x.json", folder / "prov" / "s.provenance.json")
     _spikes(folder)
     _nir(folder)
 

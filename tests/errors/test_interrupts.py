@@ -134,10 +134,10 @@ def ran(tmp_path_factory) -> dict:
 
 
 def _steps_agree(folder: Path) -> None:
-    """The spikes file and provenance.json beside it come from the same run."""
+    """The spikes file and s.provenance.json beside it come from the same run."""
     with np.load(folder / "s.npz") as spikes:
         steps = int(spikes["steps"])
-    provenance = json.loads((folder / "provenance.json").read_text())
+    provenance = json.loads((folder / "s.provenance.json").read_text())
     assert str(steps) in json.dumps(provenance["summary"]), (steps, provenance["summary"])
 
 

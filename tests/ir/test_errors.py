@@ -48,7 +48,8 @@ CASES = [
     ("size-negative", "size: 3", "size: -3", "populations.hid.size: must be >= 1, got -3"),
     ("size-not-int", "size: 3", "size: three", "populations.hid.size: expected an integer, got 'three'"),
     ("unknown-population-field", "size: 3", "size: 3\n    colour: red",
-     "populations.hid.colour: unknown field (expected one of: name, size, neuron, source)"),
+     "populations.hid.colour: unknown field 'colour' for population (expected one of: name, "
+     "size, neuron, source)"),
     ("neuron-and-source", "size: 3", "size: 3\n    source: {kind: poisson, rate_hz: 5}",
      "populations.hid: a population has exactly one of 'neuron' or 'source'"),
     ("neither", "    neuron: {kind: lif, tau_mem: 20.0}\n", "",
@@ -62,8 +63,9 @@ CASES = [
     ("tau-mem-missing", "{kind: lif, tau_mem: 20.0}", "{kind: lif}",
      "populations.hid.neuron.tau_mem: required field missing"),
     ("unknown-neuron-field", "tau_mem: 20.0", "tau_mem: 20.0, tau_m: 3",
-     "populations.hid.neuron.tau_m: unknown field (expected one of: kind, tau_mem, tau_syn, v_th, "
-     "v_reset, v_leak, bias, v_init, refractory, reset, integrator, tau_syn_inh)"),
+     "populations.hid.neuron.tau_m: unknown field 'tau_m' for lif: did you mean tau_mem? "
+     "(expected one of: kind, tau_mem, tau_syn, v_th, v_reset, v_leak, bias, v_init, refractory, "
+     "reset, integrator, tau_syn_inh)"),
     ("reset-literal", "tau_mem: 20.0", "tau_mem: 20.0, reset: halfway",
      "populations.hid.neuron.reset: must be one of 'zero' or 'subtract', got 'halfway'"),
     ("param-bad-type", "tau_mem: 20.0", "tau_mem: fast",

@@ -109,7 +109,7 @@ def test_lif_norse_from_the_command_line_spikes_one_step_after_the_exact_solutio
     result = snnc("import-nir", DATA / "lif_norse.nir", "--dt", "0.0001", "-o",
                   tmp_path / "lif.yaml")
     assert result.exit_code == 0, result.output
-    assert "spikes lag one step per hop; '1' lags 1 step(s)" in result.stdout
+    assert "spikes lag one step per hop; '1' lags 1 step" in result.stdout
     np.savez(tmp_path / "in.npz", times=inputs, ids=np.zeros_like(inputs))
     result = snnc("run", tmp_path / "lif.yaml", "--target", "reference", "--steps", 1000,
                   "--input", f"input={tmp_path / 'in.npz'}", "-o", tmp_path / "spikes.npz")

@@ -213,7 +213,7 @@ def test_nested_subgraph_file_fails_with_one_line(tmp_path):
 def test_import_cli_writes_a_loadable_network_and_prints_the_lag(tmp_path):
     result, out = import_cli(tmp_path, DATA / "two_lif_neurons.nir")
     assert result.exit_code == 0, result.output
-    assert "spikes lag one step per hop; 'lif2' lags 2 step(s)" in result.output
+    assert "spikes lag one step per hop; 'lif2' lags 2 steps" in result.output
     net = load(out)
     assert [p.size for p in net.populations.values()] == [1, 1, 1]
     assert net.dt == pytest.approx(0.1)

@@ -78,7 +78,7 @@ def test_braille_matches_the_snntorch_equations_on_every_cell(tmp_path):
     result = runner.invoke(cli, ["import-nir", str(model), "--dt", "0.0001", "--integrator",
                                  "euler", "--reset", "zero", "-o", str(tmp_path / "braille.yaml")])
     assert result.exit_code == 0, result.output
-    assert "'lif2' lags 2 step(s)" in result.output
+    assert "'lif2' lags 2 steps" in result.output
     steps = 256 + 2
     result = runner.invoke(cli, ["run", str(tmp_path / "braille.yaml"), "--target", "reference",
                                  "--steps", str(steps), "--input",

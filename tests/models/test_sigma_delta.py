@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pydantic import ValidationError
+from snnc.ir.values import ParameterError  # a model built with a bad field (one line)
 
 from snnc.backends.reference import simulate
 from snnc.ir import Network, all_to_all, spike_times
@@ -169,7 +169,7 @@ def test_ranges_are_lavas_declared_widths_after_scaling():
                 dict(vth=1, bias=2**12, spike_exp=3),  # bias 2^15 after scaling
                 dict(vth=1, spike_exp=8), dict(vth=-1), dict(vth=1, act_mode="sigmoid"),
                 dict(vth=1.5)):
-        with pytest.raises(ValidationError):
+        with pytest.raises(ParameterError):
             SigmaDelta(**bad)
 
 

@@ -1,4 +1,4 @@
-"""``snnc run --target spinnaker-emu`` (spikes + provenance.json) and ``snnc verify`` end to end."""
+"""``snnc run --target spinnaker-emu`` (spikes + OUT.provenance.json) and ``snnc verify`` end to end."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def test_run_writes_spikes_and_provenance_beside_them(tmp_path):
     result = CliRunner().invoke(cli, ["run", str(net), "--target", "spinnaker-emu", "--steps",
                                       str(STEPS), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    prov = json.loads((out.parent / "provenance.json").read_text())
+    prov = json.loads((out.parent / "spikes.provenance.json").read_text())
     assert {"summary", "cores", "routers", "links", "cost_model"} <= set(prov)
     assert "spinnaker-emu provenance" in result.output and "routers" in result.output
     record = SpikeRecord.load(out)
