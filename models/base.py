@@ -223,6 +223,9 @@ class PlasticSynapses:
     steps: int
     projection: Any = None
     """The IR projection (its ``weight_exp``, ``num_weight_bits`` for Loihi's formats)."""
+    bounds: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    """Every population's [first, last + 1) global ids (a rule that reads another population's
+    spikes, e.g. R-STDP's reward, finds them here)."""
 
 
 @dataclass(frozen=True)

@@ -323,7 +323,7 @@ def _plastic(net, index, projection, families, bounds, numerics, steps) -> Plast
         pre=syn.pre.astype(np.int32), post=syn.post.astype(np.int32), weight=weight,
         delay=np.asarray(syn.delay, dtype=np.int64), channel=local + fam.cbase,
         pre_first=bounds[pre.name][0], post_first=bounds[post.name][0], n_pre=pre.size,
-        n_post=post.size, steps=steps, projection=projection)
+        n_post=post.size, steps=steps, projection=projection, bounds=bounds)
     max_delay = int(synapses.delay.max()) if synapses.delay.size else 1
     return Plastic(projection.name, step, step.tables(rule, synapses, net.dt), max_delay,
                    synapses.pre, synapses.post)
