@@ -123,3 +123,19 @@ def test_summary_lines_take_the_number(tmp_path):
     assert ran.exit_code == 0, ran.output
     # one source spike at step 0 (the output neuron fires at step 1, after the run)
     assert ran.stdout.startswith(f"{tmp_path / 's.npz'}: 1 spike from 1 population in 1 step ")
+
+
+def test_run_refuses_to_write_spikes_over_the_networks_own_arrays(tmp_path):
+    net = Network("arrays", dt=1.0)
+    inp = net.source("inp", 20, spike_times(times=list(range(20)), ids=list(range(20))))
+    hid = net.population("hid", 20, LIF(tau_mem=10.0))
+    net.connect(inp, hid, all_to_all(), weight=[0.01 * k for k in range(400)], delay=1)
+    path = tmp_path / "net.yaml"
+    net.save(str(path))
+    assert (tmp_path / "net.npz").is_file()  # the 400 weights live there
+    before = (tmp_path / "net.npz").read_bytes()
+    result = CliRunner().invoke(cli, ["run", str(path), "-t", "reference", "--steps", "5",
+                                      "-o", str(tmp_path / "net.npz")])
+    assert result.exit_code == 2
+    assert "refusing to write spikes over the network's own arrays" in result.stderr
+    assert (tmp_path / "net.npz").read_bytes() == before

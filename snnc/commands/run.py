@@ -70,6 +70,20 @@ def provenance_path(output: str) -> Path:
     return path.with_name(f"{stem}.provenance.json")
 
 
+def _check_not_the_networks_arrays(source: str, output: str) -> None:
+    """``snnc run net.yaml -o net.npz`` would replace the network's own arrays (``save`` puts
+    them in ``<stem>.npz`` beside the YAML; a build in ``network.npz``) with spikes: refused."""
+    given = Path(source)
+    arrays = given / "network.npz" if given.is_dir() else given.with_suffix(".npz")
+    try:
+        same = Path(output).resolve() == arrays.resolve()
+    except (OSError, RuntimeError):
+        same = False
+    if same:
+        raise SnncError(f"refusing to write spikes over the network's own arrays ({arrays}); "
+                        "choose another -o", where="--output", file=output)
+
+
 def network_of(source: Any) -> Network:
     """The network a source runs: the network itself, or a build's quantized network."""
     return source if isinstance(source, Network) else source.network
@@ -191,6 +205,7 @@ def run(source: str, target: str | None, steps: int, output: str, numerics: str 
     if target != REFERENCE and numerics is not None:
         raise SnncError(f"--numerics applies to --target {REFERENCE} only", where="--numerics")
     check_file_target(output)  # refused before any work: a symlink, a directory, a device...
+    _check_not_the_networks_arrays(source, output)
     backend = get_backend(target)
     save_provenance = getattr(backend, "save_provenance", None)  # spinnaker-emu's counters
     provenance = provenance_path(output) if save_provenance is not None else None
