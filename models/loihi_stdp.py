@@ -157,10 +157,11 @@ class LoihiStdp(_Frozen):
 
 # ---- the fixed-point arithmetic -----------------------------------------------------------------
 # P = (iconf, fconf, w, by_pre, by_pre_start, post, post_channel, x1, tx, y1, ty, pending,
-#      x_history, y_history, x_decay_r, x_impulse_r, y_decay_r, y_impulse_r, weight_r)
+#      x_history, y_history, x_decay_r, x_impulse_r, y_decay_r, y_impulse_r, weight_r, by_post,
+#      by_post_start, pre)
 #   iconf: int64[pre_first, post_first, n_pre, n_post, t_epoch, sign (0 exc, 1 inh, 2 mixed),
 #                m_minus, e_minus, m_plus, e_plus, x_int, x_frac, y_int, y_frac, weight_exp,
-#                w_lo, w_hi, any_pending]
+#                w_lo, w_hi, any_pending, swept (1 after the first epoch: all weights in range)]
 #   fconf: float64[alpha_plus, alpha_minus]
 #   w: int64 weights (Lava's 8-bit values, before weight_exp), synapse order
 #   by_pre[by_pre_start[i]:by_pre_start[i+1]]: synapses of pre neuron i; post[s]: post-local index
@@ -168,7 +169,7 @@ class LoihiStdp(_Frozen):
 #   *_r: Lava's random draws, index k = the k-th draw (0: the one made at construction)
 _ICONF = ("pre_first", "post_first", "n_pre", "n_post", "t_epoch", "sign", "m_minus", "e_minus",
           "m_plus", "e_plus", "x_int", "x_frac", "y_int", "y_frac", "weight_exp", "w_lo", "w_hi",
-          "any_pending")
+          "any_pending", "swept")
 
 
 def random_draws(rule: LoihiStdp, steps: int) -> tuple[np.ndarray, ...]:
@@ -214,7 +215,7 @@ def tables(rule: LoihiStdp, syn: PlasticSynapses, dt: float) -> tuple:
     w_lo, w_hi = rule.weight_range
     iconf = np.array([syn.pre_first, syn.post_first, syn.n_pre, syn.n_post, rule.t_epoch,
                       SIGN_MODES.index(rule.sign_mode), m_minus, e_minus, m_plus, e_plus,
-                      x_int, x_frac, y_int, y_frac, _weight_exp(syn), w_lo, w_hi, 0],
+                      x_int, x_frac, y_int, y_frac, _weight_exp(syn), w_lo, w_hi, 0, 0],
                      dtype=np.int64)
     # Lava: np.exp(-t / taus) over the array of taus, t = 1
     alphas = np.exp(-1 / np.array([rule.tau_plus, rule.tau_minus], dtype=np.float64))
@@ -223,6 +224,9 @@ def tables(rule: LoihiStdp, syn: PlasticSynapses, dt: float) -> tuple:
     by_pre = np.argsort(pre, kind="stable").astype(np.int64)
     by_pre_start = np.zeros(syn.n_pre + 1, np.int64)
     np.cumsum(np.bincount(pre, minlength=syn.n_pre), out=by_pre_start[1:])
+    by_post = np.argsort(post, kind="stable").astype(np.int64)
+    by_post_start = np.zeros(syn.n_post + 1, np.int64)
+    np.cumsum(np.bincount(post, minlength=syn.n_post), out=by_post_start[1:])
     post_channel = np.zeros(syn.n_post, np.int64)
     post_channel[post] = np.asarray(syn.channel, dtype=np.int64)
     rows = rule.t_epoch + 1
@@ -231,7 +235,7 @@ def tables(rule: LoihiStdp, syn: PlasticSynapses, dt: float) -> tuple:
             np.zeros(syn.n_post, np.int64), np.zeros(syn.n_post, np.int64),
             np.zeros(syn.n_post, np.int64), np.zeros((rows, max(syn.n_pre, 1)), np.int64),
             np.zeros((rows, max(syn.n_post, 1)), np.int64),
-            *random_draws(rule, syn.steps))
+            *random_draws(rule, syn.steps), by_post, by_post_start, pre)
 
 
 @njit(cache=True, nogil=True)
@@ -293,40 +297,58 @@ def _product(dependent, trace, mantissa, exponent):
 
 
 @njit(cache=True, nogil=True)
+def _update(s, i, j, P, random):
+    """One synapse's ``LearningRuleApplierBitApprox`` update, Lava's saturation, stochastic
+    rounding and clip (synapse ``s`` from pre ``i`` to post ``j``)."""
+    iconf, w, tx, ty, x_history, y_history = P[0], P[2], P[8], P[10], P[12], P[13]
+    sign, m_minus, e_minus, m_plus, e_plus = iconf[5], iconf[6], iconf[7], iconf[8], iconf[9]
+    lo, hi = -(2**15) - 1, 2**15 - 1
+    acc = w[s] << 7
+    acc = min(max(acc + _product(tx[i] > 0, y_history[tx[i], j], m_minus, e_minus), lo), hi)
+    acc = min(max(acc + _product(ty[j] > 0, x_history[ty[j], i], m_plus, e_plus), lo), hi)
+    if sign == 0:
+        acc = max(acc, 0)
+    elif sign == 1:
+        acc = min(acc, 0)
+    scaled = acc / 128.0
+    whole = math.floor(scaled)
+    rounded = np.int64(whole) + (1 if random < scaled - whole else 0)
+    w[s] = min(max(rounded, iconf[15]), iconf[16])
+
+
+@njit(cache=True, nogil=True)
 def _epoch(t_lava, P):
-    """Lava's ``run_lrn``: replay the traces, update every synapse, reset the spike times."""
+    """Lava's ``run_lrn``: replay the traces, update the synapses, reset the spike times. Lava
+    updates every synapse; one whose pre and post neurons did not spike in the epoch keeps its
+    weight bit for bit once it is in range (``w << 7`` is unchanged by the products, the
+    saturation, the rounding and the clip), so after the first epoch only the others are
+    computed."""
     iconf, fconf, w, post = P[0], P[1], P[2], P[5]
     x1, tx, y1, ty, x_history, y_history = P[7], P[8], P[9], P[10], P[12], P[13]
     x_decay_r, x_impulse_r, y_decay_r, y_impulse_r, weight_r = P[14], P[15], P[16], P[17], P[18]
-    t_epoch, sign = iconf[4], iconf[5]
-    m_minus, e_minus, m_plus, e_plus = iconf[6], iconf[7], iconf[8], iconf[9]
-    w_lo, w_hi = iconf[15], iconf[16]
+    t_epoch = iconf[4]
     draw = 2 * t_lava
     _replay(x1, tx, x_history, fconf[0], iconf[10], iconf[11], x_decay_r[draw],
             x_impulse_r[draw], t_epoch)
     _replay(y1, ty, y_history, fconf[1], iconf[12], iconf[13], y_decay_r[draw],
             y_impulse_r[draw], t_epoch)
     random = weight_r[t_lava // t_epoch]
-    lo, hi = -(2**15) - 1, 2**15 - 1
-    pre_of = P[3]
-    by_pre_start = P[4]
-    for i in range(by_pre_start.size - 1):
-        for q in range(by_pre_start[i], by_pre_start[i + 1]):
-            s = pre_of[q]
-            j = post[s]
-            acc = w[s] << 7
-            acc = min(max(acc + _product(tx[i] > 0, y_history[tx[i], j], m_minus, e_minus),
-                          lo), hi)
-            acc = min(max(acc + _product(ty[j] > 0, x_history[ty[j], i], m_plus, e_plus),
-                          lo), hi)
-            if sign == 0:
-                acc = max(acc, 0)
-            elif sign == 1:
-                acc = min(acc, 0)
-            scaled = acc / 128.0
-            whole = math.floor(scaled)
-            rounded = np.int64(whole) + (1 if random < scaled - whole else 0)
-            w[s] = min(max(rounded, w_lo), w_hi)
+    by_pre, by_pre_start, by_post, by_post_start, pre = P[3], P[4], P[19], P[20], P[21]
+    if iconf[18] == 0:  # the first epoch updates (and so clips) every synapse, as Lava does
+        for s in range(w.size):
+            _update(s, pre[s], post[s], P, random)
+        iconf[18] = 1
+    else:  # afterwards a synapse whose pre and post did not spike keeps its weight exactly
+        for i in range(by_pre_start.size - 1):
+            if tx[i] > 0:
+                for q in range(by_pre_start[i], by_pre_start[i + 1]):
+                    _update(by_pre[q], i, post[by_pre[q]], P, random)
+        for j in range(by_post_start.size - 1):
+            if ty[j] > 0:
+                for q in range(by_post_start[j], by_post_start[j + 1]):
+                    s = by_post[q]
+                    if tx[pre[s]] == 0:  # (the others were updated above)
+                        _update(s, pre[s], j, P, random)
     tx[:] = 0
     ty[:] = 0
 
