@@ -154,3 +154,21 @@ def test_route_tables_never_grow_against_the_previous_compressor(seed, placed, m
     assert max(sizes_now) <= max(sizes_before) and sum(sizes_now) <= sum(sizes_before)
     if now.keys == before.keys:  # same layout: no chip's table grows
         assert all(len(now.tables[c]) <= len(before.tables[c]) for c in now.tables)
+
+
+def _overlapping_pairs(table) -> int:
+    """Pairs of entries with different routes that some key matches both: order decides there."""
+    keys, masks = table.keys.astype(np.int64), table.masks.astype(np.int64)
+    same_route = table.routes[:, None] == table.routes[None, :]
+    meet = ((keys[:, None] ^ keys[None, :]) & masks[:, None] & masks[None, :]) == 0
+    return int(np.triu(meet & ~same_route, 1).sum())
+
+
+def test_the_random_builds_do_rely_on_entry_order():
+    # the delivery test above proves something about order only if some tables overlap
+    pairs = 0
+    for seed in range(6):
+        net = random_network(seed, "spinnaker", max_delay=200, max_size=60)
+        routing = map_network(net, "spinnaker1", "greedy", [3, 8][seed % 2])[4]
+        pairs += sum(_overlapping_pairs(t) for t in routing.tables.values())
+    assert pairs > 0
