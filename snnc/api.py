@@ -168,9 +168,11 @@ class Build:
         return str(self.compiled.report.to_text())
 
     def run(self, steps: int, inputs: Inputs | None = None, record_v: Sequence[str] = (),
-            numerics: str | None = None) -> Run:
-        """Run on the build's target (``numerics`` only for the reference target)."""
-        return run(self, self.target, steps, inputs=inputs, record_v=record_v, numerics=numerics)
+            numerics: str | None = None, progress: bool = False) -> Run:
+        """Run on the build's target (``numerics`` only for the reference target;
+        ``progress``: a bar on a terminal for runs longer than ~2 s, see ``snnc.progress``)."""
+        return run(self, self.target, steps, inputs=inputs, record_v=record_v, numerics=numerics,
+                   progress=progress)
 
     def save(self, directory: str | Path) -> None:
         """Write the build directory ``snnc compile -o`` writes (atomically)."""
@@ -234,14 +236,16 @@ def _numerics(target: str, numerics: str | None, source: Any) -> str | None:
 def run(net_or_build: Network | Build, target: str = REFERENCE, steps: int = 100, *,
         inputs: Inputs | None = None, record_v: Sequence[str] = (),
         numerics: str | None = None,
-        record_weights: Sequence[str] | Mapping[str, int] = ()) -> Run:
+        record_weights: Sequence[str] | Mapping[str, int] = (), progress: bool = False) -> Run:
     """Simulate a network or a build on ``target`` for ``steps`` steps.
 
     A network is compiled for a chip target first (as ``snnc run NET.yaml`` does); the reference
     runs ``numerics`` (``float``, ``loihi``, ``spinnaker``; a build's own target numerics by
     default). ``inputs`` replaces source populations' spikes. ``record_weights``: plastic
     projections whose final weights to keep (names), or ``{name: every}`` to also keep their
-    weights at the end of every ``every``-th step (``Run.weights``).
+    weights at the end of every ``every``-th step (``Run.weights``). ``progress``: a progress
+    bar on stderr where ``snnc.progress`` allows it (a terminal, a run longer than ~2 s; the
+    spikes are the same either way).
     """
     source = _with_inputs(_source(net_or_build), inputs)
     chosen = _numerics(target, numerics, source)
@@ -250,7 +254,8 @@ def run(net_or_build: Network | Build, target: str = REFERENCE, steps: int = 100
               else {name: 0 for name in record_weights})
     if wanted:
         options["record_weights"] = wanted
-    record = get_backend(target).run(source, steps, record_v=tuple(record_v), **options)
+    record = get_backend(target).run(source, steps, record_v=tuple(record_v),
+                                     progress=progress, **options)
     network = source if isinstance(source, Network) else source.network
     return Run(target, chosen, without_internal(record, network))
 

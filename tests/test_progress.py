@@ -202,3 +202,16 @@ def test_emulator_tick_loop_in_chunks_gives_the_same_spikes_and_counters(monkeyp
     assert updates == list(range(3, 301, 3))  # 100 chunks of 3 ticks
     _same(whole, chunked)
     assert whole_backend.provenance == chunked_backend.provenance  # every counter too
+
+
+def test_the_python_api_takes_progress_and_keeps_the_spikes(monkeypatch):
+    import snnc
+    from snnc.backends import reference
+
+    net = _active_network()
+    plain = snnc.run(net, "reference", 200)
+    progress.configure(progress=True)
+    monkeypatch.setattr(reference, "_PROGRESS_AFTER_S", -1.0)
+    shown = snnc.run(net, "reference", 200, progress=True)
+    for name in plain.spikes:
+        assert all(np.array_equal(a, b) for a, b in zip(plain.spikes[name], shown.spikes[name]))

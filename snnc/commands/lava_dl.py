@@ -9,8 +9,9 @@ import click
 
 from snnc.ir import expand, save
 from snnc.ir.outputs import check_file_target
+from snnc.ir.text import counted
 
-from .common import check_network
+from .common import check_network, say
 
 
 @click.command("import-netx")
@@ -30,11 +31,12 @@ def import_netx(model: str, reset_interval: int | None, output: str) -> None:
     synapses = sum(len(expand(net, p)) for p in net.projections)
     neurons = sum(p.size for p in net.neuron_populations())
     meta = net.metadata["netx"]
-    click.echo(f"{output}: {len(meta['layers'])} netx layers, {neurons:,} neurons, "
-               f"{synapses:,} synapses; input '{meta['input']}' "
-               f"({net.populations[meta['input']].size} spike sources), output '{meta['output']}'")
+    say(f"{output}: {counted(len(meta['layers']), 'netx layer')}, {counted(neurons, 'neuron')}, "
+        f"{counted(synapses, 'synapse')}; input '{meta['input']}' "
+        f"({counted(net.populations[meta['input']].size, 'spike source')}), "
+        f"output '{meta['output']}'")
     for note in meta["notes"]:
-        click.echo(f"note: {note}", err=True)
+        say(f"note: {note}", err=True)
 
 
 @click.command("export-lava")
@@ -70,9 +72,10 @@ def export_lava(build_dir: str, steps: int, inputs: tuple[str, ...], output: str
         raise error.located(file=build_dir) from None
     kinds = ", ".join(f"{g['kind']}: {g['process'].replace('lava:', 'Lava ')}"
                       for g in meta["groups"])
-    click.echo(f"{output}: {len(meta['groups'])} neuron process(es) ({kinds}), "
-               f"{len(meta['blocks'])} synapse block(s), {steps} steps; arrays in "
-               f"{Path(output).with_suffix('.npz').name}; run: python {output} -o spikes.npz")
+    say(f"{output}: {counted(len(meta['groups']), 'neuron process', 'neuron processes')} "
+        f"({kinds}), {counted(len(meta['blocks']), 'synapse block')}, "
+        f"{counted(steps, 'step')}; arrays in "
+        f"{Path(output).with_suffix('.npz').name}; run: python {output} -o spikes.npz")
 
 
 COMMANDS = [import_netx, export_lava]
