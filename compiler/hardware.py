@@ -13,6 +13,21 @@ Synaptic memory per core is estimated from the target's storage format (``memory
 
 where ``rows`` is the number of input axons (Loihi: distinct pre neurons that reach the core;
 SpiNNaker: synaptic rows, one per pre neuron and delay stage).
+
+Chips that no snnc backend runs are ``family: planning``: ``snnc compile --target reference
+--hardware NAME`` partitions onto them and checks their rules (``mapping/rules.py``), nothing
+simulates them. ``core_model`` says what a core is (docs/hardware-specs.md):
+
+* ``synaptic`` (Loihi, SpiNNaker, Akida): neurons plus synaptic memory, the limits above;
+* ``crossbar`` (TrueNorth): ``axons_per_core`` x ``neurons_per_core`` binary synapses; every axon
+  has one of ``axon_types`` types and a neuron one signed weight per type, so the neurons of a core
+  see at most ``axon_types`` distinct weights each;
+* ``conv`` (Speck, DYNAP-CNN): one layer (population) per core, within the core's kernel and
+  neuron memories (Sinabs' ``memory_summary``:
+  :math:`kernel = c_{in} \\cdot 2^{\\lceil \\log_2 k_x k_y \\rceil + \\lceil \\log_2 c_{out} \\rceil}`,
+  :math:`neurons = c_{out} \\cdot 2^{\\lceil \\log_2 h \\rceil + \\lceil \\log_2 w \\rceil}`);
+* ``fixed`` (Xylo): the whole network is at most ``inputs`` input channels, ``hidden_neurons``
+  recurrent neurons and ``outputs`` readout neurons.
 """
 
 from __future__ import annotations
@@ -27,13 +42,34 @@ from snnc.ir.errors import SnncError
 from snnc.models.targets import get_target
 
 SPEC_DIR = Path(__file__).resolve().parent / "specs"
-BUILTIN = ("loihi2", "loihi1", "spinnaker1")
+BUILTIN = ("loihi2", "loihi1", "spinnaker1", "truenorth", "xylo-audio2", "xylo-audio3",
+           "xylo-imu", "speck", "akida-akd1000")
+CORE_MODELS = ("synaptic", "crossbar", "conv", "fixed")
+# the fields each core model needs (docs/hardware-specs.md)
+MODEL_FIELDS = {
+    "crossbar": ("axons_per_core", "axon_types"),
+    "conv": ("kernel_memory_per_core", "neuron_memory_per_core"),
+    "fixed": ("inputs", "hidden_neurons", "outputs"),
+}
+# every field of a core model's rules (``snnc targets`` lists those of the spec's model only)
+MODEL_OWN_FIELDS = {
+    "crossbar": ("axons_per_core", "axon_types", "binary_synapses", "targets_per_neuron"),
+    "conv": ("kernel_memory_per_core", "neuron_memory_per_core", "bias_memory_per_core",
+             "destinations_per_core"),
+    "fixed": ("inputs", "hidden_neurons", "outputs", "fan_out_per_neuron"),
+}
+IDENTITY_FIELDS = {"name", "family", "description", "topology", "chips_x", "chips_y", "uncertain",
+                   "chip_layout", "wrap"}
 
 # The 48 chips of a SpiNN-5 board within its 8x8 footprint (spinn_machine version_48_chips.py):
 # column x holds chips y = SPINN5_Y[x][0] .. SPINN5_Y[x][1].
 # Bounds on a user's spec: the mapping code holds per-chip and per-core tables in memory.
 MAX_CHIPS_PER_SIDE = 256  # the million-core SpiNNaker machine is 240 x 240 chips
 MAX_CORES = 2**20
+
+PLANNING_LIMITS = ("axons_per_core", "axon_types", "targets_per_neuron", "destinations_per_core",
+                   "bias_memory_per_core", "inputs", "hidden_neurons", "outputs",
+                   "fan_out_per_neuron")
 
 SPINN5_Y = ((0, 3), (0, 4), (0, 5), (0, 6), (0, 7), (1, 7), (2, 7), (3, 7))
 
@@ -44,14 +80,16 @@ class HardwareSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
-    family: Literal["loihi", "spinnaker"]
+    family: Literal["loihi", "spinnaker", "planning"]
+    """``planning``: no backend runs the chip; snnc only plans resources for it."""
+    core_model: Literal["synaptic", "crossbar", "conv", "fixed"] = "synaptic"
     description: str = ""
     topology: Literal["mesh", "hexagonal"]
     chips_x: int = Field(ge=1, le=MAX_CHIPS_PER_SIDE)
     chips_y: int = Field(ge=1, le=MAX_CHIPS_PER_SIDE)
     chip_layout: Literal["full", "spinn5"] = "full"
     wrap: bool = False
-    cores_per_chip: int = Field(ge=1, le=1024)
+    cores_per_chip: int = Field(ge=1, le=4096)
     neurons_per_core: int = Field(ge=1, le=2**20)
     source_neurons_per_core: int | None = Field(default=None, ge=1, le=2**20)
     memory_bytes_per_core: int = Field(ge=1, le=2**40)
@@ -76,6 +114,29 @@ class HardwareSpec(BaseModel):
     load_headroom: float = Field(default=0.5, gt=0, le=1)
     """The mean load a core may have, as a fraction of its cycles per tick: ticks with bursts of
     spikes cost more than the mean (the busiest tick of W1 costs 1.5x its mean)."""
+    # ---- crossbar cores (TrueNorth) ----
+    axons_per_core: int | None = Field(default=None, ge=1, le=2**20)
+    """Input axons of a crossbar core: one per (pre neuron, delay) that reaches it."""
+    axon_types: int | None = Field(default=None, ge=1, le=256)
+    """Each axon has one type; a neuron has one signed weight per type."""
+    binary_synapses: bool = False
+    """A core's synapses are a 0/1 matrix: at most one synapse per (axon, neuron)."""
+    targets_per_neuron: int | None = Field(default=None, ge=1, le=2**20)
+    """Destinations (core, delay) one neuron's spike can address (TrueNorth: 1 axon)."""
+    # ---- conv-layer cores (Speck, DYNAP-CNN) ----
+    kernel_memory_per_core: tuple[int, ...] | None = None
+    """Kernel (weight) memory of each core, in entries (Sinabs counts entries, not bytes)."""
+    neuron_memory_per_core: tuple[int, ...] | None = None
+    """Neuron-state memory of each core, in entries."""
+    bias_memory_per_core: int | None = Field(default=None, ge=1, le=2**20)
+    destinations_per_core: int | None = Field(default=None, ge=1, le=1024)
+    """Layers one layer's core may send to."""
+    # ---- fixed input/hidden/output counts (Xylo) ----
+    inputs: int | None = Field(default=None, ge=1, le=2**20)
+    hidden_neurons: int | None = Field(default=None, ge=1, le=2**20)
+    outputs: int | None = Field(default=None, ge=1, le=2**20)
+    fan_out_per_neuron: int | None = Field(default=None, ge=1, le=2**20)
+    """Post neurons one neuron may have synapses onto."""
     uncertain: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -84,6 +145,24 @@ class HardwareSpec(BaseModel):
         if chips * self.cores_per_chip > MAX_CORES:
             raise ValueError(f"{chips:,} chips x {self.cores_per_chip} cores is more than "
                              f"{MAX_CORES:,} cores (the most snnc maps onto)")
+        return self
+
+    @model_validator(mode="after")
+    def _core_model(self) -> "HardwareSpec":
+        """Loihi and SpiNNaker run on backends that know only synaptic cores; the other core
+        models need their fields (and conv cores one memory entry per core)."""
+        if self.family != "planning" and self.core_model != "synaptic":
+            raise ValueError(f"core_model '{self.core_model}' needs family: planning (the "
+                             f"{self.family} backends run synaptic cores only)")
+        missing = [f for f in MODEL_FIELDS.get(self.core_model, ()) if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"core_model '{self.core_model}' needs {', '.join(missing)}")
+        cores = len(self.chips()) * self.cores_per_chip
+        for field in ("kernel_memory_per_core", "neuron_memory_per_core"):
+            value = getattr(self, field)
+            if value is not None and (len(value) != cores or min(value) < 1):
+                raise ValueError(f"{field} needs one positive entry count per core ({cores:,} "
+                                 f"cores), got {len(value)}")
         return self
 
     def chips(self) -> list[tuple[int, int]]:
@@ -96,6 +175,12 @@ class HardwareSpec(BaseModel):
     @property
     def max_cores(self) -> int:
         return len(self.chips()) * self.cores_per_chip
+
+    @property
+    def input_axon_limit(self) -> int | None:
+        """Distinct pre neurons a core may receive from (fan-in, or a crossbar's axons)."""
+        limits = [v for v in (self.fan_in_per_core, self.axons_per_core) if v is not None]
+        return min(limits) if limits else None
 
     @property
     def source_capacity(self) -> int:
@@ -111,6 +196,15 @@ class HardwareSpec(BaseModel):
             return None
         return int(round(self.clock_hz * dt / 1000.0 * self.time_scale_factor))
 
+    def listed_fields(self) -> dict[str, object]:
+        """The fields ``snnc targets`` lists: all but the identity ones and the rules of the
+        other core models."""
+        other = {field for model, fields in MODEL_OWN_FIELDS.items() if model != self.core_model
+                 for field in fields}
+        if self.core_model in ("conv", "fixed"):  # their own rules count memory, not the walker
+            other |= {"memory_bytes_per_core", "synapse_bits", "axon_bits"}
+        return self.model_dump(exclude=IDENTITY_FIELDS | other)
+
     def limits(self) -> dict[str, int | None]:
         """The limits a report lists (the per-core ones first)."""
         return {
@@ -124,6 +218,9 @@ class HardwareSpec(BaseModel):
             "delay_slots": self.delay_slots,
             "router_entries_per_chip": self.router_entries_per_chip,
             "weight_bits": self.weight_bits,
+            # the rules of the other core models, only where set (older reports stay the same)
+            **{field: getattr(self, field) for field in PLANNING_LIMITS
+               if getattr(self, field) is not None},
         }
 
 

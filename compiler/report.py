@@ -170,6 +170,11 @@ def build_report(*, target: str, spec: HardwareSpec, network, graph, parts, plac
     violations = core_violations(cores, spec, max_neurons_per_core)
     violations += load_violations(cores, spec, budget)
     violations += machine_violations(cores, spec) + router_violations(routing_section, spec)
+    # the rules of planning-only chips: crossbars, conv-layer cores, fixed counts (rules.py)
+    from .mapping.rules import planning_rules
+
+    planning_lines, planning = planning_rules(spec, network, graph, parts.core_of)
+    violations += planning_lines
     chips_used = {tuple(c.chip) for c in cores if c.chip}
     totals = {
         "cores": len(cores), "chips": len(chips_used),
@@ -181,6 +186,8 @@ def build_report(*, target: str, spec: HardwareSpec, network, graph, parts, plac
         "hop_traffic": round(hop_traffic, 6),
         "hop_traffic_bound": round(hop_traffic_bound, 6),
     }
+    if planning:
+        totals["planning"] = planning
     if loads is not None and budget:
         peak = float(loads.max()) if loads.size else 0.0
         totals["realtime"] = {
@@ -207,7 +214,8 @@ def _bigger_builtin(spec: HardwareSpec, field: str, used: int) -> str:
     for name in BUILTIN:
         other = load_hardware(name)
         limit = getattr(other, field)
-        if name != spec.name and other.family == spec.family and (limit is None or limit >= used):
+        if (name != spec.name and other.family == spec.family
+                and other.core_model == spec.core_model and (limit is None or limit >= used)):
             return f" or use --hardware {name}"
     return ""
 
@@ -289,7 +297,7 @@ def load_violations(cores: list[CoreEntry], spec: HardwareSpec, budget: int | No
 def machine_violations(cores: list[CoreEntry], spec: HardwareSpec) -> list[str]:
     """Cores that found no place on the machine."""
     unplaced = [c.id for c in cores if c.chip is None]
-    if not unplaced:
+    if not unplaced or spec.core_model == "conv":  # conv: one core per layer, rules.py says so
         return []
     chips = len(spec.chips())
     shown = ", ".join(str(c) for c in unplaced[:5]) + (", ..." if len(unplaced) > 5 else "")
@@ -303,7 +311,8 @@ def _builtin_base(spec: HardwareSpec) -> str:
     """The built-in spec a user's larger machine can start from (``base:`` takes only these)."""
     if spec.name in BUILTIN:
         return spec.name
-    return next(t.hardware for t in TARGETS.values() if t.family == spec.family)
+    return next((t.hardware for t in TARGETS.values() if t.family == spec.family),
+                next(n for n in BUILTIN if load_hardware(n).core_model == spec.core_model))
 
 
 def router_violations(routing: RoutingSection, spec: HardwareSpec) -> list[str]:

@@ -327,15 +327,21 @@ def partition(graph: SynapseGraph, spec: HardwareSpec, *, strategy: str = "greed
     cap = neuron_cap(spec, max_neurons_per_core)
     ids = graph.neuron_ids()
     order = ids if strategy == "greedy" else _graph_order(ids, graph, cap)
-    fan_in = spec.fan_in_per_core if spec.fan_in_per_core is not None else -1
+    fan_in = spec.input_axon_limit if spec.input_axon_limit is not None else -1
     costs = (float(load.tick_overhead), float(load.neuron_update), float(load.packet_received),
              float(load.synaptic_event), float(load.packet_sent), float(load.budget))
     block_of, block_rate = _sending_blocks(graph, spec, cap)
     for _round in range(LOAD_ROUNDS):
-        core_at, neurons, syn, rows, axons, neuron_load = _walk(
-            order, graph.in_ptr, graph.in_pre, graph.in_stage, graph.stages, graph.n, cap,
-            spec.synapse_bits, spec.axon_bits, spec.memory_bytes_per_core * 8, fan_in,
-            graph.rate, costs, block_of, block_rate)
+        if spec.core_model in ("conv", "fixed"):
+            # not walked: a conv core holds one whole layer, a fixed-size chip the whole network
+            # (their rules are checked by mapping/rules.py)
+            core_at, neurons, syn, rows, axons, neuron_load = _assigned(order, graph,
+                                                                        spec.core_model)
+        else:
+            core_at, neurons, syn, rows, axons, neuron_load = _walk(
+                order, graph.in_ptr, graph.in_pre, graph.in_stage, graph.stages, graph.n, cap,
+                spec.synapse_bits, spec.axon_bits, spec.memory_bytes_per_core * 8, fan_in,
+                graph.rate, costs, block_of, block_rate)
         cores = _neuron_cores(order, core_at, graph)
         core_of = np.full(graph.n, -1, dtype=np.int32)
         core_of[order] = core_at
@@ -373,6 +379,31 @@ def partition(graph: SynapseGraph, spec: HardwareSpec, *, strategy: str = "greed
         memory_bytes=-(-(usage[1] * spec.synapse_bits + usage[2] * spec.axon_bits) // 8),
         pairs=pairs, pair_traffic=pair_traffic, stage_mask=stage_mask,
         delay_core=delay_core, neuron_load=neuron_load)
+
+
+def _assigned(order: np.ndarray, graph: SynapseGraph, core_model: str) -> tuple[np.ndarray, ...]:
+    """The walker's outputs for cores fixed by the core model: ``conv``, one core per neuron
+    population (in network order); ``fixed``, one core for every neuron."""
+    population = np.searchsorted(graph.offsets, order, side="right") - 1
+    if core_model == "conv":
+        _kinds, core_at = np.unique(population, return_inverse=True)
+    else:
+        core_at = np.zeros(order.size, np.int64)
+    core_at = core_at.astype(np.int32)
+    n_cores = int(core_at.max()) + 1 if order.size else 0
+    degree = (graph.in_ptr[order + 1] - graph.in_ptr[order]).astype(np.int64)
+    neurons = np.bincount(core_at, minlength=n_cores).astype(np.int64)
+    syn = np.bincount(core_at, weights=degree, minlength=n_cores).astype(np.int64)
+    post_core = np.repeat(core_at, degree)
+    # positions of every neuron's incoming synapses, neuron by neuron in ``order``
+    starts = graph.in_ptr[order].astype(np.int64)
+    at = np.repeat(starts - np.cumsum(degree) + degree, degree) + np.arange(int(degree.sum()))
+    pre, stage = graph.in_pre[at], graph.in_stage[at]
+    axon_keys = np.unique(post_core.astype(np.int64) * graph.n + pre)
+    row_keys = np.unique((post_core.astype(np.int64) * graph.n + pre) * graph.stages + stage)
+    axons = np.bincount(axon_keys // graph.n, minlength=n_cores).astype(np.int64)
+    rows = np.bincount(row_keys // (graph.n * graph.stages), minlength=n_cores).astype(np.int64)
+    return core_at, neurons, syn, rows, axons, np.zeros(n_cores)
 
 
 def _neuron_cores(order: np.ndarray, core_at: np.ndarray, graph: SynapseGraph) -> list[Core]:

@@ -200,8 +200,7 @@ def targets_command(show_support: bool, as_json: bool) -> None:
         click.echo(f"\n{name}: {spec.description}")
         click.echo(f"  {'topology':<26} {spec.topology}, {len(spec.chips())} chips "
                    f"({spec.chips_x}x{spec.chips_y}{', torus' if spec.wrap else ''})")
-        fields = spec.model_dump(exclude={"name", "family", "description", "topology", "chips_x",
-                                          "chips_y", "uncertain", "chip_layout", "wrap"})
+        fields = spec.listed_fields()  # the rules of its core model only
         for field, value in fields.items():
             flag = " ⚠" if field in spec.uncertain else ""
             shown = "not limited" if value is None else (f"{value:,}" if isinstance(value, int)
