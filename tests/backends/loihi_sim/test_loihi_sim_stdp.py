@@ -197,3 +197,18 @@ def test_quantized_rule_keeps_the_float_steps():
     assert w_max_units <= 255  # weight_exp was chosen for weights grown to w_max
     text = " ".join(report.warnings)
     assert "stochastically" in text and "also potentiates" in text and "[0," in text
+
+
+def test_recurrent_plastic_projection_verifies():
+    """A plastic projection from a population onto itself: its spikes are both the connection's
+    presynaptic input and its back-propagated postsynaptic spikes."""
+    net = Network("recurrent", dt=1.0)
+    net.source("inp", 20, poisson(60.0, seed=2))
+    net.population("a", 8, LIF(tau_mem=8.0, tau_syn=2.0, v_th=1.0))
+    net.connect("inp", "a", fixed_probability(0.5, seed=3), weight=0.3)
+    net.connect("a", "a", fixed_probability(0.6, seed=4),
+                weight={"uniform": [0.0, 0.3], "seed": 5},
+                plasticity=Stdp(a_plus=0.02, a_minus=0.025, w_max=0.4))
+    result = compare(compile_network(net, "loihi-sim"), "loihi-sim", 120)
+    assert result.divergence is None and result.weight_divergence is None, result
+    assert result.synapses > 0 and result.spikes > 0
