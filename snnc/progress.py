@@ -150,6 +150,9 @@ class Bar:
             self._progress.start()
             self._task = self._progress.add_task(self.label, total=self.total,
                                                  completed=self._done, what=self._what)
+            for task in self._progress.tasks:  # elapsed time from the work's start, not the bar's
+                if task.id == self._task and task.start_time is not None:
+                    task.start_time -= time.perf_counter() - self.started
             self.shown = True
 
     def close(self) -> None:
