@@ -212,3 +212,25 @@ def test_recurrent_plastic_projection_verifies():
     result = compare(compile_network(net, "loihi-sim"), "loihi-sim", 120)
     assert result.divergence is None and result.weight_divergence is None, result
     assert result.synapses > 0 and result.spikes > 0
+
+
+def test_native_rule_with_epochs_and_mixed_signs_verifies():
+    """loihi_stdp written directly: t_epoch 3, mixed-sign weights with weight_exp 1, fractional
+    impulses; loihi-sim equals the reference in spikes and weights."""
+    rng = np.random.default_rng(9)
+    net = Network("native_epochs", dt=1.0)
+    net.source("inp", 16, poisson(80.0, seed=4))
+    net.population("a", 6, LoihiLIF(du=1500, dv=400, vth=30))
+    net.population("b", 4, LoihiLIF(du=2500, dv=200, vth=25))
+    rule = LoihiStdp(learning_rate=0.5, A_plus=3, A_minus=-2, tau_plus=5, tau_minus=7,
+                     t_epoch=3, rng_seed=21, x1_impulse=18.5, y1_impulse=9.75, sign_mode="mixed")
+    net.connect("inp", "a", weight=rng.integers(-60, 200, 96).astype(float), weight_exp=1,
+                plasticity=rule)
+    net.connect("a", "b", weight=rng.integers(20, 120, 24).astype(float))
+    build = compile_network(net, "loihi-sim")
+    result = compare(build, "loihi-sim", 120)
+    assert result.divergence is None and result.weight_divergence is None, result
+    assert result.synapses == 96 and result.spikes > 0
+    initial = LoihiSimBackend().run(build, 0, record_weights={"inp->a": 0}).weights["inp->a"]
+    final = plastic_weights(build, 120)["inp->a"]
+    assert (initial.weights < 0).any() and not np.array_equal(final, initial.weights)
