@@ -134,17 +134,30 @@ class Result:
         return np.where(onset >= 0, (self.spikes - onset) * DT, np.nan)
 
 
-def simulate(inputs: Inputs) -> Result:
+def simulate(inputs: Inputs, numerics: str = "float") -> Result:
+    """Run the reference in ``numerics``; a chip's integer weights are divided by the quantize
+    pass's weight scale, so that 1 is w_max in every numerics."""
     import numba
 
     numba.set_num_threads(1)  # one neuron: a second thread per step costs more than it saves
     net = network(inputs)
     started = time.perf_counter()
-    run = snnc.run(net, "reference", steps=inputs.steps, record_weights=["syn"])
+    run = snnc.run(net, "reference", steps=inputs.steps, numerics=numerics,
+                   record_weights=["syn"])
     seconds = time.perf_counter() - started
     spikes, _ = run.spikes["neuron"]
     order = np.argsort(run.weights["syn"].pre, kind="stable")
-    return Result(spikes.astype(np.int64), run.weights["syn"].weights[order], inputs, seconds)
+    scale = 1.0 if numerics == "float" else weight_scale(net, numerics)
+    return Result(spikes.astype(np.int64), run.weights["syn"].weights[order] / scale, inputs,
+                  seconds)
+
+
+def weight_scale(net: snnc.Network, numerics: str) -> float:
+    """Integer units per float weight unit that the quantize pass chose for ``syn``."""
+    from snnc.compiler.passes.quantize import quantize
+
+    quantized = quantize(net, numerics)[0].network
+    return float(np.asarray(quantized.projections[0].weight, dtype=np.float64).mean() / W_INIT)
 
 
 def selectivity(result: Result, start_s: float, stop_s: float) -> dict[str, float]:
@@ -207,13 +220,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=DURATION_S, help="seconds of model time")
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--numerics", default="float", choices=["float", "loihi", "spinnaker"],
+                        help="the reference's numerics (a chip's: the quantized rule)")
     parser.add_argument("-o", "--output", default=str(HERE / "latency.png"))
     args = parser.parse_args(argv)
     inputs = make_inputs(args.duration, args.seed)
     print(f"{AFFERENTS} afferents, {inputs.onsets.size} presentations in {args.duration:g} s; "
           f"threshold {THRESHOLD} (mean drive {mean_drive():.0f} at the initial weights)")
-    result = simulate(inputs)
-    print(f"simulated in {result.seconds:.1f} s")
+    try:
+        result = simulate(inputs, args.numerics)
+    except SnncError as error:  # a target that cannot run the rule says so in one line
+        print(f"{args.numerics}: {error}", file=sys.stderr)
+        return 2
+    print(f"{args.numerics}: simulated in {result.seconds:.1f} s")
     tenth = args.duration / 10
     for start in (0.0, args.duration - tenth):
         share = selectivity(result, start, start + tenth)
