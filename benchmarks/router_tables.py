@@ -9,7 +9,7 @@ Cases (spinnaker-emu, the target's default machine unless said):
 
 - ``microcircuit``: ``examples/microcircuit/build.py`` at each ``--scales`` (Poisson drive), compiled
   with ``--time-scale-factor`` from ``--tsf`` (one per scale, the last one repeats), on one SpiNN-5
-  board or (``--torus``) the ring's 16 x 16 torus.
+  board or (``--torus [SIDE]``) a SIDE x SIDE torus (16: the ring's).
 - ``ring``: ``benchmarks/compile_scale.py``'s ring (10,000-neuron populations, 100 synapses per
   neuron) on its 16 x 16 torus, at each ``--sizes``.
 
@@ -45,15 +45,15 @@ RECORDED = {
 }
 
 
-def microcircuit(scale: float, torus: bool):
+def microcircuit(scale: float, torus: int):
     sys.path.insert(0, str(ROOT / "examples" / "microcircuit"))
     from build import build  # type: ignore[attr-defined]  # examples/microcircuit/build.py
 
-    return build(scale=scale), (torus_spec() if torus else None)
+    return build(scale=scale), (torus_spec(torus) if torus else None)
 
 
-def torus_spec() -> str:
-    """compile_scale.py's 16 x 16 SpiNNaker torus (4,096 cores) as a hardware file."""
+def torus_spec(side: int = 16) -> str:
+    """compile_scale.py's SpiNNaker torus (16 x 16: 4,096 cores), ``side`` chips a side."""
     import tempfile
 
     import yaml
@@ -62,7 +62,8 @@ def torus_spec() -> str:
     from compile_scale import HARDWARE
 
     spec = Path(tempfile.mkdtemp()) / "hw.yaml"
-    spec.write_text(yaml.safe_dump(HARDWARE["spinnaker-emu"]))
+    spec.write_text(yaml.safe_dump(HARDWARE["spinnaker-emu"] | {
+        "name": f"spinnaker_{side}x{side}", "chips_x": side, "chips_y": side}))
     return str(spec)
 
 
@@ -85,7 +86,7 @@ def route_floor(parts, placement, spec) -> list[int]:
     return [len(set(t.routes.tolist())) for t in raw.tables.values()] or [0]
 
 
-def measure(case: str, size: float, tsf: float | None, check: bool, torus: bool) -> dict:
+def measure(case: str, size: float, tsf: float | None, check: bool, torus: int) -> dict:
     import snnc.compiler.mapping.route as route_module
     from snnc.compiler import compile_network
 
@@ -149,8 +150,9 @@ def main() -> None:
                         help="time scale factor per microcircuit scale (the last repeats)")
     parser.add_argument("--sizes", nargs="+", type=int, default=[100_000])
     parser.add_argument("--check", action="store_true", help="run the independent route checker")
-    parser.add_argument("--torus", action="store_true",
-                        help="microcircuit on the ring's 16 x 16 torus instead of one SpiNN-5 board")
+    parser.add_argument("--torus", type=int, nargs="?", const=16, default=0, metavar="SIDE",
+                        help="microcircuit on a SIDE x SIDE torus (default 16, the ring's) instead "
+                             "of one SpiNN-5 board")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     runs = []
