@@ -86,10 +86,11 @@ def test_two_emulator_runs_in_one_folder_keep_their_own_provenance(tmp_path):
         assert f"{tmp_path / name}.provenance.json: provenance written" in result.stdout
     first = json.loads((tmp_path / "a.provenance.json").read_text())
     second = json.loads((tmp_path / "b.provenance.json").read_text())
-    for prov in (first, second):  # the keys DESIGN.md §6 names
+    for prov in (first, second):  # the keys the file-format contract names (docs/cli.md)
         assert {"max_cpu_load", "tick_overruns"} <= set(prov["summary"])
     assert json.dumps(first["summary"]) != json.dumps(second["summary"])  # 30 vs 45 ticks
-    assert not (tmp_path / "provenance.json").exists()
+    # provenance.json, the contract's name, holds the latest run written to the folder
+    assert json.loads((tmp_path / "provenance.json").read_text()) == second
 
 
 def test_every_command_with_a_target_takes_t_with_the_same_choices():

@@ -70,6 +70,12 @@ def provenance_path(output: str) -> Path:
     return path.with_name(f"{stem}.provenance.json")
 
 
+def latest_provenance_path(output: str) -> Path:
+    """``provenance.json`` beside the spikes file: the same report, of the latest run written to
+    that folder, under the name the file-format contract gives it (docs/cli.md#snnc-run)."""
+    return Path(output).with_name("provenance.json")
+
+
 def _check_not_the_networks_arrays(source: str, output: str) -> None:
     """``snnc run net.yaml -o net.npz`` would replace the network's own arrays (``save`` puts
     them in ``<stem>.npz`` beside the YAML; a build in ``network.npz``) with spikes: refused."""
@@ -211,6 +217,7 @@ def run(source: str, target: str | None, steps: int, output: str, numerics: str 
     provenance = provenance_path(output) if save_provenance is not None else None
     if provenance is not None:
         check_file_target(provenance)
+        check_file_target(latest_provenance_path(output))
     loaded = replace_inputs(load_source(source, steps, record_v), inputs)
     chosen = _numerics_for(target, numerics, loaded)
     options: dict[str, Any] = {"numerics": chosen} if chosen else {}
@@ -234,6 +241,7 @@ def run(source: str, target: str | None, steps: int, output: str, numerics: str 
             record.save(output, network_of(loaded))
             if save_provenance is not None and provenance is not None:
                 save_provenance(provenance)
+                save_provenance(latest_provenance_path(output))
         outputs.commit()
     how = f"{target}, {chosen} numerics" if chosen else target
     say(f"{output}: {counted(record.total, 'spike')} from "

@@ -188,6 +188,7 @@ def _prepare(source, target, steps, output, numerics, inputs, record_v, comm, si
     provenance = single.provenance_path(output) if target != "reference" else None
     if provenance is not None:
         check_file_target(provenance)
+        check_file_target(single.latest_provenance_path(output))
     loaded = single.replace_inputs(single.load_source(source, steps, record_v), inputs)
     chosen = single._numerics_for(target, numerics, loaded)
     if target == "reference":
@@ -226,6 +227,7 @@ def _write(record: Any, stats: list[dict], elapsed: float, work: dict, single: A
             record.save(output)
             if provenance is not None:
                 work["machine"].save_provenance(provenance)
+                work["machine"].save_provenance(single.latest_provenance_path(output))
         outputs.commit()
     from snnc.progress import quiet
 
