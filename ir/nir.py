@@ -369,8 +369,57 @@ def _build(importer: _Importer, name: str) -> Network:
         "inputs": {n: list(importer.shapes[n]) for n in importer.inputs},
         "outputs": importer.output_populations(), "bias_source": bias_source,
         "note": "every NIR edge costs one step (delay >= 1): spikes lag one step per hop",
+        # lets to_nir write conv/pool/... nodes back natively (absent for dense-only graphs)
+        **({"linear": _linear_structure(importer)} if _has_structure(importer) else {}),
     }
     return net
+
+
+_STRUCTURE_FIELDS = {"Conv1d": ("stride", "padding", "dilation", "groups", "input_shape"),
+                     "Conv2d": ("stride", "padding", "dilation", "groups", "input_shape"),
+                     "SumPool2d": ("kernel_size", "stride", "padding"),
+                     "AvgPool2d": ("kernel_size", "stride", "padding"),
+                     "Flatten": ("start_dim", "end_dim")}
+
+
+def _plain(value: Any) -> Any:
+    """A NIR parameter as YAML-safe data (lists of ints, strings)."""
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, str) or value is None:
+        return value
+    array = np.asarray(value)
+    return array.tolist() if array.dtype.kind in "iub" else str(value)
+
+
+def _has_structure(importer: _Importer) -> bool:
+    """Whether the graph has linear nodes that a dense Linear export would lose."""
+    return any(type(node).__name__ in ("Conv1d", "Conv2d", "SumPool2d", "AvgPool2d", "Flatten",
+                                       "Scale") for node in importer.flat.nodes.values())
+
+
+def _linear_structure(importer: _Importer) -> dict[str, Any]:
+    """The graph's linear nodes without their arrays (type, geometry, the shapes around them)
+    and the edges, so that ``to_nir`` can write an imported projection back as the same nodes
+    (``nir_export``: the weights come from the projection's synapses)."""
+    nodes: dict[str, Any] = {}
+    for name, node in importer.flat.nodes.items():
+        kind = type(node).__name__
+        if kind not in LINEAR_NODES:
+            continue
+        entry: dict[str, Any] = {"type": kind}
+        for key in _STRUCTURE_FIELDS.get(kind, ()):
+            entry[key] = _plain(getattr(node, key, None))
+        if kind in ("Conv1d", "Conv2d", "Affine", "Linear"):
+            entry["weight_shape"] = list(np.asarray(node.weight).shape)
+        if kind == "Scale":
+            entry["size"] = int(np.asarray(node.scale).size)
+        if name in importer.memo:
+            entry["output_shape"] = list(importer.memo[name].shape)
+        nodes[name] = entry
+    shapes = {name: list(shape) for name, shape in importer.shapes.items()}
+    return {"nodes": nodes, "edges": [list(edge) for edge in importer.flat.edges],
+            "shapes": shapes}
 
 
 def _check_choices(dt: float, integrator: str, reset: str, current: str) -> None:
