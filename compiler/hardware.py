@@ -244,13 +244,27 @@ def _spec(fields: dict, file: str) -> HardwareSpec:
     try:
         return HardwareSpec(**fields)
     except ValidationError as exc:
-        error = exc.errors()[0]
+        errors = exc.errors()
+        error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         where = ".".join(str(p) for p in error["loc"])
         message = str(error["msg"]).removeprefix("Value error, ")
-        raise SnncError(message, where=where or "hardware", file=file) from None
+        if error["type"] == "extra_forbidden":
+            message = _unknown_field(where)
+        elif not where:  # a rule over several fields: name the field its message starts with
+            head = message.split(" ", 1)[0]
+            where = head if head in HardwareSpec.model_fields else "hardware"
+        raise SnncError(message, where=where, file=file) from None
     except TypeError as exc:  # a non-string key
         raise SnncError(f"a hardware spec is a mapping of field names: {exc}", where="hardware",
                         file=file) from None
+
+
+def _unknown_field(name: str) -> str:
+    from snnc.ir.values import close_matches
+
+    matches = close_matches(name, [*HardwareSpec.model_fields, "base"])
+    guess = f"did you mean {' or '.join(matches)}? " if matches else ""
+    return f"unknown field '{name}': {guess}(every field: docs/hardware-specs.md)"
 
 
 def load_hardware(name_or_path: "str | HardwareSpec") -> HardwareSpec:

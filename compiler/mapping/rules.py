@@ -139,26 +139,32 @@ def crossbar_rules(spec: HardwareSpec, graph: SynapseGraph, flat: FlatSynapses,
     core = core_of[flat.post].astype(np.int64)
     depth = int(flat.delay.max()) + 1 if flat.delay.size else 1
     axon = flat.pre * depth + flat.delay  # one axon per (pre neuron, delay)
-    lines = _axon_count(spec, chip, core, axon)
+    cores = int(core_of.max()) + 1 if core_of.size else 0
+    lines, axons = _axon_count(spec, chip, core, axon, cores)
     lines += _binary(spec, chip, graph, core, axon, flat)
     typed, needed = _axon_types(spec, chip, graph, core, axon, flat)
     lines += typed
     lines += _targets(spec, chip, graph, flat, core, depth)
     plan["axon_types_needed"] = needed
+    plan["axons_max"] = int(axons.max()) if axons.size else 0  # of axons_per_core
+    plan["axons_by_core"] = [int(v) for v in axons]
     return lines
 
 
-def _axon_count(spec: HardwareSpec, chip: str, core: np.ndarray, axon: np.ndarray) -> list[str]:
-    """Distinct (pre, delay) axons per core: the walker counts pre neurons, delays add axons."""
+def _axon_count(spec: HardwareSpec, chip: str, core: np.ndarray, axon: np.ndarray,
+                cores: int) -> tuple[list[str], np.ndarray]:
+    """Distinct (pre, delay) axons per core (the walker counts pre neurons, delays add axons),
+    and the counts by core id."""
     assert spec.axons_per_core is not None
     pairs = np.unique(np.stack([core, axon]), axis=1) if core.size else np.zeros((2, 0), np.int64)
-    counts = np.bincount(pairs[0], minlength=1) if pairs.size else np.zeros(0, np.int64)
+    counts = (np.bincount(pairs[0], minlength=cores) if pairs.size
+              else np.zeros(cores, np.int64))
     lines = []
     for c in np.flatnonzero(counts > spec.axons_per_core):
         lines.append(f"core {c}: {counts[c]:,} axons (one per pre neuron and delay) > {chip}'s "
                      f"{spec.axons_per_core:,} — use fewer distinct delays per pre neuron, or "
                      f"fewer neurons per core (--max-neurons-per-core)")
-    return _capped(lines, "cores over their axons")
+    return _capped(lines, "cores over their axons"), counts
 
 
 def _binary(spec: HardwareSpec, chip: str, graph: SynapseGraph, core: np.ndarray,
