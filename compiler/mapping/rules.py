@@ -140,7 +140,7 @@ def crossbar_rules(spec: HardwareSpec, graph: SynapseGraph, flat: FlatSynapses,
     depth = int(flat.delay.max()) + 1 if flat.delay.size else 1
     axon = flat.pre * depth + flat.delay  # one axon per (pre neuron, delay)
     cores = int(core_of.max()) + 1 if core_of.size else 0
-    lines, axons = _axon_count(spec, chip, core, axon, cores)
+    lines, axons = _axon_count(spec, chip, graph, core_of, flat.post, core, axon, cores)
     lines += _binary(spec, chip, graph, core, axon, flat)
     typed, needed = _axon_types(spec, chip, graph, core, axon, flat)
     lines += typed
@@ -151,7 +151,8 @@ def crossbar_rules(spec: HardwareSpec, graph: SynapseGraph, flat: FlatSynapses,
     return lines
 
 
-def _axon_count(spec: HardwareSpec, chip: str, core: np.ndarray, axon: np.ndarray,
+def _axon_count(spec: HardwareSpec, chip: str, graph: SynapseGraph, core_of: np.ndarray,
+                post: np.ndarray, core: np.ndarray, axon: np.ndarray,
                 cores: int) -> tuple[list[str], np.ndarray]:
     """Distinct (pre, delay) axons per core (the walker counts pre neurons, delays add axons),
     and the counts by core id."""
@@ -160,7 +161,19 @@ def _axon_count(spec: HardwareSpec, chip: str, core: np.ndarray, axon: np.ndarra
     counts = (np.bincount(pairs[0], minlength=cores) if pairs.size
               else np.zeros(cores, np.int64))
     lines = []
-    for c in np.flatnonzero(counts > spec.axons_per_core):
+    over = np.flatnonzero(counts > spec.axons_per_core)
+    if over.size:  # a neuron over the limit on its own: no smaller core helps
+        own = np.unique(np.stack([post, axon]), axis=1)
+        per_neuron = np.bincount(own[0], minlength=graph.n)
+    for c in over:
+        on_core = np.flatnonzero(core_of == c)
+        worst = int(on_core[np.argmax(per_neuron[on_core])]) if on_core.size else -1
+        if worst >= 0 and per_neuron[worst] > spec.axons_per_core:
+            lines.append(f"core {c}: {counts[c]:,} axons (one per pre neuron and delay) > "
+                         f"{chip}'s {spec.axons_per_core:,}; neuron {_neuron_name(graph, worst)} "
+                         f"alone needs {per_neuron[worst]:,} — give each neuron at most "
+                         f"{spec.axons_per_core:,} (pre neuron, delay) inputs")
+            continue
         lines.append(f"core {c}: {counts[c]:,} axons (one per pre neuron and delay) > {chip}'s "
                      f"{spec.axons_per_core:,} — use fewer distinct delays per pre neuron, or "
                      f"fewer neurons per core (--max-neurons-per-core)")
@@ -258,15 +271,24 @@ def _targets(spec: HardwareSpec, chip: str, graph: SynapseGraph, flat: FlatSynap
     extra = int((per_neuron[over] - limit).sum())
     worst = int(over[np.argmax(per_neuron[over])])
     return [f"{over.size:,} neurons send to more than {limit} (core, delay) destination(s), e.g. "
-            f"{_neuron_name(graph, worst)} to {per_neuron[worst]}; a {chip} neuron's spike "
+            f"{_neuron_name(graph, worst)} to {per_neuron[worst]}; each {chip} neuron's spike "
             f"addresses {limit} axon(s) — add {extra:,} splitter neurons (one per extra "
             "destination) to the network, or keep each neuron's targets on one core"]
 
 
 # ---- conv layers (Speck / DYNAP-CNN) ---------------------------------------------------------
+def _structure(network: Network) -> dict[str, Any]:
+    """An imported network's linear structure: NIR nodes, edges and shapes (``import-nir`` keeps
+    them in ``metadata.nir.linear``; a hand-written network may give ``metadata.linear``)."""
+    nir = network.metadata.get("nir")
+    structure = (nir.get("linear") if isinstance(nir, dict) else None) or \
+        network.metadata.get("linear")
+    return structure if isinstance(structure, dict) else {}
+
+
 def _shape(network: Network, name: str) -> tuple[int, int, int]:
     """A population's (channels, height, width): an imported network's shape, else size x 1 x 1."""
-    shapes = (network.metadata.get("linear") or {}).get("shapes") or {}
+    shapes = _structure(network).get("shapes") or {}
     shape = [int(v) for v in (shapes.get(name) or ())]
     size = network.populations[name].size
     if int(np.prod(shape or [0])) != size:
@@ -282,6 +304,49 @@ def _log2_up(value: int) -> int:
     return max(0, math.ceil(math.log2(max(value, 1))))
 
 
+def _nir_kernel(network: Network, pre: str, post: str) -> tuple[int, int] | None:
+    """(input channels, kernel area) of the NIR Conv or Affine node that feeds ``post`` from
+    ``pre``, as Sinabs' ``DynapcnnLayer`` sees it: a pooling before the convolution is the sending
+    core's (its destination pooling), not kernel area; an Affine is a convolution whose kernel is
+    its input map (``_convert_linear_to_conv``). None: no such node (count from the synapses)."""
+    structure = _structure(network)
+    nodes, edges = structure.get("nodes") or {}, structure.get("edges") or []
+    if not nodes:
+        return None
+    preds: dict[str, list[str]] = {}
+    for edge in edges:
+        if isinstance(edge, (list, tuple)) and len(edge) == 2:
+            preds.setdefault(str(edge[1]), []).append(str(edge[0]))
+
+    def back(name: str) -> str:  # the population a chain of linear nodes starts from
+        seen = 0
+        while name in nodes and preds.get(name) and seen < len(nodes):
+            name, seen = preds[name][0], seen + 1
+        return name
+
+    def shape_of(name: str) -> list[int]:
+        node = nodes.get(name)
+        shape = node.get("output_shape") if isinstance(node, dict) else None
+        return [int(v) for v in (shape or (structure.get("shapes") or {}).get(name) or ())]
+
+    for node_name in preds.get(post, []):
+        node = nodes.get(node_name)
+        if not isinstance(node, dict) or back(node_name) != pre:
+            continue
+        weight = [int(v) for v in node.get("weight_shape") or ()]
+        if node.get("type") in ("Conv1d", "Conv2d") and len(weight) >= 3:
+            return weight[1], int(np.prod(weight[2:]))
+        if node.get("type") in ("Affine", "Linear") and len(weight) == 2:
+            source = (preds.get(node_name) or [pre])[0]
+            while nodes.get(source, {}).get("type") == "Flatten" and preds.get(source):
+                source = preds[source][0]
+            shape = shape_of(source)
+            if not shape or int(np.prod(shape)) != weight[1]:
+                return weight[1], 1
+            return shape[0], int(np.prod(shape[1:])) if len(shape) > 1 else 1
+    return None
+
+
 def layer_memory(network: Network, graph: SynapseGraph, flat: FlatSynapses,
                  name: str) -> tuple[int, int, int]:
     """(kernel entries, neuron entries, output channels) of population ``name`` as one layer."""
@@ -289,8 +354,15 @@ def layer_memory(network: Network, graph: SynapseGraph, flat: FlatSynapses,
     neurons = c_out * 2 ** (_log2_up(h) + _log2_up(w))
     kernel = 0
     first = int(graph.offsets[graph.names.index(name)])
+    nir = network.metadata.get("nir")
+    bias_source = nir.get("bias_source") if isinstance(nir, dict) else None
     for k, projection in enumerate(network.projections):
-        if projection.post != name:
+        if projection.post != name or projection.pre == bias_source:
+            continue  # a NIR bias is the layer's bias memory, not kernel
+        known = _nir_kernel(network, projection.pre, name)
+        if known is not None:
+            c_in, area = known
+            kernel += c_in * 2 ** (_log2_up(area) + _log2_up(c_out))
             continue
         mine = flat.projection == k
         if not mine.any():
