@@ -182,6 +182,8 @@ def build_report(*, target: str, spec: HardwareSpec, network, graph, parts, plac
         "neuron_cores": kinds.count("neuron"), "source_cores": kinds.count("source"),
         "delay_cores": kinds.count("delay"), "source_neurons": int(graph.source_ids().size),
         "lower_bound": parts.partitioning.lower_bound,
+        "lower_bound_totals": _totals_bound(graph, spec, max_neurons_per_core),
+        "cores_over_bound": _over_bound(kinds, parts.partitioning.lower_bound),
         "traffic_cut": round(float(parts.partitioning.traffic_cut), 6),
         "hop_traffic": round(hop_traffic, 6),
         "hop_traffic_bound": round(hop_traffic_bound, 6),
@@ -207,6 +209,19 @@ def build_report(*, target: str, spec: HardwareSpec, network, graph, parts, plac
         delay_extension=(delay_extension.to_json()
                          if delay_extension is not None and delay_extension.relay_populations
                          else None))
+
+
+def _totals_bound(graph, spec: HardwareSpec, max_neurons_per_core: int | None) -> int:
+    """The resource-totals bound (every partition; one row per pre neuron): mapping/partition.py."""
+    from .mapping.partition import neuron_cap, totals_bound
+
+    return totals_bound(graph, spec, neuron_cap(spec, max_neurons_per_core))
+
+
+def _over_bound(kinds: list[str], bound: int) -> float | None:
+    """Neuron + source cores over the row-aware lower bound (delay cores are not bounded)."""
+    used = kinds.count("neuron") + kinds.count("source")
+    return round(used / bound, 4) if bound else None
 
 
 def _bigger_builtin(spec: HardwareSpec, field: str, used: int) -> str:
@@ -338,6 +353,13 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return [line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]
 
 
+def _bound_note(t: dict) -> str:
+    """' (1.009x; totals 283)' after the lower bound; nothing for reports without the fields."""
+    if t.get("cores_over_bound") is None:
+        return ""
+    return f" ({t['cores_over_bound']:.3f}x; totals {t['lower_bound_totals']:,})"
+
+
 def render_text(report: ResourceReport) -> str:
     """The report as tables a person reads."""
     t = report.totals
@@ -347,7 +369,8 @@ def render_text(report: ResourceReport) -> str:
         f"fits: {'yes' if report.fits else 'NO'}",
         f"neurons {t['neurons']:,} (+{t['source_neurons']:,} source)  synapses {t['synapses']:,}  "
         f"cores {t['cores']:,} (neuron {t['neuron_cores']}, source {t['source_cores']}, "
-        f"delay {t['delay_cores']})  lower bound {t['lower_bound']:,}  chips {t['chips']}",
+        f"delay {t['delay_cores']})  lower bound {t['lower_bound']:,}{_bound_note(t)}  "
+        f"chips {t['chips']}",
         f"inter-core spikes/step (est.) {t['traffic_cut']:.4g}  hops x spikes/step "
         f"{t['hop_traffic']:.4g} (lower bound {t.get('hop_traffic_bound', 0.0):.4g})",
         "limits: " + ", ".join(f"{k} {v:,}" for k, v in report.limits.items() if v is not None),

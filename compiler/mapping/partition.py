@@ -15,9 +15,12 @@ a limit of the current one:
 
 Row and axon counts are kept exactly with stamp arrays (one int per pre neuron), so the walker is
 O(synapses) in numba. Because the order is a single sequence over all populations, a core may hold
-the tail of one population and the head of the next: cores stay full and the count stays within a
-few percent of the lower bound :math:`\max(\lceil N/cap\rceil, \lceil S \cdot synapse\_bits / 8 /
-memory\rceil)`.
+the tail of one population and the head of the next, so cores stay full. Without a load budget
+(Loihi) every limit is monotone (a part of a core that fits, fits), so this greedy fill uses the
+fewest cores of any cut of its order into contiguous runs. ``lower_bound`` is row-aware (each
+population's fewest cores alone, rows counted, less one per run boundary of the order) and is met
+to within a few percent; ``totals_bound`` (resource totals with one row per pre neuron) holds for
+every partition but ignores that a pre neuron needs a row on every core it reaches.
 
 Strategies:
 
@@ -289,19 +292,120 @@ def _block_weights(ids, block, n_blocks, position, ptr, in_pre, rate):  # pragma
     return w
 
 
-def lower_bound(graph: SynapseGraph, spec: HardwareSpec, cap: int) -> int:
+def totals_bound(graph: SynapseGraph, spec: HardwareSpec, cap: int) -> int:
     """Fewest neuron (+ source) cores any partition needs, from resource totals alone.
 
     Memory counts every synapse and at least one row per pre neuron that has synapses (a row is
-    per core, so any partition has at least that many).
-    """
+    per core, so any partition has at least that many). It holds for every partition, but with
+    random connectivity a pre neuron's targets are spread over many cores, each with a row of its
+    own, so on Loihi this bound is far below what any partition needs (the row-aware
+    ``lower_bound`` below)."""
     neurons = int(graph.neuron_ids().size)
     senders = int(np.count_nonzero(np.bincount(graph.in_pre, minlength=graph.n)))
     bits = graph.synapse_count * spec.synapse_bits + senders * spec.axon_bits
     bound = max(-(-neurons // cap), -(-bits // (8 * spec.memory_bytes_per_core)))
-    if spec.sources_on_cores:
-        bound += -(-int(graph.source_ids().size) // spec.source_capacity)
-    return bound
+    return bound + _source_core_count(graph, spec)
+
+
+def _source_core_count(graph: SynapseGraph, spec: HardwareSpec) -> int:
+    if not spec.sources_on_cores:
+        return 0
+    return -(-int(graph.source_ids().size) // spec.source_capacity)
+
+
+@njit(cache=True)
+def _fewest_slices(lows, highs, ptr, in_pre, in_stage, stages, n_total, cap, syn_bits, row_bits,
+                   mem_bits, fan_in):  # pragma: no cover - numba
+    """Per range ``lows[k]..highs[k]-1`` (one population each, in increasing id order), the fewest
+    contiguous slices of it alone such that every slice fits every per-core limit (neurons,
+    synaptic memory with its rows, fan-in axons); a neuron that does not fit even alone is a slice
+    of its own.
+
+    A plain greedy count, written apart from ``_walk``: every limit is monotone (a part of a slice
+    that fits, fits), so cutting as late as possible gives the fewest slices of a sequence. A row
+    or pre neuron is in the current slice when its mark is the slice's first id (marks only grow:
+    one pair of arrays serves every population)."""
+    seen_row = np.full(n_total * stages, -1, np.int64)
+    seen_pre = np.full(n_total, -1, np.int64)
+    counts = np.zeros(lows.size, np.int64)
+    for k in range(lows.size):
+        v = lows[k]
+        while v < highs[k]:
+            start = v
+            counts[k] += 1
+            syn = 0
+            rows = 0
+            pres = 0
+            while v < highs[k]:
+                degree = ptr[v + 1] - ptr[v]
+                new_rows = 0
+                new_pres = 0
+                for j in range(ptr[v], ptr[v + 1]):
+                    r = in_pre[j] * stages + in_stage[j]
+                    if seen_row[r] < start:
+                        seen_row[r] = start
+                        new_rows += 1
+                    if seen_pre[in_pre[j]] < start:
+                        seen_pre[in_pre[j]] = start
+                        new_pres += 1
+                fits = (v - start + 1 <= cap
+                        and (syn + degree) * syn_bits + (rows + new_rows) * row_bits <= mem_bits
+                        and (fan_in < 0 or pres + new_pres <= fan_in))
+                if not fits and v > start:
+                    break  # v opens the next slice (its marks are this slice's, below v)
+                syn += degree
+                rows += new_rows
+                pres += new_pres
+                v += 1
+    return counts
+
+
+def population_slices(graph: SynapseGraph, spec: HardwareSpec, cap: int) -> dict[str, int]:
+    """Per non-empty neuron population, the fewest cores it needs alone (``_fewest_slices``)."""
+    fan_in = spec.input_axon_limit if spec.input_axon_limit is not None else -1
+    keep = [k for k in range(len(graph.names))
+            if not graph.is_source[k] and graph.offsets[k + 1] > graph.offsets[k]]
+    lows = np.array([graph.offsets[k] for k in keep], np.int64)
+    highs = np.array([graph.offsets[k + 1] for k in keep], np.int64)
+    counts = _fewest_slices(lows, highs, graph.in_ptr, graph.in_pre, graph.in_stage, graph.stages,
+                            graph.n, cap, spec.synapse_bits, spec.axon_bits,
+                            spec.memory_bytes_per_core * 8, fan_in)
+    return {graph.names[k]: int(c) for k, c in zip(keep, counts)}
+
+
+def order_runs(order: np.ndarray, graph: SynapseGraph) -> int:
+    """Maximal runs of ``order`` made of consecutive ids of one population (network order: one
+    per non-empty neuron population)."""
+    if order.size == 0:
+        return 0
+    population = np.searchsorted(graph.offsets, order, side="right") - 1
+    breaks = (np.diff(order) != 1) | (np.diff(population) != 0)
+    return 1 + int(np.count_nonzero(breaks))
+
+
+def lower_bound(graph: SynapseGraph, spec: HardwareSpec, cap: int,
+                order: np.ndarray | None = None) -> int:
+    """Row-aware fewest neuron (+ source) cores: the larger of ``totals_bound`` and the slice
+    bound :math:`\\sum_P g_P - (R - 1)`, where :math:`g_P` is the fewest cores population P needs
+    alone (``population_slices``, rows counted) and R the runs of ``order`` (``order_runs``;
+    default network order).
+
+    The slice bound holds for every partition that cuts ``order`` into contiguous runs, as the
+    walker does: restricted to one population, such a partition's cores are contiguous slices of
+    it that fit, at least :math:`g_P` of them, and each of the R - 1 run boundaries splits at
+    most one core in two. It ignores real-time load (a bound with fewer limits stays a bound).
+    Cores of the ``conv`` and ``fixed`` models are not walked but assigned (``_assigned``): one
+    per non-empty neuron population, one in all; their bound is that count."""
+    ids = graph.neuron_ids() if order is None else order
+    if spec.core_model == "fixed":
+        return int(ids.size > 0)
+    if spec.core_model == "conv":
+        sizes = np.diff(graph.offsets)
+        return int(np.count_nonzero((sizes > 0) & ~graph.is_source))
+    base = totals_bound(graph, spec, cap)
+    slices = sum(population_slices(graph, spec, cap).values())
+    bound = max(0, slices - (order_runs(ids, graph) - 1)) + _source_core_count(graph, spec)
+    return max(base, bound)
 
 
 def _sending_blocks(graph: SynapseGraph, spec: HardwareSpec,
@@ -373,7 +477,8 @@ def partition(graph: SynapseGraph, spec: HardwareSpec, *, strategy: str = "greed
     usage[0][neurons.size:] = [c.neurons for c in cores[neurons.size:]]
     fan_out = np.concatenate([fan_out, np.zeros(len(cores) - n_send, np.int64)])
     return PartitionResult(
-        partitioning=Partitioning(tuple(cores), strategy, lower_bound(graph, spec, cap), traffic),
+        partitioning=Partitioning(tuple(cores), strategy, lower_bound(graph, spec, cap, order),
+                                  traffic),
         core_of=core_of,
         neurons=usage[0], synapses=usage[1], rows=usage[2], fan_in=usage[3], fan_out=fan_out,
         memory_bytes=-(-(usage[1] * spec.synapse_bits + usage[2] * spec.axon_bits) // 8),
