@@ -58,6 +58,10 @@ MODEL_OWN_FIELDS = {
              "destinations_per_core"),
     "fixed": ("inputs", "hidden_neurons", "outputs", "fan_out_per_neuron"),
 }
+# fields of the Loihi/SpiNNaker machines that a planning chip lists only when its spec sets them
+MACHINE_FIELDS = ("source_neurons_per_core", "delay_slots", "delay_stages", "ring_buffer_entries",
+                  "receptors", "router_entries_per_chip", "clock_hz", "time_scale_factor",
+                  "load_headroom")
 IDENTITY_FIELDS = {"name", "family", "description", "topology", "chips_x", "chips_y", "uncertain",
                    "chip_layout", "wrap"}
 
@@ -203,6 +207,9 @@ class HardwareSpec(BaseModel):
                  for field in fields}
         if self.core_model in ("conv", "fixed"):  # their own rules count memory, not the walker
             other |= {"memory_bytes_per_core", "synapse_bits", "axon_bits"}
+        if self.family == "planning":  # the machine fields of Loihi/SpiNNaker, where left unset
+            other |= {f for f in MACHINE_FIELDS
+                      if getattr(self, f) == HardwareSpec.model_fields[f].default}
         return self.model_dump(exclude=IDENTITY_FIELDS | other)
 
     def limits(self) -> dict[str, int | None]:

@@ -232,3 +232,15 @@ def test_synaptic_specs_have_no_planning_totals():
     for hardware in ("loihi2", "loihi1"):
         report = _report(net, hardware)
         assert report.fits and "planning" not in report.totals
+
+
+def test_targets_lists_a_planning_chip_without_the_unset_machine_fields(tmp_path):
+    listed = load_hardware("truenorth").listed_fields()
+    assert {"axons_per_core", "axon_types", "max_delay", "neurons_per_core"} <= set(listed)
+    assert not {"ring_buffer_entries", "delay_slots", "clock_hz", "load_headroom"} & set(listed)
+    assert not {"inputs", "kernel_memory_per_core"} & set(listed)  # other core models' fields
+    spec = tmp_path / "tn.yaml"
+    spec.write_text("base: truenorth\nname: tn_clocked\nclock_hz: 1000000\n")
+    assert load_hardware(str(spec)).listed_fields()["clock_hz"] == 1000000  # set: listed
+    # the machines snnc runs keep every field
+    assert {"ring_buffer_entries", "clock_hz"} <= set(load_hardware("loihi2").listed_fields())
