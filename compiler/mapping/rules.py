@@ -36,10 +36,13 @@ kernel and neuron memories hold them (a bipartite matching, as Sinabs' ``mapping
 sends to at most ``destinations_per_core`` layers, and has at most ``bias_memory_per_core`` output
 channels.
 
-``fixed`` (Xylo; Rockpool ``docs/devices/xylo-overview.ipynb``). Source neurons are input channels;
-a neuron population that projects to no neuron population is an output (readout) population; all
-other neurons are hidden. Counts against ``inputs``, ``hidden_neurons``, ``outputs``; inputs reach
-hidden neurons only; a neuron has synapses onto at most ``fan_out_per_neuron`` neurons.
+``fixed`` (Xylo; Rockpool ``docs/devices/xylo-overview.ipynb``, the mapper
+``rockpool/devices/xylo/syns61201/xylo_mapper.py``). Source neurons are input channels; the output
+(readout) populations are the NIR graph's outputs for an imported network, else the neuron
+populations that project to no neuron population; all other neurons are hidden. Counts against
+``inputs``, ``hidden_neurons``, ``outputs``; as in Rockpool's weight matrices (input -> hidden,
+hidden -> hidden, hidden -> output), inputs reach hidden neurons only and output neurons project
+nowhere; a neuron has synapses onto at most ``fan_out_per_neuron`` neurons.
 """
 
 from __future__ import annotations
@@ -434,25 +437,45 @@ def _layer_graph(layers: list[str], memory: dict[str, tuple[int, int, int]],
 
 
 # ---- fixed input / hidden / output counts (Xylo) ---------------------------------------------
+def _nir_outputs(network: Network) -> set[str]:
+    """The neuron populations an imported NIR graph names as its outputs (empty: not known)."""
+    nir = network.metadata.get("nir")
+    names = nir.get("outputs") if isinstance(nir, dict) else None
+    if not isinstance(names, list):
+        return set()
+    neurons = {p.name for p in network.neuron_populations()}
+    return {str(n) for n in names} & neurons
+
+
 def fixed_rules(spec: HardwareSpec, network: Network, graph: SynapseGraph, flat: FlatSynapses,
                 plan: dict[str, Any]) -> list[str]:
     chip = chip_label(spec)
     pops = network.populations
     feeds = {p.pre for p in network.projections if not pops[p.post].is_source}
-    outputs = [p.name for p in network.neuron_populations() if p.name not in feeds]
-    hidden = [p.name for p in network.neuron_populations() if p.name in feeds]
+    named = _nir_outputs(network)
+    if named:  # the imported graph says which populations are its outputs
+        outputs = [p.name for p in network.neuron_populations() if p.name in named]
+    else:
+        outputs = [p.name for p in network.neuron_populations() if p.name not in feeds]
+    hidden = [p.name for p in network.neuron_populations() if p.name not in outputs]
     counts = {"inputs": sum(p.size for p in network.source_populations()),
               "hidden_neurons": sum(pops[n].size for n in hidden),
               "outputs": sum(pops[n].size for n in outputs)}
     plan.update(counts, output_populations=outputs, hidden_populations=hidden)
     words = {"inputs": "input channels (source neurons)", "hidden_neurons": "hidden neurons",
-             "outputs": "output neurons (populations that feed no neurons)"}
+             "outputs": ("output neurons (the NIR graph's outputs)" if named else
+                         "output neurons (populations that feed no neurons)")}
     lines = []
     for field, used in counts.items():
         limit = getattr(spec, field)
         if limit is not None and used > limit:
             lines.append(f"{chip}: {used:,} {words[field]}, the chip has {limit:,} — use fewer")
     for projection in network.projections:
+        if projection.pre in outputs and not pops[projection.post].is_source:
+            lines.append(f"projection '{projection.name}': output population "
+                         f"'{projection.pre}' projects to '{projection.post}'; {chip}'s output "
+                         "neurons have no outgoing weights (only hidden neurons are recurrent) — "
+                         "read out from a population that projects nowhere")
         if pops[projection.pre].is_source and projection.post in outputs:
             lines.append(f"projection '{projection.name}': input '{projection.pre}' projects "
                          f"straight to output population '{projection.post}'; {chip}'s input "

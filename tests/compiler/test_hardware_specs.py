@@ -244,3 +244,35 @@ def test_targets_lists_a_planning_chip_without_the_unset_machine_fields(tmp_path
     assert load_hardware(str(spec)).listed_fields()["clock_hz"] == 1000000  # set: listed
     # the machines snnc runs keep every field
     assert {"ring_buffer_entries", "clock_hz"} <= set(load_hardware("loihi2").listed_fields())
+
+
+# ---- Xylo: the NIR graph's outputs are the readout; they project nowhere ------------------------
+def test_xylo_counts_the_digits_classifier_from_its_nir_outputs():
+    net = from_nir(Path(__file__).resolve().parents[2] / "examples" / "digits_snn" /
+                   "digits_snn.nir", dt=1e-3)
+    report = _report(net, "xylo-audio3")
+    plan = report.totals["planning"]
+    # input [1, 8, 8] = 64 channels; conv 8 x 6 x 6 = 288 hidden; the graph's output lif2: 10
+    assert (plan["inputs"], plan["hidden_neurons"], plan["outputs"]) == (64, 288, 10)
+    assert plan["output_populations"] == ["lif2"]
+    assert report.violations == ["SynSense Xylo Audio 3: 64 input channels (source neurons), the "
+                                 "chip has 16 — use fewer"]
+
+
+def test_xylo_output_population_with_outgoing_weights():
+    net = Network("rec")
+    net.source("inp", 4, poisson(10.0, 0))
+    net.population("hid", 10, NEURON)
+    net.population("out", 2, NEURON)
+    net.connect("inp", "hid", all_to_all(), weight=1.0, name="w_in")
+    net.connect("hid", "out", all_to_all(), weight=1.0, name="w_out")
+    net.connect("out", "out", all_to_all(), weight=0.5, name="w_back")
+    # without NIR outputs, 'out' feeds a neuron population: hidden, and there is no readout
+    plan = _report(net, "xylo-audio3").totals["planning"]
+    assert (plan["hidden_neurons"], plan["outputs"]) == (12, 0)
+    net.metadata["nir"] = {"outputs": ["out"]}
+    report = _report(net, "xylo-audio3")
+    plan = report.totals["planning"]
+    assert (plan["hidden_neurons"], plan["outputs"]) == (10, 2)
+    line = _one(report.violations, "projection 'w_back'")
+    assert "output population 'out' projects to 'out'" in line and "no outgoing weights" in line
