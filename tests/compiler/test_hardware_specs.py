@@ -276,3 +276,20 @@ def test_xylo_output_population_with_outgoing_weights():
     assert (plan["hidden_neurons"], plan["outputs"]) == (10, 2)
     line = _one(report.violations, "projection 'w_back'")
     assert "output population 'out' projects to 'out'" in line and "no outgoing weights" in line
+
+
+def test_every_builtin_spec_cites_its_sources_and_explains_its_uncertain_limits():
+    from snnc.compiler.hardware import SPEC_DIR
+
+    for name in BUILTIN:
+        text = (SPEC_DIR / f"{name}.yaml").read_text()
+        header = "".join(line for line in text.splitlines()[:6] if line.startswith("#"))
+        assert "Source" in header, name  # "Sources: ..." or "Source: ..." in the file's head
+        spec = load_hardware(name)
+        assert set(spec.uncertain) <= set(HardwareSpec.model_fields), name
+        assert all(len(why) > 20 for why in spec.uncertain.values()), name
+        # a limit marked uncertain is one the spec sets (snnc targets puts the mark beside it)
+        assert all(field not in IDENTITY for field in spec.uncertain), name
+
+
+IDENTITY = ("name", "family", "description", "topology", "uncertain")
