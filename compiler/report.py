@@ -182,7 +182,7 @@ def build_report(*, target: str, spec: HardwareSpec, network, graph, parts, plac
         "neuron_cores": kinds.count("neuron"), "source_cores": kinds.count("source"),
         "delay_cores": kinds.count("delay"), "source_neurons": int(graph.source_ids().size),
         "lower_bound": parts.partitioning.lower_bound,
-        "lower_bound_totals": _totals_bound(graph, spec, max_neurons_per_core),
+        "lower_bound_totals": parts.totals_bound,
         "cores_over_bound": _over_bound(kinds, parts.partitioning.lower_bound),
         "traffic_cut": round(float(parts.partitioning.traffic_cut), 6),
         "hop_traffic": round(hop_traffic, 6),
@@ -209,13 +209,6 @@ def build_report(*, target: str, spec: HardwareSpec, network, graph, parts, plac
         delay_extension=(delay_extension.to_json()
                          if delay_extension is not None and delay_extension.relay_populations
                          else None))
-
-
-def _totals_bound(graph, spec: HardwareSpec, max_neurons_per_core: int | None) -> int:
-    """The resource-totals bound (every partition; one row per pre neuron): mapping/partition.py."""
-    from .mapping.partition import neuron_cap, totals_bound
-
-    return totals_bound(graph, spec, neuron_cap(spec, max_neurons_per_core))
 
 
 def _over_bound(kinds: list[str], bound: int) -> float | None:

@@ -86,6 +86,7 @@ class PartitionResult:
     stage_mask: np.ndarray
     delay_core: dict[int, int]  # sending core -> its delay-extension core
     neuron_load: np.ndarray = np.zeros(0)  # float64 per neuron core: estimated cycles per tick
+    totals_bound: int = 0  # ``totals_bound`` of the graph (the report's lower_bound_totals)
 
 
 def neuron_cap(spec: HardwareSpec, max_neurons_per_core: int | None) -> int:
@@ -301,10 +302,22 @@ def totals_bound(graph: SynapseGraph, spec: HardwareSpec, cap: int) -> int:
     own, so on Loihi this bound is far below what any partition needs (the row-aware
     ``lower_bound`` below)."""
     neurons = int(graph.neuron_ids().size)
-    senders = int(np.count_nonzero(np.bincount(graph.in_pre, minlength=graph.n)))
+    senders = int(_senders(graph.in_pre, graph.n))
     bits = graph.synapse_count * spec.synapse_bits + senders * spec.axon_bits
     bound = max(-(-neurons // cap), -(-bits // (8 * spec.memory_bytes_per_core)))
     return bound + _source_core_count(graph, spec)
+
+
+@njit(cache=True)
+def _senders(in_pre, n):  # pragma: no cover - numba
+    """Distinct pre neurons among the synapses."""
+    seen = np.zeros(n, np.bool_)
+    count = 0
+    for p in in_pre:
+        if not seen[p]:
+            seen[p] = True
+            count += 1
+    return count
 
 
 def _source_core_count(graph: SynapseGraph, spec: HardwareSpec) -> int:
@@ -345,9 +358,11 @@ def _fewest_slices(lows, highs, ptr, in_pre, in_stage, stages, n_total, cap, syn
                     if seen_row[r] < start:
                         seen_row[r] = start
                         new_rows += 1
-                    if seen_pre[in_pre[j]] < start:
+                    if stages > 1 and seen_pre[in_pre[j]] < start:
                         seen_pre[in_pre[j]] = start
                         new_pres += 1
+                if stages == 1:
+                    new_pres = new_rows  # one row per pre neuron
                 fits = (v - start + 1 <= cap
                         and (syn + degree) * syn_bits + (rows + new_rows) * row_bits <= mem_bits
                         and (fan_in < 0 or pres + new_pres <= fan_in))
@@ -384,7 +399,7 @@ def order_runs(order: np.ndarray, graph: SynapseGraph) -> int:
 
 
 def lower_bound(graph: SynapseGraph, spec: HardwareSpec, cap: int,
-                order: np.ndarray | None = None) -> int:
+                order: np.ndarray | None = None, *, totals: int | None = None) -> int:
     """Row-aware fewest neuron (+ source) cores: the larger of ``totals_bound`` and the slice
     bound :math:`\\sum_P g_P - (R - 1)`, where :math:`g_P` is the fewest cores population P needs
     alone (``population_slices``, rows counted) and R the runs of ``order`` (``order_runs``;
@@ -402,7 +417,7 @@ def lower_bound(graph: SynapseGraph, spec: HardwareSpec, cap: int,
     if spec.core_model == "conv":
         sizes = np.diff(graph.offsets)
         return int(np.count_nonzero((sizes > 0) & ~graph.is_source))
-    base = totals_bound(graph, spec, cap)
+    base = totals_bound(graph, spec, cap) if totals is None else totals
     slices = sum(population_slices(graph, spec, cap).values())
     bound = max(0, slices - (order_runs(ids, graph) - 1)) + _source_core_count(graph, spec)
     return max(base, bound)
@@ -476,14 +491,15 @@ def partition(graph: SynapseGraph, spec: HardwareSpec, *, strategy: str = "greed
     usage = [np.concatenate([a, np.zeros(pad, np.int64)]) for a in (neurons, syn, rows, axons)]
     usage[0][neurons.size:] = [c.neurons for c in cores[neurons.size:]]
     fan_out = np.concatenate([fan_out, np.zeros(len(cores) - n_send, np.int64)])
+    totals = totals_bound(graph, spec, cap)
+    bound = lower_bound(graph, spec, cap, order, totals=totals)
     return PartitionResult(
-        partitioning=Partitioning(tuple(cores), strategy, lower_bound(graph, spec, cap, order),
-                                  traffic),
+        partitioning=Partitioning(tuple(cores), strategy, bound, traffic),
         core_of=core_of,
         neurons=usage[0], synapses=usage[1], rows=usage[2], fan_in=usage[3], fan_out=fan_out,
         memory_bytes=-(-(usage[1] * spec.synapse_bits + usage[2] * spec.axon_bits) // 8),
         pairs=pairs, pair_traffic=pair_traffic, stage_mask=stage_mask,
-        delay_core=delay_core, neuron_load=neuron_load)
+        delay_core=delay_core, neuron_load=neuron_load, totals_bound=totals)
 
 
 def _assigned(order: np.ndarray, graph: SynapseGraph, core_model: str) -> tuple[np.ndarray, ...]:

@@ -78,10 +78,10 @@ def _fewest_runs(ids: list[int], synapses, spec, cap: int) -> int:
 
 
 CASES = [("loihi2", 160, None), ("loihi2", 400, None), ("loihi1", 300, 12), ("loihi1", 1200, 30),
-         ("spinnaker1", 500, None)]
+         ("spinnaker1", 500, None), ("spinnaker1", 800, 8)]
 
 
-@settings(max_examples=25, deadline=None, derandomize=True)
+@settings(max_examples=30, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 10_000), case=st.sampled_from(CASES), cap=st.sampled_from([4, 16, None]))
 def test_bound_is_below_the_fewest_contiguous_cores_and_the_walker_meets_them(seed, case, cap):
     hardware, memory, fan_in = case
