@@ -354,6 +354,18 @@ def _counting_order(keys: np.ndarray, buckets: int) -> np.ndarray:
     return order
 
 
+_SMALL_SORT = 1 << 20
+
+
+def _stable_order(keys: np.ndarray, buckets: int) -> np.ndarray:
+    """The stable sort permutation of small non-negative integer keys: numpy's for small arrays (no
+    kernel to compile on a first run), a counting sort (linear) for large ones. Both are stable, so
+    they give the same permutation."""
+    if keys.size <= _SMALL_SORT:
+        return np.argsort(keys, kind="stable")
+    return _counting_order(keys, buckets)
+
+
 def _csr(synapses: _Synapses, neurons: int, split: int, float_ring: bool):
     """Concatenate and sort synapses by (part of the target's neuron, source, delay).
 
@@ -366,10 +378,10 @@ def _csr(synapses: _Synapses, neurons: int, split: int, float_ring: bool):
                 np.zeros(0, np.float64 if float_ring else np.int16), np.zeros(0, np.uint8))
     delay = synapses.take("delay").astype(np.int32, copy=False)
     max_delay = int(delay.max())
-    order = _counting_order(delay, max_delay + 1)  # delay first, then a stable sort by row
+    order = _stable_order(delay, max_delay + 1)  # delay first, then a stable sort by row
     row = synapses.take("source").astype(np.int32)  # row < PARTS * neurons
     row[synapses.take("owner") >= split] += np.int32(neurons)
-    order = order[_counting_order(row[order], PARTS * neurons)]
+    order = order[_stable_order(row[order], PARTS * neurons)]
     offsets = np.zeros(PARTS * neurons + 1, dtype=np.int64)
     np.cumsum(np.bincount(row, minlength=PARTS * neurons), out=offsets[1:])
     del row
