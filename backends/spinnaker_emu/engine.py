@@ -176,7 +176,8 @@ def send_and_route(t, state, neuron, net, routes, delays, cost, counters, spike_
         n_out += 1
     pending_row = t % pending.shape[0]
     n_out = _delay_sends(t, slots, pending, d_input, d_stage, d_g, out, n_out)
-    pending[pending_row, :] = 0
+    for j in range(pending.shape[1]):  # a loop: a slice assignment compiles a shape check
+        pending[pending_row, j] = 0
     # 3. routers deliver every packet sent this tick
     n_touched = 0
     for k in range(n_out):
@@ -244,6 +245,23 @@ def run_ticks(t_start, t_stop, state, neuron, net, routes, delays, cost, counter
         plastic_arrive(t, state, net, plastic, counters[4], scratch[7])
         builtin_neurons(t, state, neuron, net, scratch[0])
         plastic_learn(t, net, plastic, scratch[0], scratch[7])
+        n_spikes = send_and_route(t, state, neuron, net, routes, delays, cost, counters, spike_t,
+                                  spike_n, n_spikes, v_rec_index, v_rec, scratch)
+    return t_stop, n_spikes
+
+
+@njit(cache=True)
+def run_ticks_frozen(t_start, t_stop, state, neuron, net, routes, delays, cost, counters, spike_t,
+                     spike_n, v_rec_index, v_rec, plastic):
+    """``run_ticks`` for a machine without plastic rows (``plastic`` is not read): the same ticks
+    without the STDP calls, so that a first run compiles none of ``plastic.py`` (seconds)."""
+    scratch = scratch_of(state, net, routes, delays, counters)
+    n_neurons = state[0].size
+    n_spikes = 0
+    for t in range(t_start, t_stop):
+        if n_spikes + n_neurons > spike_t.size:
+            return t, n_spikes
+        builtin_neurons(t, state, neuron, net, scratch[0])
         n_spikes = send_and_route(t, state, neuron, net, routes, delays, cost, counters, spike_t,
                                   spike_n, n_spikes, v_rec_index, v_rec, scratch)
     return t_stop, n_spikes

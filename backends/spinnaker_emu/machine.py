@@ -19,7 +19,7 @@ from snnc.ir.errors import NetworkError
 from snnc.ir.sources import source_spikes
 
 from .cost import CostModel
-from .engine import run_ticks
+from .engine import run_ticks, run_ticks_frozen
 from .foreign import as_tuple, loop_module
 from .loader import (
     NeuronLayout,
@@ -265,7 +265,8 @@ class EmuMachine:
         v_rec = np.zeros((steps, rec_index.size), np.int64)
         cost = self.cost.as_arrays(self.static, dt)
         # foreign kinds: the generated loop that calls their kernels, each family's own state
-        loop = loop_module(self.families).run_ticks if self.families else run_ticks
+        loop = (loop_module(self.families).run_ticks if self.families else
+                run_ticks if self.plastic.names else run_ticks_frozen)
         fams = tuple(as_tuple(f) for f in self.families)
         plastic = self.plastic_state = self.plastic.fresh()
         every = {name: int(e) for name, e in (record_weights or {}).items()}
