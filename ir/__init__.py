@@ -31,7 +31,7 @@ from .network import (
     uniform,
 )
 from .neurons import LI, LIF, LoihiLIF, SpinnakerLIF
-from .plasticity import Stdp
+from .plasticity import RStdp, Stdp
 from .sources import Poisson, SpikeTimes, source_spikes
 from .values import Normal, Uniform, resolve
 from .verify import diagnostics, verify
@@ -63,6 +63,6 @@ __all__ = [
     "Synapses", "expand", "expand_all", "materialize", "equal", "load", "save",
     "Network", "Population", "Projection", "all_to_all", "explicit", "fixed_probability",
     "normal", "one_to_one", "poisson", "spike_times", "uniform",
-    "LI", "LIF", "LoihiLIF", "SpinnakerLIF", "Stdp", "Poisson", "SpikeTimes", "source_spikes",
+    "LI", "LIF", "LoihiLIF", "SpinnakerLIF", "RStdp", "Stdp", "Poisson", "SpikeTimes", "source_spikes",
     "Normal", "Uniform", "resolve", "diagnostics", "verify", "from_nir", "to_nir",
 ]

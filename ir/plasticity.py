@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 
 from snnc.models import RULES
+from snnc.models.rstdp import RStdp
 from snnc.models.stdp import Stdp
 
 
@@ -32,4 +33,4 @@ def _plasticity(value: Any) -> Any:
 
 Plasticity = Annotated[Any, BeforeValidator(_plasticity)]
 
-__all__ = ["Plasticity", "Stdp"]
+__all__ = ["Plasticity", "RStdp", "Stdp"]
