@@ -365,7 +365,7 @@ class _Exporter:
             fed = {p.pre for p in self.net.projections}
             names = [p.name for p in self.net.neuron_populations() if p.name not in fed]
         structure = self.meta.get("linear") or {}
-        imported = {}  # population -> the name its Output node had in the imported graph
+        imported: dict[str, list[str]] = {}  # population -> its Output node's imported name
         for src, dst in structure.get("edges", []):
             if src in names and dst not in structure.get("nodes", {}) and dst not in \
                     self.net.populations:
