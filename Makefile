@@ -16,7 +16,7 @@ FILES    := $(VENV)/.snnc-files
 $(shell mkdir -p $(VENV) && find $(PKG_DIRS) -type f \( -name '*.py' -o -name '*.yaml' -o -name py.typed \) \
 	| LC_ALL=C sort > $(FILES).new && { cmp -s $(FILES).new $(FILES) && rm -f $(FILES).new || mv $(FILES).new $(FILES); })
 
-.PHONY: demo test lint venv clean-venv bench ltc-train ltc-check docs-images
+.PHONY: demo test lint venv clean-venv bench ltc-train ltc-check docs-images pynn-check
 
 venv: $(STAMP)
 
@@ -55,6 +55,22 @@ ltc-train:
 
 ltc-check: $(STAMP)
 	$(PY) examples/ltc/run_snnc.py
+
+# snnc export-pynn checked under pyNN.nest (docs/export-pynn.md): NEST from its PyPI wheel and
+# PyNN 0.13 in their own Python 3.10 venv (.venv-nest, kept out of snnc's), then the exported W1 and
+# microcircuit (scale 0.1) run there and their per-population rates are compared with the reference's
+NEST_VENV := .venv-nest
+NEST_STAMP := $(NEST_VENV)/.installed
+
+$(NEST_STAMP): scripts/find-python310.sh
+	@py310=$$(scripts/find-python310.sh) || exit 1; \
+	if [ ! -x $(NEST_VENV)/bin/python ]; then "$$py310" -m venv $(NEST_VENV) || exit 1; fi
+	$(NEST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(NEST_VENV)/bin/python -m pip install --quiet nest-simulator==3.10.0 pynn==0.13.0
+	@touch $(NEST_STAMP)
+
+pynn-check: $(STAMP) $(NEST_STAMP)
+	$(PY) benchmarks/pynn_check.py --nest-python $(NEST_VENV)/bin/python
 
 # the heat maps and rasters shown in docs/plots.md, from the code that draws them
 docs-images: $(STAMP)

@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "snnc.commands.quantize",
     "snnc.commands.run",
     "snnc.commands.lava_dl",
+    "snnc.commands.export_pynn",
 )
 
 
