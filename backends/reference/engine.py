@@ -344,7 +344,8 @@ def use_threads(program: Program) -> bool:
         return forced == "1"
     import numba
 
-    return numba.config.NUMBA_NUM_THREADS > 1 and program.neurons_simulated >= PARALLEL_MIN_NEURONS
+    threads = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # set at import
+    return threads > 1 and program.neurons_simulated >= PARALLEL_MIN_NEURONS
 
 
 class Engine:
