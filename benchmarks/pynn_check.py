@@ -50,8 +50,10 @@ def _first_difference(a: Path, b: Path, names: list[str]) -> int | None:
         theirs = sorted(zip(y[f"{n}.times"].tolist(), y[f"{n}.ids"].tolist()))
         if ours == theirs:
             continue
-        at = next((min(p[0], q[0]) for p, q in zip(ours, theirs) if p != q),
-                  (ours + theirs)[min(len(ours), len(theirs))][0])
+        at = next((min(p[0], q[0]) for p, q in zip(ours, theirs) if p != q), None)
+        if at is None:  # one is a prefix of the other: the longer one's next spike
+            longer = ours if len(ours) > len(theirs) else theirs
+            at = longer[min(len(ours), len(theirs))][0]
         first = at if first is None else min(first, at)
     return first
 
