@@ -110,8 +110,11 @@ def snnc_child(kind: str, data: dict, steps: int, inner: int = 1) -> dict:
     numerics = kind.split("-")[1]
     model = "loihi" if numerics == "loihi" else "lif"
     started = time.perf_counter()
-    warm = prepare(w1_network(w1_workload.generate(1000), model), numerics)
-    Engine(_lower(warm, 3, numerics), {}).run()  # load the compiled kernels of these types
+    # load the compiled kernels of these types: a 3-step program of the network itself (the engine
+    # chooses one or two threads by size, so a smaller network could warm the other loop)
+    warm = prepare(w1_network(data, model), numerics)
+    Engine(_lower(warm, 3, numerics), {}).run()
+    del warm
     load_s = time.perf_counter() - started
     started = time.perf_counter()
     net = prepare(w1_network(data, model), numerics)
