@@ -189,6 +189,7 @@ def build_report(*, target: str, spec: HardwareSpec, network, graph, parts, plac
         "hop_traffic_bound": round(hop_traffic_bound, 6),
     }
     if planning:
+        planning["checks"] = planning_checks(spec, planning, cores)
         totals["planning"] = planning
     if loads is not None and budget:
         peak = float(loads.max()) if loads.size else 0.0
@@ -209,6 +210,85 @@ def build_report(*, target: str, spec: HardwareSpec, network, graph, parts, plac
         delay_extension=(delay_extension.to_json()
                          if delay_extension is not None and delay_extension.relay_populations
                          else None))
+
+
+def _check(rule: str, need: int, have: int | None, fits: bool | None = None,
+           **extra: Any) -> dict[str, Any]:
+    return {"rule": rule, "need": int(need), "have": have,
+            "fits": bool(need <= have) if fits is None and have is not None else bool(fits),
+            **extra}
+
+
+def planning_checks(spec: HardwareSpec, plan: dict[str, Any],
+                    cores: list[CoreEntry]) -> list[dict[str, Any]]:
+    """``totals.planning.checks`` of a planning chip: per counted rule, what the network needs
+    (the largest core's, for a per-core rule) against what the chip has, and whether it fits.
+    Rules without a count (delays, parallel synapses, destinations, which population projects
+    where) appear only as violations."""
+    neuron_cores = [c for c in cores if c.kind != "delay"]
+    most = max((c.neurons for c in neuron_cores), default=0)
+    checks = []
+    if spec.core_model == "fixed":
+        words = {"inputs": "input channels", "hidden_neurons": "hidden neurons",
+                 "outputs": "output neurons"}
+        checks += [_check(words[f], plan.get(f, 0), getattr(spec, f)) for f in words
+                   if getattr(spec, f) is not None]
+        checks.append(_check("hidden + output neurons", most, spec.neurons_per_core))
+        return checks
+    if spec.core_model == "conv":
+        kernels, neurons = spec.kernel_memory_per_core or (), spec.neuron_memory_per_core or ()
+        layers = plan.get("layers", {})
+        checks.append(_check("layers (one per core)", len(layers), len(kernels)))
+        for name, layer in layers.items():
+            core = layer.get("core")
+            where = {"core": core}
+            for key, caps in (("kernel_memory", kernels), ("neuron_memory", neurons)):
+                have = caps[core] if core is not None and core < len(caps) else max(caps)
+                checks.append(_check(f"layer '{name}' {key.replace('_', ' ')}", layer[key],
+                                     int(have), fits=core is not None, **where))
+        return checks
+    checks.append(_check("cores", len(neuron_cores), spec.max_cores))
+    checks.append(_check("neurons per core (max)", most, spec.neurons_per_core))
+    if spec.core_model == "crossbar":
+        types = spec.axon_types or 0
+        needed = int(plan.get("axon_types_needed", 0))
+        checks.append(_check("axons per core (max)", plan.get("axons_max", 0),
+                             spec.axons_per_core))
+        # the greedy typing stops counting one past the limit: then the need is "more than"
+        checks.append(_check("axon types per core (max)", needed, types,
+                             **({"at_least": True} if needed == types + 1 else {})))
+        return checks
+    checks.append(_check("synaptic memory per core (max, B)",
+                         max((c.memory_bytes for c in neuron_cores), default=0),
+                         spec.memory_bytes_per_core))
+    if spec.fan_in_per_core is not None:
+        checks.append(_check("fan-in per core (max)",
+                             max((c.fan_in for c in neuron_cores), default=0),
+                             spec.fan_in_per_core))
+    return checks
+
+
+def _planning_lines(report: "ResourceReport") -> list[str]:
+    """report.txt's planning block: the counted rules of a planning chip, need against have."""
+    plan = report.totals.get("planning") or {}
+    checks = plan.get("checks")
+    if not checks:
+        return []
+    rows = []
+    for check in checks:
+        need = f"{check['need']:,}"
+        if check.get("at_least"):
+            need = f"> {check['have']:,}"
+        have = "-" if check["have"] is None else f"{check['have']:,}"
+        if "core" in check:
+            have += " (no core holds it)" if check["core"] is None else f" (core {check['core']})"
+        rows.append([check["rule"], need, have, "yes" if check["fits"] else "NO"])
+    broken = sum(1 for check in checks if not check["fits"])
+    head = (f"planning ({report.hardware}, core model {plan.get('core_model')}): "
+            f"{counted(len(checks), 'counted rule')}, {broken} broken"
+            + ("; every broken rule, counted or not, is under 'does not fit' below"
+               if report.violations else ""))
+    return ["", head] + ["  " + line for line in _table(["rule", "need", "have", "fits"], rows)]
 
 
 def _over_bound(kinds: list[str], bound: int) -> float | None:
@@ -237,7 +317,44 @@ def _where(core: CoreEntry) -> str:
     return f"core {core.id} ({chip})"
 
 
+def _splits(spec: HardwareSpec) -> bool:
+    """Whether more cores help: not on a chip of one core, nor where the core model assigns the
+    cores (``conv``: one layer per core; ``fixed``: the whole network is one core), for which
+    ``--max-neurons-per-core`` changes nothing."""
+    return spec.core_model not in ("conv", "fixed") and spec.max_cores > 1
+
+
+def _other_chip(spec: HardwareSpec, field: str, used: int) -> str:
+    """', or another chip' naming a built-in one of the same core model with room, if any (not
+    for ``fixed`` chips, whose other counts the per-core check does not see)."""
+    bigger = _bigger_builtin(spec, field, used) if spec.core_model != "fixed" else ""
+    return (f", or another chip ({bigger.removeprefix(' or use ')})" if bigger
+            else ", or another chip (snnc targets lists every chip's limits)")
+
+
+def _neurons_fix(core: CoreEntry, cap: int, spec: HardwareSpec) -> str:
+    """'> CAP ... — FIX' of a core with too many neurons: the limit named, and a fix that can
+    help on this chip."""
+    if _splits(spec):
+        return f"{cap:,} — use --max-neurons-per-core {cap} or less"
+    from .mapping.rules import chip_label
+
+    chip, more = chip_label(spec), _other_chip(spec, "neurons_per_core", core.neurons)
+    if spec.core_model == "fixed":
+        return (f"{cap:,}, the hidden and output neurons {chip} holds in all (one core of fixed "
+                f"size: --max-neurons-per-core cannot split it) — use fewer hidden neurons{more}")
+    if spec.core_model == "conv":
+        return (f"{cap:,}, the most neurons one {chip} core holds (one layer per core: "
+                f"--max-neurons-per-core cannot split layer '{_main_population(core)}') — use "
+                f"fewer channels or a smaller map{more}")
+    return (f"{cap:,}, the neurons of {chip}'s only core (--max-neurons-per-core cannot help) — "
+            f"use fewer neurons{more}")
+
+
 def _fix_per_core(core: CoreEntry, used: int, limit: int, field: str, spec: HardwareSpec) -> str:
+    if not _splits(spec):  # no more cores to spread over: the network itself must shrink
+        return ("the chip cannot spread it over more cores: give its neurons fewer incoming "
+                "synapses" + _other_chip(spec, field, used))
     if core.neurons > 1:
         fewer = max(1, core.neurons * limit // max(used, 1))
         return (f"reduce neurons per core with --max-neurons-per-core {fewer}"
@@ -251,12 +368,12 @@ def core_violations(cores: list[CoreEntry], spec: HardwareSpec,
     """One line per core and exceeded per-core limit."""
     lines = []
     for core in cores:
-        what = (f"{core.neurons} neurons of population '{_main_population(core)}' with fan-in "
-                f"{core.fan_in:,}")
+        what = (f"{counted(core.neurons, 'neuron')} of population '{_main_population(core)}' "
+                f"with fan-in {core.fan_in:,}")
         cap = spec.source_capacity if core.kind == "source" else spec.neurons_per_core
         if core.neurons > cap and core.kind != "delay":  # a delay core mirrors a checked core
-            lines.append(f"{_where(core)}: neurons {core.neurons:,} > {cap:,} — use "
-                         f"--max-neurons-per-core {cap} or less")
+            lines.append(f"{_where(core)}: neurons {core.neurons:,} > "
+                         + _neurons_fix(core, cap, spec))
         if core.memory_bytes > spec.memory_bytes_per_core:
             lines.append(f"{_where(core)}: synaptic memory {core.memory_bytes:,} B > "
                          f"{spec.memory_bytes_per_core:,} B; {what} — "
@@ -269,8 +386,8 @@ def core_violations(cores: list[CoreEntry], spec: HardwareSpec,
                                          "fan_in_per_core", spec))
         if spec.fan_out_per_core is not None and core.fan_out > spec.fan_out_per_core:
             lines.append(f"{_where(core)}: fan-out {core.fan_out:,} axons > "
-                         f"{spec.fan_out_per_core:,}; {core.neurons} neurons of population "
-                         f"'{_main_population(core)}' — "
+                         f"{spec.fan_out_per_core:,}; {counted(core.neurons, 'neuron')} of "
+                         f"population '{_main_population(core)}' — "
                          + _fix_per_core(core, core.fan_out, spec.fan_out_per_core,
                                          "fan_out_per_core", spec))
     return lines
@@ -293,8 +410,7 @@ def load_violations(cores: list[CoreEntry], spec: HardwareSpec, budget: int | No
         if core.load_cycles is None or core.load_cycles <= allowed:
             continue
         needed = _factor_needed(core.load_cycles, allowed, spec.time_scale_factor)
-        what = (f"{core.neurons} {'neuron' if core.neurons == 1 else 'neurons'} of "
-                f"'{_main_population(core)}'")
+        what = f"{counted(core.neurons, 'neuron')} of '{_main_population(core)}'"
         lines.append(f"{_where(core)}: real-time load {core.load_cycles:,} cycles per tick on "
                      f"average > {allowed:,.0f} ({spec.load_headroom:.0%} of {budget:,}, room for "
                      f"bursts); {what} ({core.kind} core) — run slower with --time-scale-factor "
@@ -310,7 +426,8 @@ def machine_violations(cores: list[CoreEntry], spec: HardwareSpec) -> list[str]:
     chips = len(spec.chips())
     shown = ", ".join(str(c) for c in unplaced[:5]) + (", ..." if len(unplaced) > 5 else "")
     return [f"machine '{spec.name}': cores {len(cores):,} > {spec.max_cores:,} "
-            f"({chips} chips x {spec.cores_per_chip}); {len(unplaced)} cores not placed ({shown})"
+            f"({counted(chips, 'chip')} x {spec.cores_per_chip}); "
+            f"{counted(len(unplaced), 'core')} not placed ({shown})"
             f" — use a larger machine: --hardware SPEC.yaml with 'base: {_builtin_base(spec)}' "
             "and more chips (chips_x, chips_y)"]
 
@@ -389,15 +506,17 @@ def render_text(report: ResourceReport) -> str:
                      "fan-in", "fan-out", *(["load"] if with_load else []), "slices"], rows)
     r = report.routing
     if r.chips:
-        lines += ["", f"routing: {r.multicast_groups} multicast groups, entries {r.total_entries:,} "
+        lines += ["", f"routing: {counted(r.multicast_groups, 'multicast group')}, entries "
+                  f"{r.total_entries:,} "
                   f"(raw {r.total_entries_raw:,}), max per chip {r.max_entries:,}"
                   + (f" of {r.entries_limit:,}" if r.entries_limit else "")]
         lines += _table(["chip", "entries", "raw"],
                         [[f"{c.chip[0]},{c.chip[1]}", f"{c.entries:,}", f"{c.entries_raw:,}"]
                          for c in r.chips])
     else:
-        lines += ["", f"routing: {r.multicast_groups} multicast groups (cores address their "
+        lines += ["", f"routing: {counted(r.multicast_groups, 'multicast group')} (cores address their "
                   "destination cores directly; no chip tables)"]
+    lines += _planning_lines(report)
     if report.quantization is not None:
         q = report.quantization
         lines += ["", f"quantization ({q.get('target')}): "
@@ -415,8 +534,9 @@ def render_text(report: ResourceReport) -> str:
 def _delay_extension_line(entry: dict[str, Any]) -> str:
     """report.txt's line on the relay neurons of delays above a core's maximum."""
     relays, limit = entry.get("relay_populations", []), entry.get("max_delay")
-    return (f"delay extension: {entry.get('relay_neurons', 0):,} relay neurons in {len(relays)} "
-            f"populations ({', '.join(relays)}) carry {entry.get('moved_synapses', 0):,} synapses "
+    return (f"delay extension: {counted(entry.get('relay_neurons', 0), 'relay neuron')} in "
+            f"{counted(len(relays), 'population')} ({', '.join(relays)}) carry "
+            f"{counted(entry.get('moved_synapses', 0), 'synapse')} "
             f"beyond {limit} steps (included in the neurons and cores above)")
 
 

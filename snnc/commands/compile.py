@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from snnc.compiler.hardware import BUILTIN
 from snnc.ir.errors import SnncError
 from snnc.ir.text import counted
 from snnc.models.targets import COMPILE_TARGETS, TARGETS
@@ -27,7 +28,8 @@ BUILD_FILES_ALL = (*STALE_ON_FAILURE, "report.json", "report.txt")
               type=click.Choice(COMPILE_TARGETS),
               help="What to compile for (reference: the float network, report only).")
 @click.option("--hardware", default=None, metavar="NAME|SPEC.yaml",
-              help="loihi2, loihi1, spinnaker1 or a spec file (default: the target's).")
+              help=f"A built-in spec ({', '.join(BUILTIN)}; snnc targets lists their limits) "
+                   "or a spec file (default: the target's).")
 @click.option("--strategy", type=click.Choice(["greedy", "graph"]), default="greedy",
               show_default=True, help="greedy: network order; graph: traffic-aware (Louvain).")
 @click.option("--max-neurons-per-core", type=click.IntRange(min=1), default=None,

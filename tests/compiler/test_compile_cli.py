@@ -65,11 +65,11 @@ def _wide(tmp_path, inputs: int) -> str:
 
 @pytest.mark.parametrize("inputs,hardware,expected", [
     # 5000 input axons per neuron > Loihi 1's 4096: each neuron alone overflows its core
-    (5000, "loihi1", [f"core {k} (chip 0,0): fan-in 5,000 axons > 4,096; 1 neurons of population "
+    (5000, "loihi1", [f"core {k} (chip 0,0): fan-in 5,000 axons > 4,096; 1 neuron of population "
                       "'out' with fan-in 5,000 — a single neuron needs more than a core has: give "
                       "it fewer incoming synapses or use --hardware loihi2" for k in range(3)]),
     # 40,000 synapses x (29 + 32) bits = 305,000 B > 128 KiB on Loihi 2
-    (40000, "loihi2", [f"core {k} (chip 0,0): synaptic memory 305,000 B > 131,072 B; 1 neurons of "
+    (40000, "loihi2", [f"core {k} (chip 0,0): synaptic memory 305,000 B > 131,072 B; 1 neuron of "
                        "population 'out' with fan-in 40,000 — a single neuron needs more than a "
                        "core has: give it fewer incoming synapses" for k in range(3)]),
 ])

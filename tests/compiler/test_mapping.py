@@ -203,7 +203,7 @@ def test_machine_too_small_is_reported_with_the_fix():
     unplaced = sorted(set(range(20)) - set(build.placement.location))
     assert len(unplaced) == 4
     assert build.report.violations == [
-        "machine 'spinnaker1': cores 20 > 16 (1 chips x 16); 4 cores not placed "
+        "machine 'spinnaker1': cores 20 > 16 (1 chip x 16); 4 cores not placed "
         f"({', '.join(map(str, unplaced))}) — use a larger machine: --hardware SPEC.yaml with "
         "'base: spinnaker1' and more chips (chips_x, chips_y)"]
 
