@@ -191,6 +191,7 @@ def build_report(*, target: str, spec: HardwareSpec, network, graph, parts, plac
     if planning:
         planning["checks"] = planning_checks(spec, planning, cores)
         totals["planning"] = planning
+        cores = planning_use(cores, spec, planning)
     if loads is not None and budget:
         peak = float(loads.max()) if loads.size else 0.0
         totals["realtime"] = {
@@ -266,6 +267,36 @@ def planning_checks(spec: HardwareSpec, plan: dict[str, Any],
                              max((c.fan_in for c in neuron_cores), default=0),
                              spec.fan_in_per_core))
     return checks
+
+
+def planning_use(cores: list[CoreEntry], spec: HardwareSpec,
+                 plan: dict[str, Any]) -> list[CoreEntry]:
+    """The chip's own per-core limits added to each core's ``utilization`` (the heat map's
+    panels): a crossbar core's axons (``axons``), a conv core's kernel and neuron memory
+    (``kernel_memory``, ``neuron_memory``: of the Speck core the layer was matched to, or of the
+    largest one when it has none)."""
+    def using(core: CoreEntry, **use: float) -> CoreEntry:
+        return core.model_copy(update={"utilization": {**core.utilization, **use}})
+
+    if spec.core_model == "crossbar":
+        axons = plan.get("axons_by_core", [])
+        return [using(c, axons=_ratio(axons[c.id] if c.id < len(axons) else 0,
+                                      spec.axons_per_core)) for c in cores]
+    if spec.core_model == "conv":
+        kernels, neurons = spec.kernel_memory_per_core or (), spec.neuron_memory_per_core or ()
+        layers, out = plan.get("layers", {}), []
+        for core in cores:
+            layer = layers.get(_main_population(core))
+            if layer is None or not kernels:
+                out.append(core)
+                continue
+            k = layer.get("core")
+            kernel_cap, neuron_cap = (kernels[k], neurons[k]) if k is not None \
+                else (max(kernels), max(neurons))
+            out.append(using(core, kernel_memory=_ratio(layer["kernel_memory"], kernel_cap),
+                             neuron_memory=_ratio(layer["neuron_memory"], neuron_cap)))
+        return out
+    return cores
 
 
 def _planning_lines(report: "ResourceReport") -> list[str]:

@@ -15,6 +15,7 @@ import numpy as np
 from snnc.backends.spikes import SpikeRecord
 from snnc.ir.errors import NetworkError, SnncError
 from snnc.ir.io import atomic_write
+from snnc.ir.text import counted
 
 MISSING_MATPLOTLIB = ("plotting needs matplotlib: pip install 'snnc[plot]' "
                       "(or: pip install matplotlib)")
@@ -166,11 +167,22 @@ def plot_spikes(record: SpikeRecord, path: str | Path, populations: Sequence[str
 # panel title. A limit the hardware does not set (fan-out on Loihi) gets no panel.
 HEATMAP_LIMITS = (
     ("neurons", "neurons_per_core", "neurons"),
+    ("axons", "axons_per_core", "axons"),  # crossbar cores (TrueNorth)
+    ("kernel_memory", "kernel_memory_per_core", "kernel memory"),  # conv cores (Speck)
+    ("neuron_memory", "neuron_memory_per_core", "neuron memory"),
     ("memory", "memory_bytes_per_core", "synapse memory"),
     ("fan_in", "fan_in_per_core", "fan-in"),
     ("fan_out", "fan_out_per_core", "fan-out"),
     ("load", None, "real-time load"),
 )
+# limits a core model does not have, although its spec sets the field (compiler/hardware.py:
+# conv and fixed cores count memory by their own rules; a conv core's neurons are its neuron memory)
+_NOT_A_LIMIT = {"conv": ("neurons", "memory"), "fixed": ("memory",)}
+# panel titles that say what the limit is on a core model
+_TITLES = {("crossbar", "memory"): "crossbar synapses", ("fixed", "neurons"):
+           "hidden + output neurons"}
+# a single chip of more cores than this is drawn up to its last row in use
+_CROP_CORES = 256
 _BINDING_COLOUR = "#e8000b"  # the outline of a core whose binding limit a panel shows
 _FREE_COLOUR, _NO_CORE_COLOUR = "0.82", "white"
 
@@ -178,8 +190,11 @@ _FREE_COLOUR, _NO_CORE_COLOUR = "0.82", "white"
 def heatmap_limits(report: Any, spec: Any) -> list[tuple[str, str]]:
     """``(utilisation key, title)`` of each limit the hardware sets and the report measured."""
     measured = set().union(*(c.utilization for c in report.cores)) if report.cores else set()
-    return [(key, title) for key, field, title in HEATMAP_LIMITS
-            if key in measured and (field is None or getattr(spec, field, None) is not None)]
+    model = getattr(spec, "core_model", "synaptic")
+    skipped = _NOT_A_LIMIT.get(model, ())
+    return [(key, _TITLES.get((model, key), title)) for key, field, title in HEATMAP_LIMITS
+            if key in measured and key not in skipped
+            and (field is None or getattr(spec, field, None) is not None)]
 
 
 def binding_limit(core: Any, keys: Sequence[str]) -> str:
@@ -187,21 +202,42 @@ def binding_limit(core: Any, keys: Sequence[str]) -> str:
     return max(keys, key=lambda key: (core.utilization.get(key, 0.0), -keys.index(key)))
 
 
-def _core_cells(report: Any, spec: Any) -> dict[str, Any]:
+def layer_cores(report: Any, spec: Any) -> list[Any] | None:
+    """On conv-layer chips (Speck), the cores with ``processor`` set to the chip core each layer
+    was matched to (``totals.planning.layers``), so that a cell is that core and its memories;
+    None where not every layer has one (then the cells are the layers in network order)."""
+    if getattr(spec, "core_model", None) != "conv":
+        return None
+    layers = (report.totals.get("planning") or {}).get("layers") or {}
+    moved = []
+    for core in report.cores:
+        name = max(core.slices, key=lambda s: s.stop - s.start).population if core.slices else None
+        chip_core = (layers.get(name) or {}).get("core")
+        if core.chip is None or chip_core is None:
+            return None
+        moved.append(core.model_copy(update={"processor": int(chip_core)}))
+    return moved
+
+
+def _core_cells(report: Any, spec: Any, cores: list[Any] | None = None) -> dict[str, Any]:
     """Cell coordinates of every placed core: each chip a ``side`` x ``side`` block of cells
     (processor ``p`` at column ``p % side``, row ``p // side``), chips in use only (their
     bounding box: a 1-chip build on a 48-chip board is not a sliver in one corner)."""
     side = int(np.ceil(np.sqrt(spec.cores_per_chip)))
     rows = -(-spec.cores_per_chip // side)  # a chip's rows of cells: 11 of 12 for 128 cores
-    placed = [c for c in report.cores if c.chip is not None]
+    placed = [c for c in (report.cores if cores is None else cores) if c.chip is not None]
     xs = [c.chip[0] for c in placed] or [0]
     ys = [c.chip[1] for c in placed] or [0]
     x0, y0 = min(xs), min(ys)
     nx, ny = max(xs) - x0 + 1, max(ys) - y0 + 1
     cells = {c.id: ((c.chip[0] - x0) * side + (c.processor or 0) % side,
                     (c.chip[1] - y0) * rows + (c.processor or 0) // side) for c in placed}
+    height = ny * rows
+    if nx == ny == 1 and spec.cores_per_chip > _CROP_CORES:
+        # one chip of many cores (TrueNorth's 4,096): the rows in use, not a sliver of 64 x 64
+        height = min(rows, max(4, max((row for _col, row in cells.values()), default=0) + 1))
     return {"side": side, "rows": rows, "placed": placed, "x0": x0, "y0": y0, "nx": nx,
-            "ny": ny, "cells": cells, "width": nx * side, "height": ny * rows}
+            "ny": ny, "cells": cells, "width": nx * side, "height": height}
 
 
 def _text_colour(cmap: Any, value: float) -> str:
@@ -221,7 +257,7 @@ def _draw_limit_panel(axis: Any, layout: dict, key: str, title: str, keys: Seque
     real = np.zeros((height, width), bool)  # cells that are cores of a chip in view
     for cx in range(layout["nx"]):
         for cy in range(layout["ny"]):
-            for p in range(spec.cores_per_chip):
+            for p in range(min(spec.cores_per_chip, height * side)):
                 real[cy * rows + p // side, cx * side + p % side] = True
     for core in layout["placed"]:
         col, row = layout["cells"][core.id]
@@ -243,7 +279,8 @@ def _draw_limit_panel(axis: Any, layout: dict, key: str, title: str, keys: Seque
                       fontsize=label_size, color=_text_colour(cmap, value))
     peak = max((c.utilization.get(key, 0.0) for c in layout["placed"]), default=0.0)
     axis.set_title(f"{title}: max {100 * peak:.0f}%, binding on "
-                   f"{len(binding)} of {len(layout['placed'])} cores", fontsize=10, loc="left")
+                   f"{len(binding)} of {counted(len(layout['placed']), 'core')}", fontsize=10,
+                   loc="left")
     _chip_axes(axis, layout)
     return image
 
@@ -271,11 +308,13 @@ def _chip_axes(axis: Any, layout: dict) -> None:
     axis.tick_params(labelsize=9)
     if layout["nx"] == 1 and layout["ny"] == 1:
         step = max(1, side // 6)
+        shown = min(rows, height)
         axis.set_xticks(np.arange(0, side, step) + 0.5, [str(i) for i in range(0, side, step)])
-        axis.set_yticks(np.arange(0, rows, step) + 0.5,
-                        [str(i * side) for i in range(0, rows, step)])
-        axis.set_xlabel(f"core (processor) column, chip ({layout['x0']}, {layout['y0']})",
-                        fontsize=8)
+        axis.set_yticks(np.arange(0, shown, max(1, min(step, shown // 4))) + 0.5,
+                        [str(i * side) for i in range(0, shown, max(1, min(step, shown // 4)))])
+        cropped = f"; rows 0-{shown - 1} of {rows} shown" if shown < rows else ""
+        axis.set_xlabel(f"core (processor) column, chip ({layout['x0']}, {layout['y0']})"
+                        + cropped, fontsize=8)
         axis.set_ylabel("first core of row", fontsize=8)
     else:
         axis.set_xticks(np.arange(layout["nx"]) * side + side / 2,
@@ -295,7 +334,8 @@ def heatmap_figure(report: Any, spec: Any) -> Any:
     import textwrap
 
     plt = require_matplotlib()
-    layout = _core_cells(report, spec)
+    matched = layer_cores(report, spec)
+    layout = _core_cells(report, spec, matched)
     limits = heatmap_limits(report, spec) or [("neurons", "neurons")]
     keys = [key for key, _ in limits]
     wide = layout["width"] >= 1.6 * layout["height"]
@@ -315,17 +355,23 @@ def heatmap_figure(report: Any, spec: Any) -> Any:
         axis = figure.add_subplot(grid[index // columns, index % columns])
         image = _draw_limit_panel(axis, layout, key, title, keys, spec, cmap, label_size)
         axes.append(axis)
-    unlimited = [title for key, field, title in HEATMAP_LIMITS
-                 if field is not None and getattr(spec, field, None) is None]
+    unlimited = [title for key, field, title in HEATMAP_LIMITS  # of the limits every core has
+                 if key in ("neurons", "memory", "fan_in", "fan_out")
+                 and key not in _NOT_A_LIMIT.get(getattr(spec, "core_model", ""), ())
+                 and getattr(spec, field or "", None) is None]
     counts = {key: sum(1 for c in layout["placed"] if binding_limit(c, keys) == key)
               for key in keys}
     binds = ", ".join(f"{title} on {counts[key]}" for key, title in limits if counts[key])
     used = len({tuple(c.chip) for c in layout["placed"]})
-    head = (f"{report.target} on {report.hardware}: {len(layout['placed'])} cores on "
-            f"{used} of {len(spec.chips())} chips; binding limit: {binds or 'none'}")
+    chips = len(spec.chips())
+    head = (f"{report.target} on {report.hardware}: {counted(len(layout['placed']), 'core')} on "
+            + ("1 chip" if chips == 1 else f"{used} of {chips} chips")
+            + f"; binding limit: {binds or 'none'}")
+    cells = ("; a cell is the chip core each layer was matched to, labelled with the report's "
+             "core id" if matched is not None else "")
     note = ("colour: use of each limit per core; red outline: that core's binding limit; "
-            "grey: free core; white: no core" + (f"; not limited on this hardware: {', '.join(unlimited)}"
-                                 if unlimited else ""))
+            "grey: free core; white: no core" + cells
+            + (f"; not limited on this hardware: {', '.join(unlimited)}" if unlimited else ""))
     figure.suptitle("\n".join(textwrap.wrap(head, 110) + textwrap.wrap(note, 120)),
                     fontsize=10.5)
     figure.colorbar(image, ax=axes, label="use of the limit (0 = empty, 1 = full)",

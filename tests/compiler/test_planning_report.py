@@ -222,3 +222,69 @@ def test_synaptic_machines_have_no_planning_block():
     for hardware in ("loihi2", "spinnaker1"):
         report = _report(net, hardware)
         assert "planning" not in report.totals and "planning (" not in report.to_text()
+
+
+# ---- 6: the heat map plots the chip's own limits ----------------------------------------------
+def _panels(report, hardware: str) -> list[tuple[str, str]]:
+    from snnc.compiler.hardware import load_hardware
+    from snnc.plot import heatmap_limits
+
+    return heatmap_limits(report, load_hardware(hardware))
+
+
+def test_truenorth_heatmap_has_the_axons_and_crops_the_chip():
+    import matplotlib.pyplot as plt
+
+    from snnc.compiler.hardware import load_hardware
+    from snnc.plot import heatmap_figure
+
+    net = Network("tn")
+    net.source("inp", 100, poisson(10.0, 0))
+    net.population("a", 300, NEURON)
+    net.connect("inp", "a", all_to_all(), weight=0.5, name="x")
+    report = _report(net, "truenorth")
+    # 300 neurons: cores of 256 and 44, each reached by the 100 sources at one delay: 100 axons
+    assert [c.neurons for c in report.cores] == [256, 44]
+    assert [c.utilization["axons"] for c in report.cores] == [round(100 / 256, 4)] * 2
+    assert _panels(report, "truenorth") == [("neurons", "neurons"), ("axons", "axons"),
+                                            ("memory", "crossbar synapses")]
+    assert "axons" not in _report(net, "loihi2").cores[0].utilization
+    figure = heatmap_figure(report, load_hardware("truenorth"))
+    # both cores sit in row 0 of TrueNorth's 64 x 64: 4 rows drawn, not 64
+    assert figure.axes[0].get_ylim() == (0.0, 4.0)
+    assert "rows 0-3 of 64 shown" in figure.axes[0].get_xlabel()
+    assert "2 cores on 1 chip;" in figure._suptitle.get_text().replace("\n", " ")
+    plt.close(figure)
+
+
+def test_speck_heatmap_is_kernel_and_neuron_memory_on_the_matched_cores():
+    import matplotlib.pyplot as plt
+
+    from snnc.compiler.hardware import load_hardware
+    from snnc.plot import heatmap_figure, layer_cores
+
+    net = Network("two")
+    net.source("inp", 625, poisson(10.0, 0))
+    for k in range(2):
+        net.population(f"l{k}", 64, NEURON)
+        net.connect("inp", f"l{k}", all_to_all(), weight=1.0, name=f"w{k}")
+    report = _report(net, "speck")
+    # kernel 40,000 of cores 5/6's 65,536 entries; neurons 64 of their 16,384
+    for core in report.cores:
+        assert core.utilization["kernel_memory"] == round(40000 / 65536, 4)
+        assert core.utilization["neuron_memory"] == round(64 / 16384, 4)
+    assert _panels(report, "speck") == [("kernel_memory", "kernel memory"),
+                                        ("neuron_memory", "neuron memory")]
+    spec = load_hardware("speck")
+    assert sorted(c.processor for c in layer_cores(report, spec)) == [5, 6]
+    figure = heatmap_figure(report, spec)
+    assert "the chip core each layer was matched to" in \
+        figure._suptitle.get_text().replace("\n", " ")
+    plt.close(figure)
+
+
+def test_xylo_heatmap_is_its_one_count():
+    report = _report(_xylo(16, 100, 8), "xylo-audio2")
+    # 108 of 1,008 hidden + output neurons
+    assert report.cores[0].utilization["neurons"] == round(108 / 1008, 4)
+    assert _panels(report, "xylo-audio2") == [("neurons", "hidden + output neurons")]
