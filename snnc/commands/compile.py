@@ -200,7 +200,7 @@ def targets_command(show_support: bool, as_json: bool) -> None:
     for name in BUILTIN:
         spec = load_hardware(name)
         click.echo(f"\n{name}: {spec.description}")
-        click.echo(f"  {'topology':<26} {spec.topology}, {len(spec.chips())} chips "
+        click.echo(f"  {'topology':<26} {spec.topology}, {counted(len(spec.chips()), 'chip')} "
                    f"({spec.chips_x}x{spec.chips_y}{', torus' if spec.wrap else ''})")
         fields = spec.listed_fields()  # the rules of its core model only
         for field, value in fields.items():

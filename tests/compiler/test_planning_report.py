@@ -130,6 +130,15 @@ def test_one_neuron_over_the_fan_in_is_one_neuron():
     assert "fan-in 5,000 axons > 4,096; 1 neuron of population 'out'" in line
 
 
+def test_targets_topology_in_the_singular():
+    output = CliRunner().invoke(cli, ["targets"]).output
+    # truenorth.yaml: chips_x 1, chips_y 1; loihi2.yaml: a 2 x 4 mesh
+    block = output[output.index("\ntruenorth: "):]
+    assert re.search(r"topology\s+mesh, 1 chip \(1x1\)\n", block)
+    assert re.search(r"topology\s+mesh, 8 chips \(2x4\)\n", output)
+    assert " 1 chips" not in output
+
+
 # ---- 4: the planning block of report.txt -----------------------------------------------------
 def test_xylo_block_need_have_fits(tmp_path):
     path = tmp_path / "net.yaml"
