@@ -93,13 +93,11 @@ def run_steps(t0, t1, net, fams, plast, pending, parts, out_t, out_i, per_step_m
         for k in range(src_off[t], src_off[t + 1]):
             out_i[n_out] = src_ids[k]
             n_out += 1
-        for j in range(last_start, n_out):
-            out_t[j] = t
+        out_t[last_start:n_out] = t
 {learns}
 {records}
 {snapshots}
-        for j in range(row.size):
-            row[j] = 0
+        row[:] = 0  # a scalar fill (a memset; no shape check to compile)
     return t1, n_out, last_start
 '''
 
@@ -147,13 +145,11 @@ def run_steps(t0, t1, net, fams, plast, pending, parts, out_t, out_i, per_step_m
         for k in range(src_off[t], src_off[t + 1]):
             out_i[n_out] = src_ids[k]
             n_out += 1
-        for j in range(last_start, n_out):
-            out_t[j] = t
+        out_t[last_start:n_out] = t
 {learns}
 {records}
 {snapshots}
-        for j in range(row.size):
-            row[j] = 0
+        row[:] = 0  # a scalar fill (a memset; no shape check to compile)
     return t1, n_out, last_start
 '''
 # part_range (kernels.py) written out: a function fewer to compile
