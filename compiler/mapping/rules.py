@@ -32,7 +32,8 @@ kernel area :math:`k = \lceil \max fan\text{-}in / c_{in} \rceil`:
     \qquad neurons = c_{out} \cdot 2^{\lceil \log_2 h \rceil + \lceil \log_2 w \rceil}
 
 (the sum over several incoming projections is conservative). Layers are matched to cores whose
-kernel and neuron memories hold them (a bipartite matching, as Sinabs' ``mapping.py`` does), a layer
+kernel and neuron memories hold them (a largest bipartite matching, as Sinabs' ``mapping.py`` finds;
+``assign_layers`` picks the first in layer order, the same in every process), a layer
 sends to at most ``destinations_per_core`` layers, and has at most ``bias_memory_per_core`` output
 channels.
 
@@ -379,8 +380,6 @@ def layer_memory(network: Network, graph: SynapseGraph, flat: FlatSynapses,
 
 def conv_rules(spec: HardwareSpec, network: Network, graph: SynapseGraph, flat: FlatSynapses,
                plan: dict[str, Any]) -> list[str]:
-    import networkx as nx
-
     chip = chip_label(spec)
     kernel_cap = spec.kernel_memory_per_core or ()
     neuron_cap = spec.neuron_memory_per_core or ()
@@ -408,10 +407,10 @@ def conv_rules(spec: HardwareSpec, network: Network, graph: SynapseGraph, flat: 
         if spec.destinations_per_core is not None and len(targets) > spec.destinations_per_core:
             lines.append(f"layer '{name}': sends to {len(targets)} layers, a {chip} core has "
                          f"{spec.destinations_per_core} destinations — send to fewer layers")
-    matching = nx.bipartite.maximum_matching(_layer_graph(layers, memory, kernel_cap, neuron_cap),
-                                             top_nodes=[("layer", n) for n in layers])
-    assigned = {name: matching[("layer", name)][1] for name in layers
-                if ("layer", name) in matching}
+    fits = [[c for c, (kc, nc) in enumerate(zip(kernel_cap, neuron_cap))
+             if memory[name][0] <= kc and memory[name][1] <= nc] for name in layers]
+    cores = assign_layers(fits, len(kernel_cap))
+    assigned = {name: core for name, core in zip(layers, cores) if core is not None}
     if not lines and len(assigned) < len(layers):
         lines.append(f"{chip}: no assignment of the {len(layers)} layers to its "
                      f"{len(kernel_cap)} cores puts every layer on a core with room for its kernel "
@@ -421,19 +420,54 @@ def conv_rules(spec: HardwareSpec, network: Network, graph: SynapseGraph, flat: 
     return lines
 
 
-def _layer_graph(layers: list[str], memory: dict[str, tuple[int, int, int]],
-                 kernel_cap: tuple[int, ...], neuron_cap: tuple[int, ...]) -> Any:
-    import networkx as nx
+def _matched(fits: list[list[int]], layers: range, taken: set[int], want: int) -> int:
+    """How many of ``layers`` a largest matching puts on cores not in ``taken`` (Kuhn's
+    augmenting paths, in list order; it stops once ``want`` layers are placed)."""
+    on: dict[int, int] = {}  # core -> layer
 
-    g = nx.Graph()
-    g.add_nodes_from(("layer", n) for n in layers)
-    g.add_nodes_from(("core", c) for c in range(len(kernel_cap)))
-    for name in layers:
-        kernel, neurons, _channels = memory[name]
-        for c, (kc, nc) in enumerate(zip(kernel_cap, neuron_cap)):
-            if kernel <= kc and neurons <= nc:
-                g.add_edge(("layer", name), ("core", c))
-    return g
+    def augment(layer: int, seen: set[int]) -> bool:
+        for core in fits[layer]:
+            if core in taken or core in seen:
+                continue
+            seen.add(core)
+            if core not in on or augment(on[core], seen):
+                on[core] = layer
+                return True
+        return False
+
+    placed = 0
+    for layer in layers:
+        if placed >= want:
+            break
+        placed += augment(layer, set())
+    return placed
+
+
+def assign_layers(fits: list[list[int]], n_cores: int) -> list[int | None]:
+    """A core for each layer (None: left out), as many layers placed as any assignment places.
+
+    ``fits[i]`` lists the cores (ascending) whose memories hold layer ``i``. Among the largest
+    assignments it returns the first in layer order: each layer, in network order, takes the
+    lowest-numbered core that still lets the layers after it fill a largest assignment, else no
+    core. Only lists and integers are involved, so the result is the same in every process
+    (a matching over hashed node names was not: it followed ``PYTHONHASHSEED``).
+    """
+    n = len(fits)
+    best = _matched(fits, range(n), set(), min(n, n_cores))
+    taken: set[int] = set()
+    result: list[int | None] = [None] * n
+    for layer in range(n):
+        if len(taken) == best:
+            break  # a largest assignment is complete; the other layers get no core
+        for core in fits[layer]:
+            if core in taken:
+                continue
+            need = best - len(taken) - 1
+            if _matched(fits, range(layer + 1, n), taken | {core}, need) >= need:
+                result[layer] = core
+                taken.add(core)
+                break
+    return result
 
 
 # ---- fixed input / hidden / output counts (Xylo) ---------------------------------------------

@@ -67,6 +67,8 @@ def compile_command(net: str, target: str, hardware: str | None, strategy: str,
 
         require_matplotlib("--plot")  # one line, before any work, when the extra is missing
     quantize_options = QuantizeOptions.parse(options)
+    if max_neurons_per_core is not None:
+        _check_neuron_cap(target, hardware)  # refused before any work, like a bad spec
     network = load_network(net, run=True)
     if not any(True for _ in network.neuron_populations()):
         raise SnncError("the network has no neuron populations: nothing to compile",
@@ -121,6 +123,23 @@ def compile_command(net: str, target: str, hardware: str | None, strategy: str,
         f"{counted(t['neurons'], 'neuron')}, {counted(t['synapses'], 'synapse')}, "
         f"{counted(report.routing.total_entries, 'router entry', 'router entries')} "
         f"-> {build_dir}")
+
+
+def _check_neuron_cap(target: str, hardware: str | None) -> None:
+    """Refuse ``--max-neurons-per-core`` where it cannot apply (exit 2, as ``snnc run`` refuses
+    ``--numerics`` off the reference target): the partitioner does not split a ``conv`` chip's
+    layers (one whole layer per core) nor a ``fixed`` chip's one core, so the cap would be
+    ignored without a word."""
+    from snnc.compiler.hardware import hardware_for
+    from snnc.compiler.mapping.rules import chip_label
+
+    spec = hardware_for(target, hardware)
+    why = {"conv": "puts each layer (neuron population) whole on one core",
+           "fixed": "is one core of fixed input, hidden and output counts"}.get(spec.core_model)
+    if why is not None:
+        raise SnncError(f"{chip_label(spec)} ({spec.name}, core model {spec.core_model}) {why}, so a "
+                        "cap on neurons per core cannot apply — drop the option",
+                        where="--max-neurons-per-core")
 
 
 def _read_report(build_dir: str):
