@@ -4,6 +4,9 @@
   chip, synapse memory binding;
 - ``docs/images/heatmap-3chips.png``: W1 for spinnaker-emu with at most 25 neurons per core,
   40 cores on 3 chips;
+- ``docs/images/heatmap-speck.png``: the Sinabs CNN (tests/data/nir/cnn_sinabs.nir, imported)
+  planned on Speck (``--target reference --hardware speck``): kernel and neuron memory of the
+  core each layer was matched to;
 - ``docs/images/raster-w1.png``: 300 steps of W1 on the reference (float);
 - ``docs/images/raster-nir-bias.png``: a small NIR graph with Affine biases (the importer's
   ``bias`` pseudo-source fires every step and is kept off the rate axes).
@@ -20,6 +23,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 W1 = ROOT / "examples" / "balanced_network" / "net.yaml"
+CNN = ROOT / "tests" / "data" / "nir" / "cnn_sinabs.nir"
 
 
 def heatmaps(out: Path) -> None:
@@ -33,6 +37,16 @@ def heatmaps(out: Path) -> None:
     three = compile_network(network, "spinnaker-emu", max_neurons_per_core=25)
     assert three.report.totals["chips"] == 3, three.report.totals
     plot_heatmap(three.report, three.hardware, out / "heatmap-3chips.png")
+
+
+def heatmap_speck(out: Path) -> None:
+    from snnc.compiler import compile_network
+    from snnc.ir import from_nir
+    from snnc.plot import plot_heatmap
+
+    build = compile_network(from_nir(str(CNN), dt=1e-3), "reference", "speck")
+    assert build.report.fits and build.report.totals["cores"] == 5, build.report.totals
+    plot_heatmap(build.report, build.hardware, out / "heatmap-speck.png")
 
 
 def raster_w1(out: Path) -> None:
@@ -93,6 +107,7 @@ def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "images"
     out.mkdir(parents=True, exist_ok=True)
     heatmaps(out)
+    heatmap_speck(out)
     raster_w1(out)
     raster_nir(out)
     for path in sorted(out.glob("*.png")):
