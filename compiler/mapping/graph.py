@@ -34,6 +34,10 @@ class SynapseGraph:
     in_pre: np.ndarray  # int32[synapses]
     in_stage: np.ndarray  # int8[synapses] (zeros without delay slots)
     stages: int  # 1 + the largest stage used (1 without delay extension)
+    # per global id, for the real-time load (load.py): expected plastic synapse events per step
+    # arriving at the neuron, and whether it has plastic inputs (its spikes enter a post history)
+    plastic_events: np.ndarray | None = None
+    plastic_post: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -100,6 +104,18 @@ def _check_delays(net: Network, name: str, delay: np.ndarray, limit: int | None)
             f"delay {high} steps exceeds the target's maximum of {limit}", where=f"projections.{name}")
 
 
+def _check_plastic_delays(name: str, delay: np.ndarray, slots: int | None) -> None:
+    """A plastic synapse's delay must fit the core's ring buffer (SpiNNaker: a delay core would
+    re-time its spikes, and STDP needs the arrival time): refused at compile, as the emulator
+    refuses it at load (``backends/spinnaker_emu/plastic.py``)."""
+    if slots is None or not delay.size or int(delay.max()) <= slots:
+        return
+    raise UnsupportedOnTarget(
+        f"plastic projection '{name}' has delays up to {int(delay.max())}, above the {slots} "
+        "in-core slots: a delay core would re-time its spikes for STDP (use delays <= "
+        f"{slots} for plastic projections)", where=f"projections.{name}.delay")
+
+
 def build_graph(net: Network, spec: HardwareSpec, *, check_delays: bool = True,
                 rates: Mapping[str, np.ndarray] | None = None) -> SynapseGraph:
     """Expand every projection once into the flat graph; delays above the hardware's are errors.
@@ -109,6 +125,8 @@ def build_graph(net: Network, spec: HardwareSpec, *, check_delays: bool = True,
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     n = int(offsets[-1])
     slots = spec.delay_slots
+    rate = _rates(net, rates)
+    plastic_events, plastic_post = None, None
     pres, posts, stages = [], [], []
     for projection in net.projections:
         synapses = expand(net, projection)
@@ -118,6 +136,12 @@ def build_graph(net: Network, spec: HardwareSpec, *, check_delays: bool = True,
                            dtype=np.int32))
         posts.append(np.add(synapses.post, np.int32(offsets[names.index(projection.post)]),
                             dtype=np.int32))
+        if projection.plasticity is not None and len(synapses):
+            _check_plastic_delays(projection.name, synapses.delay, spec.delay_slots)
+            if plastic_events is None:
+                plastic_events, plastic_post = np.zeros(n), np.zeros(n, dtype=bool)
+            plastic_events += np.bincount(posts[-1], weights=rate[pres[-1]], minlength=n)
+            plastic_post[posts[-1]] = True
         if slots and len(synapses) and int(synapses.delay.max()) > slots:
             stages.append(((synapses.delay.astype(np.int32) - 1) // slots).astype(np.int8))
         else:
@@ -137,6 +161,7 @@ def build_graph(net: Network, spec: HardwareSpec, *, check_delays: bool = True,
     return SynapseGraph(
         names=names, offsets=offsets,
         is_source=np.array([p.is_source for p in net.populations.values()], dtype=bool),
-        rate=_rates(net, rates), in_ptr=ptr, in_pre=in_pre, in_stage=in_stage,
+        rate=rate, in_ptr=ptr, in_pre=in_pre, in_stage=in_stage,
         stages=int(stage.max()) + 1 if stage.size else 1,
+        plastic_events=plastic_events, plastic_post=plastic_post,
     )

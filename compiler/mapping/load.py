@@ -10,6 +10,8 @@ for the estimate and for the emulator's measured load)::
     neuron core: tick_overhead + neuron_update * neurons
                  + packet_received * packets + synaptic_event * synaptic events
                  + packet_sent * spikes
+                 + plastic_event * plastic synaptic events + post_event * spikes of neurons
+                   with plastic inputs (STDP: the emulator's ``plastic.py`` charges the same)
     source core: tick_overhead + source_neuron * neurons + packet_sent * spikes
     delay core:  tick_overhead + delay_check * neurons * stages
                  + packet_received * packets + packet_sent * spikes
@@ -63,6 +65,8 @@ class LoadModel:
     synaptic_event: float
     packet_sent: float
     budget: float
+    plastic_event: float = 0.0
+    post_event: float = 0.0
 
     @property
     def limited(self) -> bool:
@@ -87,7 +91,8 @@ def load_model(spec: "HardwareSpec", dt: float) -> LoadModel:
     cost = cost_model(spec)
     return LoadModel(cost.tick_overhead, cost.neuron_update, cost.source_neuron,
                      cost.delay_check, cost.packet_received, cost.synaptic_event,
-                     cost.packet_sent, float(cost.budget(dt)) * spec.load_headroom)
+                     cost.packet_sent, float(cost.budget(dt)) * spec.load_headroom,
+                     cost.plastic_event, cost.post_event)
 
 
 def parse_rates(pairs: tuple[str, ...] | list[str], network: Network) -> dict[str, float]:
@@ -150,6 +155,16 @@ def _events_in(graph: Any) -> np.ndarray:
     return events
 
 
+def plastic_cycles(graph: Any, model: LoadModel) -> np.ndarray:
+    """Per neuron, the STDP cycles per tick its core spends for it: ``plastic_event`` per plastic
+    synaptic event arriving (on top of the row word's ``synaptic_event``, which every synapse
+    costs) and ``post_event`` per spike of a neuron with plastic inputs."""
+    if graph.plastic_events is None or not model.limited:
+        return np.zeros(graph.n)
+    return (model.plastic_event * graph.plastic_events
+            + model.post_event * graph.rate * graph.plastic_post)
+
+
 def neuron_core_loads(graph: Any, model: LoadModel, core_of: np.ndarray, neurons: np.ndarray,
                       pairs: np.ndarray, stage_mask: np.ndarray,
                       n_send: int) -> tuple[np.ndarray, np.ndarray]:
@@ -159,6 +174,8 @@ def neuron_core_loads(graph: Any, model: LoadModel, core_of: np.ndarray, neurons
     placed = core_of >= 0
     spikes = np.bincount(core_of[placed], weights=graph.rate[placed], minlength=n_send)
     events = np.bincount(core_of[placed], weights=_events_in(graph)[placed], minlength=n_send)
+    plastic = np.bincount(core_of[placed], weights=plastic_cycles(graph, model)[placed],
+                          minlength=n_send)
     stages = np.array([bin(int(m) >> 1).count("1") for m in stage_mask], dtype=np.float64)
     direct = (pairs & 1) > 0
     delayed = (pairs & 2) > 0
@@ -166,7 +183,7 @@ def neuron_core_loads(graph: Any, model: LoadModel, core_of: np.ndarray, neurons
     k = neurons.size
     fixed = model.tick_overhead + model.packet_received * received[:k]
     return (fixed + model.neuron_update * neurons + model.synaptic_event * events[:k]
-            + model.packet_sent * spikes[:k]), fixed
+            + model.packet_sent * spikes[:k] + plastic[:k]), fixed
 
 
 def _core_neurons(core: Any, graph: Any) -> np.ndarray:

@@ -54,7 +54,7 @@ from snnc.models.jit import njit
 from ..artifacts import Core, CoreSlice, Partitioning
 from ..hardware import HardwareSpec
 from .graph import SynapseGraph
-from .load import NO_LOAD, LoadModel, neuron_core_loads
+from .load import NO_LOAD, LoadModel, neuron_core_loads, plastic_cycles
 
 LOAD_ROUNDS = 4  # walks with a lowered budget until every shrinkable core keeps up (load.py)
 
@@ -129,11 +129,12 @@ def _count_new(v, ptr, in_pre, in_stage, stages, core, tick, stamp_row, tent_row
 
 @njit(cache=True)
 def _walk(order, ptr, in_pre, in_stage, stages, n_total, cap, syn_bits, row_bits, mem_bits,
-          fan_in, rate, costs, block_of, block_rate):  # pragma: no cover - numba
+          fan_in, rate, costs, block_of, block_rate, extra):  # pragma: no cover - numba
     """Fill cores in ``order``; returns core index per position and per-core usage.
 
     ``costs`` = (tick overhead, per neuron, per packet received, per synaptic event, per packet
-    sent, budget) in cycles; budget <= 0: load is not limited (and not computed)."""
+    sent, budget) in cycles; budget <= 0: load is not limited (and not computed). ``extra[v]``:
+    neuron v's own further cycles per tick (STDP work, ``load.plastic_cycles``)."""
     overhead, c_neuron, c_packet, c_event, c_sent, budget = costs
     n = order.size
     core_at = np.empty(n, np.int32)
@@ -157,7 +158,7 @@ def _walk(order, ptr, in_pre, in_stage, stages, n_total, cap, syn_bits, row_bits
         nr, na, packets, events = _count_new(v, ptr, in_pre, in_stage, stages, core, tick,
                                              stamp_row, tent_row, stamp_ax, tent_ax, rate,
                                              block_of, block_rate, stamp_blk, tent_blk)
-        added = c_neuron + c_packet * packets + c_event * events + c_sent * rate[v]
+        added = c_neuron + c_packet * packets + c_event * events + c_sent * rate[v] + extra[v]
         first = overhead if neurons[core] == 0 else 0.0
         fits = (neurons[core] + 1 <= cap
                 and (syn[core] + degree) * syn_bits + (rows[core] + nr) * row_bits <= mem_bits
@@ -171,7 +172,7 @@ def _walk(order, ptr, in_pre, in_stage, stages, n_total, cap, syn_bits, row_bits
                 v, ptr, in_pre, in_stage, stages, core + 1, tick, stamp_row, tent_row, stamp_ax,
                 tent_ax, rate, block_of, block_rate, stamp_blk, tent_blk)
             alone = (overhead + c_neuron + c_packet * alone_packets + c_event * alone_events
-                     + c_sent * rate[v])
+                     + c_sent * rate[v] + extra[v])
             fits = alone > budget
         if not fits and neurons[core] > 0:
             core += 1
@@ -179,7 +180,7 @@ def _walk(order, ptr, in_pre, in_stage, stages, n_total, cap, syn_bits, row_bits
             nr, na, packets, events = _count_new(v, ptr, in_pre, in_stage, stages, core, tick,
                                                  stamp_row, tent_row, stamp_ax, tent_ax, rate,
                                                  block_of, block_rate, stamp_blk, tent_blk)
-            added = c_neuron + c_packet * packets + c_event * events + c_sent * rate[v]
+            added = c_neuron + c_packet * packets + c_event * events + c_sent * rate[v] + extra[v]
         for j in range(ptr[v], ptr[v + 1]):
             stamp_row[in_pre[j] * stages + in_stage[j]] = core
             stamp_ax[in_pre[j]] = core
@@ -450,6 +451,7 @@ def partition(graph: SynapseGraph, spec: HardwareSpec, *, strategy: str = "greed
     costs = (float(load.tick_overhead), float(load.neuron_update), float(load.packet_received),
              float(load.synaptic_event), float(load.packet_sent), float(load.budget))
     block_of, block_rate = _sending_blocks(graph, spec, cap)
+    extra = plastic_cycles(graph, load)
     for _round in range(LOAD_ROUNDS):
         if spec.core_model in ("conv", "fixed"):
             # not walked: a conv core holds one whole layer, a fixed-size chip the whole network
@@ -460,7 +462,7 @@ def partition(graph: SynapseGraph, spec: HardwareSpec, *, strategy: str = "greed
             core_at, neurons, syn, rows, axons, neuron_load = _walk(
                 order, graph.in_ptr, graph.in_pre, graph.in_stage, graph.stages, graph.n, cap,
                 spec.synapse_bits, spec.axon_bits, spec.memory_bytes_per_core * 8, fan_in,
-                graph.rate, costs, block_of, block_rate)
+                graph.rate, costs, block_of, block_rate, extra)
         cores = _neuron_cores(order, core_at, graph)
         core_of = np.full(graph.n, -1, dtype=np.int32)
         core_of[order] = core_at

@@ -7,7 +7,7 @@ import pytest
 
 from snnc.backends.spinnaker_emu import SpinnakerEmuBackend
 from snnc.compiler import compile_network
-from snnc.ir import LIF, Network, fixed_probability, poisson, uniform
+from snnc.ir import LIF, Network, Stdp, fixed_probability, poisson, uniform
 
 STEPS = 300
 
@@ -52,6 +52,46 @@ def test_a_build_that_fits_never_overruns_and_the_estimate_is_the_measured_mean(
     for entry in build.report.cores:
         measured = cores[entry.id]["cycles_mean"]
         assert entry.load_cycles == pytest.approx(measured, rel=0.25), (seed, entry.id, entry.kind)
+
+
+def _plastic_network(seed: int) -> Network:
+    """The random network with STDP on its drive projections (delays within the 32 in-core
+    slots a plastic synapse needs)."""
+    net = _random_network(seed)
+    for k, projection in enumerate(net.projections):
+        if projection.pre == "drive":
+            net.projections[k] = projection.model_copy(update={
+                "plasticity": Stdp(a_plus=0.01, a_minus=0.012, w_max=1.0),
+                "delay": uniform(1, 30, seed=k)})
+    return net
+
+
+@pytest.mark.parametrize("seed", range(0, 10, 2))
+def test_plastic_synapses_count_in_the_load(seed):
+    """STDP work (the emulator's ``plastic_event`` per plastic synaptic event, ``post_event``
+    per post spike) is in the estimate: a plastic build that says it fits has no overrun, and
+    the estimate is the measured mean per core within 25 %. Without it, 6 of 8 such builds
+    that "fit" overran (seeds 0-9, measured when this was added)."""
+    build = compile_network(_plastic_network(seed), "spinnaker-emu", estimate_rates=STEPS)
+    assert any(p.plasticity is not None for p in build.network.projections)
+    summary, cores = _measured(build)
+    if build.report.fits:
+        assert summary["tick_overruns"] == 0, (seed, summary)
+    else:
+        assert any("real-time load" in v for v in build.report.violations)
+    for entry in build.report.cores:
+        measured = cores[entry.id]["cycles_mean"]
+        assert entry.load_cycles == pytest.approx(measured, rel=0.25), (seed, entry.id, entry.kind)
+
+
+def test_a_plastic_delay_beyond_the_ring_is_refused_at_compile():
+    net = _plastic_network(0)
+    k = next(k for k, p in enumerate(net.projections) if p.plasticity is not None)
+    net.projections[k] = net.projections[k].model_copy(update={"delay": 40})
+    from snnc.ir import UnsupportedOnTarget
+
+    with pytest.raises(UnsupportedOnTarget, match="above the 32 in-core slots"):
+        compile_network(net, "spinnaker-emu")
 
 
 def test_the_sweep_holds_both_verdicts():
