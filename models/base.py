@@ -270,6 +270,10 @@ class LearningRule:
     """True for a target-native rule (its parameters are in the target's integer units)."""
     example: Callable[[], Any] | None = None
     """A small instance (tests sweep every rule x target with it)."""
+    check_post: Callable[[Any, Any, str], None] | None = None
+    """``check_post(rule, post_neuron, where)`` refuses (one line) a post population this rule
+    cannot run with (``spinnaker_stdp``: its weight_shift must be the post's); every backend that
+    runs the rule calls it, the reference included."""
 
     def __post_init__(self) -> None:
         for numerics, step in self.steps.items():

@@ -360,6 +360,7 @@ RULE = LearningRule(
     lowerings={"spinnaker-emu": "the neuron cores' synapse processing (backends/spinnaker_emu/"
                                 "plastic.py)"},
     integer=True,
+    check_post=check_post,
     example=lambda: SpinnakerStdp(max_weight=2000 << 4, a2_plus=300 << 4, a2_minus=360 << 4,
                                   weight_shift=4),
 )

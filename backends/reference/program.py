@@ -297,6 +297,9 @@ def _plastic(net, index, projection, families, bounds, numerics, steps) -> Plast
     if not pre.is_source and not REGISTRY.get(pre.kind).spiking:
         raise UnsupportedOnTarget(f"'{pre.name}' is non-spiking (graded): it cannot drive the "
                                   f"plastic projection '{projection.name}'", where=where)
+    checker = RULES.get(projection.plasticity.rule).check_post
+    if checker is not None:  # the same refusal the chip's backend makes
+        checker(projection.plasticity, post.neuron, where)
     syn = expand(net, projection)
     fam = _family_of(families, post.name)
     local = syn.post.astype(np.int64) + fam.populations[post.name]

@@ -126,7 +126,8 @@ def build_graph(net: Network, spec: HardwareSpec, *, check_delays: bool = True,
     n = int(offsets[-1])
     slots = spec.delay_slots
     rate = _rates(net, rates)
-    plastic_events, plastic_post = None, None
+    plastic_events, plastic_post = np.zeros(n), np.zeros(n, dtype=bool)
+    any_plastic = False
     pres, posts, stages = [], [], []
     for projection in net.projections:
         synapses = expand(net, projection)
@@ -138,8 +139,7 @@ def build_graph(net: Network, spec: HardwareSpec, *, check_delays: bool = True,
                             dtype=np.int32))
         if projection.plasticity is not None and len(synapses):
             _check_plastic_delays(projection.name, synapses.delay, spec.delay_slots)
-            if plastic_events is None:
-                plastic_events, plastic_post = np.zeros(n), np.zeros(n, dtype=bool)
+            any_plastic = True
             plastic_events += np.bincount(posts[-1], weights=rate[pres[-1]], minlength=n)
             plastic_post[posts[-1]] = True
         if slots and len(synapses) and int(synapses.delay.max()) > slots:
@@ -163,5 +163,6 @@ def build_graph(net: Network, spec: HardwareSpec, *, check_delays: bool = True,
         is_source=np.array([p.is_source for p in net.populations.values()], dtype=bool),
         rate=rate, in_ptr=ptr, in_pre=in_pre, in_stage=in_stage,
         stages=int(stage.max()) + 1 if stage.size else 1,
-        plastic_events=plastic_events, plastic_post=plastic_post,
+        plastic_events=plastic_events if any_plastic else None,
+        plastic_post=plastic_post if any_plastic else None,
     )

@@ -519,3 +519,25 @@ def test_spinnaker_numerics_learn_in_the_float_rules_direction(lead, grows):
         quantized.network.projections[1].weight).ravel()[0])}
     for numerics in final:
         assert (final[numerics] > start[numerics]) == grows, (numerics, final, start)
+
+
+def test_the_reference_refuses_a_weight_shift_the_post_does_not_have():
+    """The rule's weight_shift must be the post population's ring-buffer shift (the C takes it
+    from the core): the reference refuses a mismatch in one line, as spinnaker-emu does."""
+    from snnc.backends.reference import simulate
+    from snnc.ir import Network, SpinnakerLIF, UnsupportedOnTarget, poisson
+
+    net = Network("shift", dt=1.0)
+    net.source("pre", 4, poisson(50.0, seed=1))
+    cell = dict(v_thresh=10000, exp_tc=30000, r_membrane=2**15)
+    net.population("out", 2, SpinnakerLIF(**cell, weight_shift_exc=3))
+    rule = SpinnakerStdp(max_weight=2000 << 4, a2_plus=300 << 4, a2_minus=360 << 4,
+                         weight_shift=4)
+    net.connect("pre", "out", weight=100, plasticity=rule)
+    with pytest.raises(UnsupportedOnTarget, match="weight_shift 4 differs from the post "
+                                                  "population's weight_shift_exc 3") as refusal:
+        simulate(net, 10, "spinnaker")
+    assert "\n" not in str(refusal.value)
+    net.populations["out"] = net.populations["out"].model_copy(
+        update={"neuron": SpinnakerLIF(**cell, weight_shift_exc=4)})
+    assert simulate(net, 10, "spinnaker").steps == 10  # the matching shift runs
