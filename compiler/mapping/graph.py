@@ -86,6 +86,11 @@ def _rates(net: Network, given: Mapping[str, np.ndarray] | None = None) -> np.nd
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
+_SMALL_SORT = 1 << 20
+"""Synapse counts up to which the grouping by target is numpy's stable argsort (a first run of a
+small network compiles no kernel for it); above it a counting scatter (linear, less memory)."""
+
+
 @njit(cache=True)
 def _scatter_by_post(post, pre, stage, ptr, out_pre, out_stage, fill):  # pragma: no cover - numba
     for k in range(post.size):
@@ -157,7 +162,13 @@ def build_graph(net: Network, spec: HardwareSpec, *, check_delays: bool = True,
     np.cumsum(np.bincount(post, minlength=n), out=ptr[1:])
     in_pre = np.empty(pre.size, dtype=np.int32)
     in_stage = np.empty(pre.size, dtype=np.int8)
-    _scatter_by_post(post, pre, stage, ptr, in_pre, in_stage, ptr[:-1].copy())
+    if post.size <= _SMALL_SORT:  # numpy's stable sort: the same order, no kernel to compile
+        order = np.argsort(post, kind="stable")
+        np.take(pre, order, out=in_pre)
+        np.take(stage, order, out=in_stage)
+        del order
+    else:
+        _scatter_by_post(post, pre, stage, ptr, in_pre, in_stage, ptr[:-1].copy())
     return SynapseGraph(
         names=names, offsets=offsets,
         is_source=np.array([p.is_source for p in net.populations.values()], dtype=bool),

@@ -200,7 +200,8 @@ def _anneal(chip_of, placed, ptr, nbr, weight, dist, per_chip, moves,
             current += delta
             if current < best - 1e-9:
                 best = current
-                best_chip[:] = chip_of
+                for k in range(chip_of.size):  # a loop: an array slice assignment compiles a
+                    best_chip[k] = chip_of[k]  # formatted shape-check error (a first run's time)
         temperature *= cooling
     return best_chip
 
