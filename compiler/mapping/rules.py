@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 
 from snnc.ir import Network, expand
+from snnc.ir.text import counted
 
 from ..hardware import HardwareSpec
 from .graph import SynapseGraph
@@ -274,10 +275,11 @@ def _targets(spec: HardwareSpec, chip: str, graph: SynapseGraph, flat: FlatSynap
         return []
     extra = int((per_neuron[over] - limit).sum())
     worst = int(over[np.argmax(per_neuron[over])])
-    return [f"{over.size:,} neurons send to more than {limit} (core, delay) destination(s), e.g. "
+    return [f"{counted(int(over.size), 'neuron')} send to more than "
+            f"{counted(limit, '(core, delay) destination', '(core, delay) destinations')}, e.g. "
             f"{_neuron_name(graph, worst)} to {per_neuron[worst]}; each {chip} neuron's spike "
-            f"addresses {limit} axon(s) — add {extra:,} splitter neurons (one per extra "
-            "destination) to the network, or keep each neuron's targets on one core"]
+            f"addresses {counted(limit, 'axon')} — add {counted(extra, 'splitter neuron')} (one "
+            "per extra destination) to the network, or keep each neuron's targets on one core"]
 
 
 # ---- conv layers (Speck / DYNAP-CNN) ---------------------------------------------------------

@@ -174,7 +174,7 @@ def test_truenorth_one_destination_per_neuron():
     net.population("b", 300, NEURON)  # two cores: 256 + 44
     net.connect("a", "b", all_to_all(), weight=1.0, name="x")
     line = _one(_report(net, "truenorth").violations, "destination")
-    assert line.startswith("10 neurons send to more than 1 (core, delay) destination(s)")
+    assert line.startswith("10 neurons send to more than 1 (core, delay) destination,")
     assert "add 10 splitter neurons" in line
 
 
