@@ -248,20 +248,3 @@ def run_ticks(t_start, t_stop, state, neuron, net, routes, delays, cost, counter
         n_spikes = send_and_route(t, state, neuron, net, routes, delays, cost, counters, spike_t,
                                   spike_n, n_spikes, v_rec_index, v_rec, scratch)
     return t_stop, n_spikes
-
-
-@njit(cache=True)
-def run_ticks_frozen(t_start, t_stop, state, neuron, net, routes, delays, cost, counters, spike_t,
-                     spike_n, v_rec_index, v_rec, plastic):
-    """``run_ticks`` for a machine without plastic rows (``plastic`` is not read): the same ticks
-    without the STDP calls, so that a first run compiles none of ``plastic.py`` (seconds)."""
-    scratch = scratch_of(state, net, routes, delays, counters)
-    n_neurons = state[0].size
-    n_spikes = 0
-    for t in range(t_start, t_stop):
-        if n_spikes + n_neurons > spike_t.size:
-            return t, n_spikes
-        builtin_neurons(t, state, neuron, net, scratch[0])
-        n_spikes = send_and_route(t, state, neuron, net, routes, delays, cost, counters, spike_t,
-                                  spike_n, n_spikes, v_rec_index, v_rec, scratch)
-    return t_stop, n_spikes

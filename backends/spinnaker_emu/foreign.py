@@ -22,11 +22,12 @@ Then spikes and payloads become packets exactly as the built-in neurons' do (``s
 
 numba must see the kernels when it compiles the tick loop, so the loop of a machine with foreign
 families is *generated* (``loop_source``): the built-in ``run_ticks`` with one straight-line call
-per family, written once per kernel set under the cache folder (``$SNNC_CACHE_DIR``, as the
-reference engine's, ``backends/reference/engine.py``) so that numba caches its machine code. The
-alternative, a per-kind kernel called from Python between ticks, was measured: one ``run_ticks``
-call per tick costs the dispatch and unboxing of the ~60 arrays the loop takes every tick
-(docs/spinnaker-emu.md, "Models the cores run").
+per family (and, on a machine without plastic rows, without the STDP calls: a first run then
+compiles none of ``plastic.py``), written once per kernel set under the cache folder
+(``$SNNC_CACHE_DIR``, as the reference engine's, ``backends/reference/engine.py``) so that numba
+caches its machine code. The alternative, a per-kind kernel called from Python between ticks,
+was measured: one ``run_ticks`` call per tick costs the dispatch and unboxing of the ~60 arrays
+the loop takes every tick (docs/spinnaker-emu.md, "Models the cores run").
 """
 
 from __future__ import annotations
@@ -163,24 +164,23 @@ _LOOP = '''\
 from snnc.models.jit import njit
 from snnc.backends.spinnaker_emu.engine import builtin_neurons, scratch_of, send_and_route
 from snnc.backends.spinnaker_emu.foreign import foreign_after, foreign_input
-from snnc.backends.spinnaker_emu.plastic import plastic_arrive, plastic_learn
+{plastic_import}
 
 
 @njit(cache={cache})
 def run_ticks(t_start, t_stop, state, neuron, net, routes, delays, cost, counters, spike_t,
               spike_n, v_rec_index, v_rec, plastic{fam_args}):
-    """``engine.run_ticks`` with the foreign families' updates after the built-in neurons'."""
+    """``engine.run_ticks`` with the foreign families' updates after the built-in neurons' (and
+    without the STDP calls on a machine with no plastic rows)."""
     scratch = scratch_of(state, net, routes, delays, counters)
     n_neurons = state[0].size
     n_spikes = 0
     for t in range(t_start, t_stop):
         if n_spikes + n_neurons > spike_t.size:
             return t, n_spikes
-        plastic_arrive(t, state, net, plastic, counters[4], scratch[7])
-        builtin_neurons(t, state, neuron, net, scratch[0])
+{arrive}        builtin_neurons(t, state, neuron, net, scratch[0])
 {updates}
-        plastic_learn(t, net, plastic, scratch[0], scratch[7])
-        n_spikes = send_and_route(t, state, neuron, net, routes, delays, cost, counters, spike_t,
+{learn}        n_spikes = send_and_route(t, state, neuron, net, routes, delays, cost, counters, spike_t,
                                   spike_n, n_spikes, v_rec_index, v_rec, scratch)
     return t_stop, n_spikes
 '''
@@ -208,8 +208,14 @@ def _file_digest(function: Any) -> str:
         return "unknown"
 
 
-def loop_source(fams: list[ForeignFamily]) -> str:
-    """The generated module's source for these families' kernels (module docstring)."""
+_ARRIVE = "        plastic_arrive(t, state, net, plastic, counters[4], scratch[7])\n"
+_LEARN = "        plastic_learn(t, net, plastic, scratch[0], scratch[7])\n"
+_PLASTIC_IMPORT = "from snnc.backends.spinnaker_emu.plastic import plastic_arrive, plastic_learn"
+
+
+def loop_source(fams: list[ForeignFamily], plastic: bool = True) -> str:
+    """The generated module's source for these families' kernels (module docstring); without
+    ``plastic`` the STDP calls are left out (a first run then compiles none of plastic.py)."""
     kernels = [f.step.update.py_func for f in fams]
     stamps = "".join(f"# step_{k}: {u.__module__}.{u.__qualname__} {_file_digest(u)}\n"
                      for k, u in enumerate(kernels))
@@ -217,17 +223,19 @@ def loop_source(fams: list[ForeignFamily]) -> str:
                       for k, f in enumerate(fams))
     return _LOOP.format(stamps=stamps.rstrip("\n"), updates=updates.rstrip("\n"),
                         cache=all(_importable(u) for u in kernels),
+                        arrive=_ARRIVE if plastic else "", learn=_LEARN if plastic else "",
+                        plastic_import=_PLASTIC_IMPORT if plastic else "",
                         fam_args="".join(f", f{k}" for k in range(len(fams))))
 
 
 _LOADED: dict[str, types.ModuleType] = {}  # per process: each loop is compiled (or loaded) once
 
 
-def loop_module(fams: list[ForeignFamily]) -> types.ModuleType:
+def loop_module(fams: list[ForeignFamily], plastic: bool = True) -> types.ModuleType:
     """The generated tick loop for these families (written under the cache folder, imported once)."""
     from snnc.backends.reference.engine import _cache_root, _write_once
 
-    source = loop_source(fams)
+    source = loop_source(fams, plastic)
     # named by the source AND every kernel package's code, as the reference's engines
     digest = hashlib.sha256((source + package_stamp()).encode()).hexdigest()[:20]
     module = _LOADED.get(digest)

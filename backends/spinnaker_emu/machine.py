@@ -19,7 +19,7 @@ from snnc.ir.errors import NetworkError
 from snnc.ir.sources import source_spikes
 
 from .cost import CostModel
-from .engine import run_ticks, run_ticks_frozen
+from .engine import run_ticks
 from .foreign import as_tuple, loop_module
 from .loader import (
     NeuronLayout,
@@ -265,8 +265,11 @@ class EmuMachine:
         v_rec = np.zeros((steps, rec_index.size), np.int64)
         cost = self.cost.as_arrays(self.static, dt)
         # foreign kinds: the generated loop that calls their kernels, each family's own state
-        loop = (loop_module(self.families).run_ticks if self.families else
-                run_ticks if self.plastic.names else run_ticks_frozen)
+        # the built-in loop for built-in kinds with STDP; otherwise the generated one, with the
+        # foreign families' calls and the STDP calls only where the machine has plastic rows
+        plastic_rows = bool(self.plastic.names)
+        loop = (run_ticks if plastic_rows and not self.families else
+                loop_module(self.families, plastic_rows).run_ticks)
         fams = tuple(as_tuple(f) for f in self.families)
         plastic = self.plastic_state = self.plastic.fresh()
         every = {name: int(e) for name, e in (record_weights or {}).items()}

@@ -43,7 +43,11 @@ def _measured(build) -> tuple[dict, dict]:
 def test_a_build_that_fits_never_overruns_and_the_estimate_is_the_measured_mean(seed):
     """With --estimate-rates over the run's own steps the estimate is the emulator's measured
     mean load per core (within 25 %); a build that says it fits has no tick overrun."""
-    build = compile_network(_random_network(seed), "spinnaker-emu", estimate_rates=STEPS)
+    _assert_fits_means_runs(compile_network(_random_network(seed), "spinnaker-emu",
+                                            estimate_rates=STEPS), seed)
+
+
+def _assert_fits_means_runs(build, seed: int) -> None:
     summary, cores = _measured(build)
     if build.report.fits:
         assert summary["tick_overruns"] == 0, (seed, summary)
@@ -74,14 +78,7 @@ def test_plastic_synapses_count_in_the_load(seed):
     that "fit" overran (seeds 0-9, measured when this was added)."""
     build = compile_network(_plastic_network(seed), "spinnaker-emu", estimate_rates=STEPS)
     assert any(p.plasticity is not None for p in build.network.projections)
-    summary, cores = _measured(build)
-    if build.report.fits:
-        assert summary["tick_overruns"] == 0, (seed, summary)
-    else:
-        assert any("real-time load" in v for v in build.report.violations)
-    for entry in build.report.cores:
-        measured = cores[entry.id]["cycles_mean"]
-        assert entry.load_cycles == pytest.approx(measured, rel=0.25), (seed, entry.id, entry.kind)
+    _assert_fits_means_runs(build, seed)
 
 
 def test_a_plastic_delay_beyond_the_ring_is_refused_at_compile():
