@@ -346,7 +346,8 @@ def check_post(rule: SpinnakerStdp, post_neuron: object, where: str) -> None:
                                   where=where)
     if int(shift) != rule.weight_shift:
         raise UnsupportedOnTarget(f"spinnaker_stdp weight_shift {rule.weight_shift} differs from "
-                                  f"the post population's weight_shift_exc {shift}",
+                                  f"the post population's weight_shift_exc {shift} "
+                                  "(spinnaker numerics: one shift per post core)",
                                   where=f"{where}.weight_shift")
 
 

@@ -109,7 +109,7 @@ def _check_delays(net: Network, name: str, delay: np.ndarray, limit: int | None)
             f"delay {high} steps exceeds the target's maximum of {limit}", where=f"projections.{name}")
 
 
-def _check_plastic_delays(name: str, delay: np.ndarray, slots: int | None) -> None:
+def _check_plastic_delays(name: str, delay: np.ndarray, slots: int | None, chip: str) -> None:
     """A plastic synapse's delay must fit the core's ring buffer (SpiNNaker: a delay core would
     re-time its spikes, and STDP needs the arrival time): refused at compile, as the emulator
     refuses it at load (``backends/spinnaker_emu/plastic.py``)."""
@@ -117,8 +117,8 @@ def _check_plastic_delays(name: str, delay: np.ndarray, slots: int | None) -> No
         return
     raise UnsupportedOnTarget(
         f"plastic projection '{name}' has delays up to {int(delay.max())}, above the {slots} "
-        "in-core slots: a delay core would re-time its spikes for STDP (use delays <= "
-        f"{slots} for plastic projections)", where=f"projections.{name}.delay")
+        f"in-core slots of {chip}: a delay core would re-time its spikes for STDP (use delays "
+        f"<= {slots} for plastic projections)", where=f"projections.{name}.delay")
 
 
 def build_graph(net: Network, spec: HardwareSpec, *, check_delays: bool = True,
@@ -143,7 +143,7 @@ def build_graph(net: Network, spec: HardwareSpec, *, check_delays: bool = True,
         posts.append(np.add(synapses.post, np.int32(offsets[names.index(projection.post)]),
                             dtype=np.int32))
         if projection.plasticity is not None and len(synapses):
-            _check_plastic_delays(projection.name, synapses.delay, spec.delay_slots)
+            _check_plastic_delays(projection.name, synapses.delay, spec.delay_slots, spec.name)
             any_plastic = True
             plastic_events += np.bincount(posts[-1], weights=rate[pres[-1]], minlength=n)
             plastic_post[posts[-1]] = True

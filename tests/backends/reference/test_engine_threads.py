@@ -100,3 +100,13 @@ def test_big_programs_use_two_threads_small_ones_one(monkeypatch):
     big.population("p", PARALLEL_MIN_NEURONS, REGISTRY.get("lif").example(frozenset()))
     assert not use_threads(lower(small, 1, "float"))
     assert use_threads(lower(big, 1, "float")) == (numba.config.NUMBA_NUM_THREADS > 1)
+
+
+@pytest.mark.parametrize("size, buckets", [(1, 1), (5000, 3), (200_000, 70_000)])
+def test_the_small_csr_sort_equals_the_counting_sort(size, buckets):
+    """program._stable_order sorts small arrays with numpy and large ones with a counting sort:
+    both are stable, so the CSR (and every float sum's order) is the same either way."""
+    from snnc.backends.reference.program import _counting_order
+
+    keys = np.random.default_rng(size).integers(0, buckets, size)
+    np.testing.assert_array_equal(_counting_order(keys, buckets), np.argsort(keys, kind="stable"))
